@@ -1,0 +1,97 @@
+/**
+ * Typed errors. Each carries a stable `code` for callers to branch on and keeps the `cause`
+ * it wraps. Messages never include secrets, tokens or certificate key material.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'CONFIG'
+  | 'THRESHOLD'
+  | 'DUMP'
+  | 'SAMPLING'
+  | 'CLUSTER_UNREACHABLE'
+  | 'KUBE_API'
+  | 'TIMEOUT'
+  | 'AWS'
+  | 'SLACK';
+
+export class MeshCertWatchError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bad command line or bad setting; `setting` names the exact flag or key at fault. */
+export class UsageError extends MeshCertWatchError {
+  constructor(
+    readonly setting: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('USAGE', `${setting}: ${message}`, options);
+  }
+}
+
+/** Invalid configuration (file, environment, construct props); `setting` is its path. */
+export class ConfigError extends MeshCertWatchError {
+  constructor(
+    readonly setting: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('CONFIG', `${setting}: ${message}`, options);
+  }
+}
+
+export class ThresholdError extends MeshCertWatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('THRESHOLD', message, options);
+  }
+}
+
+/** A config_dump that is not the JSON we expect: the pod becomes `unreachable`. */
+export class DumpError extends MeshCertWatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DUMP', message, options);
+  }
+}
+
+/** One pod could not be sampled (exec failure, non-zero exit, timeout, oversized output). */
+export class SamplingError extends MeshCertWatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SAMPLING', message, options);
+  }
+}
+
+/** The Kubernetes API cannot be reached at all (CLI exit code 3, failed invocation). */
+export class ClusterUnreachableError extends MeshCertWatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CLUSTER_UNREACHABLE', message, options);
+  }
+}
+
+/** An API call answered with an error `Status`. */
+export class KubeApiError extends MeshCertWatchError {
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+    readonly reason: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('KUBE_API', message, options);
+  }
+}
+
+export class TimeoutError extends MeshCertWatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TIMEOUT', message, options);
+  }
+}
+
+/** Short, single-line description of any thrown value, for reports and logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error);
+}

@@ -1,0 +1,128 @@
+/**
+ * The product's public vocabulary (see DESIGN.md). Names here are contracts: the JSON report,
+ * the EventBridge events and the dashboards all use them verbatim.
+ */
+
+/** One state per sampled pod; when several apply the worst one wins (see STATE_SEVERITY). */
+export const STATES = ['healthy', 'stale', 'expiring', 'expired', 'missing', 'unreachable'] as const;
+export type State = (typeof STATES)[number];
+
+/**
+ * Severity used to pick the worst state and to order reports ("worst first").
+ * `unreachable` and `missing` rank below `expired`: we know less, but nothing proves the
+ * certificate is dead.
+ */
+export const STATE_SEVERITY: Readonly<Record<State, number>> = {
+  healthy: 0,
+  stale: 1,
+  unreachable: 2,
+  missing: 3,
+  expiring: 4,
+  expired: 5,
+};
+
+export const FINDINGS = [
+  'sds-push-without-rotation',
+  'sds-pushes-stopped',
+  'workload-certs-volume',
+  'identity-mismatch',
+  'bundle-mismatch',
+] as const;
+export type Finding = (typeof FINDINGS)[number];
+
+/** Who serves SDS to the sidecar, inferred from the dump. */
+export type Source = 'tbot' | 'istio-agent' | 'unknown';
+
+/** A threshold: a fixed duration, or a share of the leaf certificate's own lifetime. */
+export type Threshold =
+  | { readonly kind: 'duration'; readonly seconds: number; readonly text: string }
+  | { readonly kind: 'percent'; readonly percent: number; readonly text: string };
+
+export interface Thresholds {
+  /** A leaf older than this is overdue for rotation (`--stale-after`, default 60%). */
+  readonly staleAfter: Threshold;
+  /** A leaf valid for less than this is about to fail (`--expiring-within`, default 20%). */
+  readonly expiringWithin: Threshold;
+}
+
+/** Facts read from the leaf (first) certificate of the `default` chain. */
+export interface CertificateReport {
+  /** Upper-case hex, no separators (as node:crypto reports it). */
+  readonly serialNumber: string;
+  /** Upper-case hex pairs separated by colons (node:crypto `fingerprint256`). */
+  readonly fingerprintSha256: string;
+  /** First `spiffe://` URI SAN, or null when the leaf carries none. */
+  readonly spiffeId: string | null;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly ageSeconds: number;
+  readonly remainingSeconds: number;
+  readonly lifetimeSeconds: number;
+}
+
+export interface SecretReport {
+  /** SDS resource name: `default`, `ROOTCA`, or another name Envoy holds. */
+  readonly name: string;
+  /** Raw `version_info`, or null when absent. */
+  readonly versionInfo: string | null;
+  /** Envoy's `last_updated` (ISO), or null when absent. */
+  readonly lastUpdated: string | null;
+  /** Seconds between `lastUpdated` and the evaluation instant, or null. */
+  readonly pushAgeSeconds: number | null;
+}
+
+/** Controller at the top of a pod's owner chain. */
+export interface WorkloadRef {
+  readonly kind: string;
+  readonly name: string;
+}
+
+/** The classification of one certificate dump (the `inspect --output json` object). */
+export interface CertificateVerdict {
+  readonly state: State;
+  readonly findings: readonly Finding[];
+  readonly source: Source;
+  readonly certificate: CertificateReport | null;
+  readonly secrets: readonly SecretReport[];
+  /** Present only when the pod could not be judged (state `unreachable`). */
+  readonly error?: string;
+}
+
+/** One pod in the sweep report. */
+export interface PodReport extends CertificateVerdict {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly serviceAccount: string;
+  readonly node: string;
+  readonly workload: WorkloadRef | null;
+}
+
+export interface Summary {
+  readonly sampled: number;
+  readonly skipped: number;
+  readonly healthy: number;
+  readonly stale: number;
+  readonly expiring: number;
+  readonly expired: number;
+  readonly missing: number;
+  readonly unreachable: number;
+}
+
+export interface ThresholdsReport {
+  readonly staleAfter: string;
+  readonly expiringWithin: string;
+}
+
+export interface SweepReport {
+  readonly cluster: string;
+  readonly sweepId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly now: string;
+  readonly thresholds: ThresholdsReport;
+  readonly summary: Summary;
+  /** True when a deadline stopped sampling before every pod was seen. */
+  readonly partial: boolean;
+  readonly pods: readonly PodReport[];
+}
