@@ -95,3 +95,10 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
   return String(error);
 }
+
+/** The pod disappeared between listing and sampling: not a sampling failure, just gone. */
+export class PodGoneError extends MeshCertWatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SAMPLING', message, options);
+  }
+}

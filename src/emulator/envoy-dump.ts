@@ -85,7 +85,9 @@ export function resourceSecretsDump(secrets: readonly SecretSpec[]): { configs: 
 
 /** tbot stamps `version_info` with `time.Now().UTC().Format(time.RFC3339Nano)`. */
 export function tbotVersionInfo(at: Date, nanos = 123456789): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, `.${String(nanos).padStart(9, '0')}Z`.replace(/0+Z$/, 'Z'));
+  // Go's RFC3339Nano drops trailing zeros of the fraction, and the dot with them.
+  const fraction = String(nanos).padStart(9, '0').replace(/0+$/, '');
+  return at.toISOString().replace(/\.\d{3}Z$/, fraction ? `.${fraction}Z` : 'Z');
 }
 
 /** The Istio agent's SDS server stamps `<RFC3339>/<counter>`. */

@@ -7,7 +7,9 @@ import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs it loaded first
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -131,4 +133,67 @@ export async function leafPrivateKeyPem(): Promise<string> {
 function defaultCaValidity(): { notBefore: Date; notAfter: Date } {
   // Wide enough to cover simulated clocks years either side of today.
   return { notBefore: new Date('2000-01-01T00:00:00Z'), notAfter: new Date('2099-12-31T00:00:00Z') };
+}
+
+/** What an HTTPS server needs to present a certificate its clients can verify. */
+export interface TlsServerIdentity {
+  /** Trust anchor for clients (e.g. a kubeconfig's `certificate-authority-data`). */
+  readonly caCertificatePem: string;
+  readonly certificatePem: string;
+  /** PKCS#8 PEM; hand it to `tls.createServer` only, never log it. */
+  readonly privateKeyPem: string;
+}
+
+/**
+ * Issues a TLS server certificate (SAN IP 127.0.0.1 and DNS localhost by default) from a fresh
+ * private CA. Keys are ECDSA P-256 so handshakes stay cheap under many short connections.
+ */
+export async function issueTlsServerIdentity(
+  options: { dnsNames?: readonly string[]; ipAddresses?: readonly string[]; commonName?: string } = {},
+): Promise<TlsServerIdentity> {
+  const caKeys = await generateKeys();
+  const serverKeys = await generateKeys();
+  const caName = 'CN=mesh-cert-watch emulator CA,O=mesh-cert-watch emulator';
+  const validity = defaultCaValidity();
+  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: caName,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    keys: caKeys,
+    signingAlgorithm: ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  const names = [
+    ...(options.dnsNames ?? ['localhost']).map((value) => ({ type: 'dns' as const, value })),
+    ...(options.ipAddresses ?? ['127.0.0.1']).map((value) => ({ type: 'ip' as const, value })),
+  ];
+  const serverCert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: `CN=${options.commonName ?? 'kube-apiserver'}`,
+    issuer: caName,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    publicKey: serverKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    signingAlgorithm: ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  const der = await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey);
+  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  return {
+    caCertificatePem: caCert.toString('pem'),
+    certificatePem: serverCert.toString('pem'),
+    privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`,
+  };
 }

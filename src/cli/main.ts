@@ -1,0 +1,254 @@
+/**
+ * `mesh-cert-watch` command line: the same engine as the Lambdas, against a kubeconfig.
+ * Exit codes: 0 ran, 1 `--fail-on` met, 2 bad usage/config/input, 3 cluster unreachable.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { classifySecrets } from '../core/classify.js';
+import { parseSecretsDump } from '../core/envoy-secrets.js';
+import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
+import { renderSweepTable, renderVerdictTable } from '../core/render.js';
+import { runSweep } from '../core/sweep.js';
+import { DEFAULT_THRESHOLDS, parseThreshold } from '../core/threshold.js';
+import { STATES, STATE_SEVERITY, type State, type Thresholds } from '../core/types.js';
+import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
+import { kubeSweepSource } from '../kube/kube-sweep.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
+}
+
+export const EXIT = { ok: 0, failOn: 1, usage: 2, unreachable: 3 } as const;
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+const USAGE = `mesh-cert-watch — find Istio sidecars whose SPIFFE certificate is not rotating
+
+Usage:
+  mesh-cert-watch sweep   [options]        sample every Running injected pod (read-only)
+  mesh-cert-watch inspect FILE|- [options] classify one captured Envoy config_dump
+  mesh-cert-watch help [COMMAND]
+
+Run "mesh-cert-watch help sweep" or "help inspect" for the options of a command.
+States: ${STATES.join(', ')}.
+Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster unreachable.
+`;
+
+const THRESHOLD_HELP = `  --now ISO                evaluate as of this instant (default: now)
+  --stale-after T          leaf older than T is "stale": duration (90s, 36m, 1h30m) or
+                           share of the leaf lifetime (60%)      [default ${DEFAULT_THRESHOLDS.staleAfter.text}]
+  --expiring-within T      leaf valid for less than T is "expiring"   [default ${DEFAULT_THRESHOLDS.expiringWithin.text}]
+  -o, --output FORMAT      table (default) or json`;
+
+const SWEEP_HELP = `Usage: mesh-cert-watch sweep [options]
+
+Lists pods (all namespaces, or -n ones), execs into each Running pod's istio-proxy and reads
+Envoy's secrets with "pilot-agent request GET config_dump?resource=dynamic_active_secrets".
+Pods without a sidecar are ignored; injected pods that are not Running count as skipped.
+
+Options:
+  --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)
+  --context NAME           kubeconfig context (default: current context)
+  --cluster NAME           cluster name in the report (default: the context's cluster)
+  -n, --namespace NS       only this namespace; repeat for several
+${THRESHOLD_HELP}
+  --concurrency N          pods sampled at once                    [default 32]
+  --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
+  --fail-on STATE          exit 1 when a pod is in STATE or a worse one
+                           (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
+`;
+
+const INSPECT_HELP = `Usage: mesh-cert-watch inspect FILE|- [options]
+
+Classifies one captured config_dump (full, ?mask= or ?resource= form), e.g.
+  kubectl exec POD -c istio-proxy -- pilot-agent request GET config_dump?resource=dynamic_active_secrets > dump.json
+  mesh-cert-watch inspect dump.json
+
+Options:
+${THRESHOLD_HELP}
+`;
+
+const COMMON_OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  now: { type: 'string' },
+  'stale-after': { type: 'string' },
+  'expiring-within': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const SWEEP_OPTIONS = {
+  ...COMMON_OPTIONS,
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  cluster: { type: 'string' },
+  namespace: { type: 'string', short: 'n', multiple: true },
+  concurrency: { type: 'string' },
+  timeout: { type: 'string' },
+  'fail-on': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'sweep':
+        return await sweepCommand(rest, io);
+      case 'inspect':
+        return await inspectCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(helpFor(rest[0]));
+        return EXIT.ok;
+      default:
+        throw new UsageError('command', `unknown command "${command}"; run "mesh-cert-watch --help"`);
+    }
+  } catch (error) {
+    return reportFailure(error, io);
+  }
+}
+
+function helpFor(command: string | undefined): string {
+  if (command === 'sweep') return SWEEP_HELP;
+  if (command === 'inspect') return INSPECT_HELP;
+  return USAGE;
+}
+
+function reportFailure(error: unknown, io: CliIo): number {
+  if (error instanceof UsageError || (error instanceof MeshCertWatchError && (error.code === 'CONFIG' || error.code === 'THRESHOLD' || error.code === 'DUMP'))) {
+    io.stderr(`error: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof ClusterUnreachableError || error instanceof KubeApiError) {
+    io.stderr(`error: cannot sweep the cluster: ${error.message}\n`);
+    return EXIT.unreachable;
+  }
+  // Anything else is a bug: show it whole rather than hide it.
+  io.stderr(`error: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}\n`);
+  return EXIT.usage;
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T, allowPositionals: boolean) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError('arguments', describeError(error), { cause: error });
+  }
+}
+
+interface CommonValues {
+  output?: string;
+  now?: string;
+  'stale-after'?: string;
+  'expiring-within'?: string;
+}
+
+function commonSettings(values: CommonValues): { output: 'table' | 'json'; now: Date | undefined; thresholds: Thresholds } {
+  const output = values.output ?? 'table';
+  if (output !== 'table' && output !== 'json') throw new UsageError('--output', `must be "table" or "json", got "${output}"`);
+  let now: Date | undefined;
+  if (values.now !== undefined) {
+    now = new Date(values.now);
+    if (Number.isNaN(now.getTime())) throw new UsageError('--now', `not an ISO 8601 instant: "${values.now}"`);
+  }
+  return {
+    output,
+    now,
+    thresholds: {
+      staleAfter: thresholdSetting('--stale-after', values['stale-after']) ?? DEFAULT_THRESHOLDS.staleAfter,
+      expiringWithin: thresholdSetting('--expiring-within', values['expiring-within']) ?? DEFAULT_THRESHOLDS.expiringWithin,
+    },
+  };
+}
+
+function thresholdSetting(flag: string, text: string | undefined) {
+  if (text === undefined) return undefined;
+  try {
+    return parseThreshold(text);
+  } catch (error) {
+    throw new UsageError(flag, describeError(error), { cause: error });
+  }
+}
+
+function positiveInteger(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(flag, `must be a positive integer, got "${text}"`);
+  return value;
+}
+
+function durationMs(flag: string, text: string | undefined, fallbackMs: number): number {
+  const threshold = thresholdSetting(flag, text);
+  if (!threshold) return fallbackMs;
+  if (threshold.kind !== 'duration' || threshold.seconds <= 0) throw new UsageError(flag, `must be a positive duration such as 10s, got "${text}"`);
+  return threshold.seconds * 1000;
+}
+
+function stateSetting(flag: string, text: string | undefined): State | undefined {
+  if (text === undefined) return undefined;
+  if (!(STATES as readonly string[]).includes(text)) throw new UsageError(flag, `unknown state "${text}" (one of ${STATES.join(', ')})`);
+  return text as State;
+}
+
+async function sweepCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, SWEEP_OPTIONS, false);
+  if (values.help) {
+    io.stdout(SWEEP_HELP);
+    return EXIT.ok;
+  }
+  const common = commonSettings(values);
+  const concurrency = positiveInteger('--concurrency', values.concurrency, 32);
+  const timeoutMs = durationMs('--timeout', values.timeout, 10_000);
+  const failOn = stateSetting('--fail-on', values['fail-on']);
+  const kubeConfig = loadKubeConfig({
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context !== undefined ? { context: values.context } : {}),
+  });
+  const client = new KubeClient(kubeConfig);
+  const source = kubeSweepSource(client, {
+    ...(values.namespace ? { namespaces: values.namespace } : {}),
+    sampler: { timeoutMs, maxOutputBytes: 4 * 1024 * 1024 },
+  });
+  const report = await runSweep(source, {
+    cluster: values.cluster ?? kubeConfig.getCurrentCluster()?.name ?? kubeConfig.getCurrentContext(),
+    sweepId: randomUUID(),
+    thresholds: common.thresholds,
+    concurrency,
+    ...(common.now ? { now: common.now } : {}),
+  });
+  io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSweepTable(report));
+  if (failOn && report.pods.some((pod) => STATE_SEVERITY[pod.state] >= STATE_SEVERITY[failOn])) return EXIT.failOn;
+  return EXIT.ok;
+}
+
+async function inspectCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, COMMON_OPTIONS, true);
+  if (values.help) {
+    io.stdout(INSPECT_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('FILE', 'inspect takes exactly one FILE (or - for standard input)');
+  const common = commonSettings(values);
+  const file = positionals[0]!;
+  let text: string;
+  try {
+    text = file === '-' ? await io.readStdin() : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError('FILE', `cannot read ${file}: ${describeError(error)}`, { cause: error });
+  }
+  const verdict = classifySecrets(parseSecretsDump(text), { now: common.now ?? new Date(), thresholds: common.thresholds });
+  io.stdout(common.output === 'json' ? `${JSON.stringify(verdict, null, 2)}\n` : renderVerdictTable(verdict));
+  return EXIT.ok;
+}

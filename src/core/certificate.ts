@@ -1,0 +1,137 @@
+/**
+ * X.509 facts from PEM text with node:crypto. Only CERTIFICATE blocks are ever parsed: any other
+ * PEM block (a private key that slipped through unredacted, parameters...) is skipped unread.
+ */
+import { X509Certificate } from 'node:crypto';
+import { DumpError } from './errors.js';
+
+/** What the watcher reads from a leaf certificate. */
+export interface LeafDescription {
+  /** Upper-case hex as node:crypto gives it (DER bytes, so a leading `0` may appear). */
+  readonly serialNumber: string;
+  /** Upper-case colon-separated SHA-256 fingerprint. */
+  readonly fingerprintSha256: string;
+  /** First `spiffe://` URI SAN, or null. */
+  readonly spiffeId: string | null;
+  /** ISO 8601 (`toISOString()`). */
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+  readonly lifetimeSeconds: number;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+const BEGIN_CERTIFICATE = '-----BEGIN CERTIFICATE-----';
+
+/**
+ * The CERTIFICATE blocks of a PEM bundle, in order, each as its own PEM string. Other block types
+ * are dropped; an unterminated or mismatched CERTIFICATE block is a DumpError.
+ */
+export function splitPemCertificates(pemText: string): string[] {
+  const certificates: string[] = [];
+  let consumedCertificateHeaders = 0;
+  for (const match of pemText.matchAll(PEM_BLOCK)) {
+    const [, beginLabel, body = '', endLabel] = match;
+    if (beginLabel !== 'CERTIFICATE') continue;
+    consumedCertificateHeaders += 1;
+    if (endLabel !== 'CERTIFICATE') throw new DumpError(`PEM certificate ${certificates.length + 1} has a mismatched END line`);
+    certificates.push(`${BEGIN_CERTIFICATE}\n${body.trim()}\n-----END CERTIFICATE-----\n`);
+  }
+  if (countOccurrences(pemText, BEGIN_CERTIFICATE) !== consumedCertificateHeaders) {
+    throw new DumpError('PEM text has a CERTIFICATE block without its END line (truncated?)');
+  }
+  return certificates;
+}
+
+/**
+ * Parses every certificate of a PEM bundle (leaf first for a chain). Throws DumpError when the
+ * text holds no certificate or one does not parse; `what` names the bundle in messages.
+ */
+export function parseCertificates(pemText: string, what = 'PEM bundle'): X509Certificate[] {
+  const blocks = splitPemCertificates(pemText);
+  if (blocks.length === 0) throw new DumpError(`${what} contains no PEM CERTIFICATE block`);
+  return blocks.map((block, index) => {
+    try {
+      return new X509Certificate(block);
+    } catch (error) {
+      throw new DumpError(`${what}: certificate ${index + 1} of ${blocks.length} is not a valid X.509 certificate`, { cause: error });
+    }
+  });
+}
+
+export function describeLeaf(leaf: X509Certificate): LeafDescription {
+  const notBeforeMs = leaf.validFromDate.getTime();
+  const notAfterMs = leaf.validToDate.getTime();
+  return {
+    serialNumber: leaf.serialNumber.toUpperCase(),
+    fingerprintSha256: leaf.fingerprint256,
+    spiffeId: spiffeIdOf(leaf),
+    notBefore: new Date(notBeforeMs).toISOString(),
+    notAfter: new Date(notAfterMs).toISOString(),
+    notBeforeMs,
+    notAfterMs,
+    lifetimeSeconds: Math.floor((notAfterMs - notBeforeMs) / 1000),
+  };
+}
+
+/** First `spiffe://` URI SAN of the certificate, or null. */
+export function spiffeIdOf(certificate: X509Certificate): string | null {
+  for (const { type, value } of subjectAltNames(certificate.subjectAltName)) {
+    if (type === 'URI' && /^spiffe:\/\//i.test(value)) return value;
+  }
+  return null;
+}
+
+// node renders SANs as `URI:a, DNS:b`; values with special characters are JSON-quoted.
+const SAN_ENTRY = /([A-Za-z][A-Za-z ]*):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/y;
+
+function subjectAltNames(text: string | undefined): { type: string; value: string }[] {
+  if (!text) return [];
+  const entries: { type: string; value: string }[] = [];
+  SAN_ENTRY.lastIndex = 0;
+  while (SAN_ENTRY.lastIndex < text.length) {
+    const match = SAN_ENTRY.exec(text);
+    if (!match) break;
+    const [, type = '', raw = ''] = match;
+    entries.push({ type, value: raw.startsWith('"') ? (JSON.parse(raw) as string) : raw });
+  }
+  return entries;
+}
+
+/**
+ * True when the chain (leaf first, intermediates in any order) links by issuer name and
+ * signature to a certificate of the bundle, or when a chain certificate is itself in the bundle.
+ * Validity dates are not checked here: expiry is judged separately, on the leaf.
+ */
+export function chainVerifiesAgainst(
+  chain: string | readonly X509Certificate[],
+  bundle: string | readonly X509Certificate[],
+): boolean {
+  const chainCertificates = typeof chain === 'string' ? parseCertificates(chain, 'certificate chain') : chain;
+  const anchors = typeof bundle === 'string' ? parseCertificates(bundle, 'trust bundle') : bundle;
+  const [leaf, ...rest] = chainCertificates;
+  if (leaf === undefined || anchors.length === 0) return false;
+  const anchorFingerprints = new Set(anchors.map((anchor) => anchor.fingerprint256));
+  const unused = [...rest];
+  let current: X509Certificate = leaf;
+  // Each step consumes one intermediate, so the walk ends after at most chain-length steps.
+  for (;;) {
+    if (anchorFingerprints.has(current.fingerprint256)) return true;
+    const child = current;
+    if (anchors.some((anchor) => isIssuedBy(child, anchor))) return true;
+    const nextIndex = unused.findIndex((candidate) => isIssuedBy(child, candidate));
+    if (nextIndex < 0) return false;
+    current = unused.splice(nextIndex, 1)[0] as X509Certificate;
+  }
+}
+
+function isIssuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+}
+
+function countOccurrences(text: string, needle: string): number {
+  let count = 0;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) count += 1;
+  return count;
+}

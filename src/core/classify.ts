@@ -1,0 +1,170 @@
+/**
+ * Judges one sidecar's secrets: the state of its `default` leaf, the findings that explain it and
+ * who serves SDS. Pure: the evaluation instant and thresholds come from the caller.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { chainVerifiesAgainst, describeLeaf, parseCertificates } from './certificate.js';
+import { findActive, type ParsedSecret, type ParsedSecrets, type TrustBundle } from './envoy-secrets.js';
+import { describeError, DumpError } from './errors.js';
+import { thresholdSeconds } from './threshold.js';
+import {
+  FINDINGS,
+  type CertificateReport,
+  type CertificateVerdict,
+  type Finding,
+  type SecretReport,
+  type Source,
+  type State,
+  type Thresholds,
+} from './types.js';
+
+/** SDS resource names Istio asks for: the workload certificate and the trust bundle. */
+export const WORKLOAD_SECRET_NAME = 'default';
+export const ROOT_CA_SECRET_NAME = 'ROOTCA';
+
+export interface PodIdentityContext {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** From `podWorkloadCertsBesideSocket(pod.spec)`. */
+  readonly workloadCertsBesideSocket: boolean;
+}
+
+export interface ClassifyContext {
+  readonly now: Date;
+  readonly thresholds: Thresholds;
+  /** Absent for `inspect` of a bare dump: identity and volume findings are then not judged. */
+  readonly pod?: PodIdentityContext;
+}
+
+const RFC3339 = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})`;
+/** tbot: `time.Now().UTC().Format(time.RFC3339Nano)` (trailing zeros, and then the dot, trimmed). */
+const TBOT_VERSION = new RegExp(`^${RFC3339}$`);
+/** Istio agent SDS server: `<RFC3339>/<counter>`. */
+const AGENT_VERSION = new RegExp(`^${RFC3339}/\\d+$`);
+
+export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext): CertificateVerdict {
+  const nowMs = context.now.getTime();
+  const workload = findActive(secrets, WORKLOAD_SECRET_NAME);
+  const trustBundle = findActive(secrets, ROOT_CA_SECRET_NAME)?.trustBundle ?? null;
+  const source = inferSource(workload, trustBundle);
+  const secretReports = reportSecrets(secrets, nowMs);
+  const findings = new Set<Finding>();
+  if (context.pod?.workloadCertsBesideSocket && source === 'istio-agent') findings.add('workload-certs-volume');
+
+  const chainPem = workload?.certificateChainPem ?? null;
+  if (chainPem === null || chainPem.trim() === '') {
+    return { state: 'missing', findings: orderFindings(findings), source, certificate: null, secrets: secretReports };
+  }
+
+  let chain: X509Certificate[];
+  try {
+    chain = parseCertificates(chainPem, `"${WORKLOAD_SECRET_NAME}" certificate chain`);
+  } catch (error) {
+    if (!(error instanceof DumpError)) throw error;
+    // Uncertain data is never judged: the pod is reported as not sampled, with the reason.
+    return { state: 'unreachable', findings: [], source, certificate: null, secrets: secretReports, error: describeError(error) };
+  }
+  const leaf = describeLeaf(chain[0] as X509Certificate);
+
+  const ageSeconds = Math.max(0, (nowMs - leaf.notBeforeMs) / 1000);
+  const remainingSeconds = (leaf.notAfterMs - nowMs) / 1000;
+  const staleAfter = thresholdSeconds(context.thresholds.staleAfter, leaf.lifetimeSeconds);
+  const expiringWithin = thresholdSeconds(context.thresholds.expiringWithin, leaf.lifetimeSeconds);
+  const isStale = ageSeconds >= staleAfter;
+
+  let state: State = 'healthy';
+  if (nowMs >= leaf.notAfterMs) state = 'expired';
+  else if (remainingSeconds < expiringWithin) state = 'expiring';
+  else if (isStale) state = 'stale';
+
+  if (isStale) {
+    const pushAge = workload?.lastUpdated ? pushAgeSeconds(workload.lastUpdated, nowMs) : null;
+    // A recent push that still carries an old leaf means the issuer re-sends its cached SVID.
+    findings.add(pushAge !== null && pushAge < staleAfter ? 'sds-push-without-rotation' : 'sds-pushes-stopped');
+  }
+  if (context.pod && !identityMatches(leaf.spiffeId, context.pod)) findings.add('identity-mismatch');
+  if (trustBundle && !chainMatchesBundle(chain, trustBundle)) findings.add('bundle-mismatch');
+
+  const certificate: CertificateReport = {
+    serialNumber: leaf.serialNumber,
+    fingerprintSha256: leaf.fingerprintSha256,
+    spiffeId: leaf.spiffeId,
+    notBefore: leaf.notBefore,
+    notAfter: leaf.notAfter,
+    ageSeconds: Math.floor(ageSeconds),
+    remainingSeconds: Math.floor(remainingSeconds),
+    lifetimeSeconds: leaf.lifetimeSeconds,
+  };
+  return { state, findings: orderFindings(findings), source, certificate, secrets: secretReports };
+}
+
+/** The verdict for a pod whose dump could not be obtained or read. */
+export function unreachableVerdict(error: string): CertificateVerdict {
+  return { state: 'unreachable', findings: [], source: 'unknown', certificate: null, secrets: [], error };
+}
+
+/** Who serves SDS, from the `default` version stamp and the ROOTCA shape (see DESIGN.md). */
+export function inferSource(workload: ParsedSecret | undefined, trustBundle: TrustBundle | null): Source {
+  const version = workload?.versionInfo ?? null;
+  if (version !== null && TBOT_VERSION.test(version) && trustBundle?.shape === 'spiffe') return 'tbot';
+  if ((version !== null && AGENT_VERSION.test(version)) || trustBundle?.shape === 'trusted_ca') return 'istio-agent';
+  return 'unknown';
+}
+
+/** True when the SPIFFE ID path is exactly `/ns/<namespace>/sa/<serviceAccount>` (any trust domain). */
+export function identityMatches(spiffeId: string | null, pod: { namespace: string; serviceAccount: string }): boolean {
+  if (spiffeId === null) return false;
+  const match = /^spiffe:\/\/[^/]+(\/.*)$/i.exec(spiffeId);
+  return match?.[1] === `/ns/${pod.namespace}/sa/${pod.serviceAccount}`;
+}
+
+function chainMatchesBundle(chain: readonly X509Certificate[], trustBundle: TrustBundle): boolean {
+  let anchors: X509Certificate[];
+  try {
+    anchors = parseCertificates(trustBundle.pems, `"${ROOT_CA_SECRET_NAME}" trust bundle`);
+  } catch (error) {
+    if (!(error instanceof DumpError)) throw error;
+    // Nothing can verify against a bundle Envoy holds but that is not a readable certificate set.
+    return false;
+  }
+  return chainVerifiesAgainst(chain, anchors);
+}
+
+function reportSecrets(secrets: ParsedSecrets, nowMs: number): SecretReport[] {
+  return [...secrets.active, ...secrets.warming].map((secret) => ({
+    name: secret.name,
+    versionInfo: secret.versionInfo,
+    lastUpdated: secret.lastUpdated ? secret.lastUpdated.toISOString() : null,
+    pushAgeSeconds: secret.lastUpdated ? Math.floor(pushAgeSeconds(secret.lastUpdated, nowMs)) : null,
+  }));
+}
+
+/** Seconds since Envoy accepted the push; a push stamped in the future (clock skew) counts as 0. */
+function pushAgeSeconds(lastUpdated: Date, nowMs: number): number {
+  return Math.max(0, (nowMs - lastUpdated.getTime()) / 1000);
+}
+
+function orderFindings(findings: ReadonlySet<Finding>): Finding[] {
+  return FINDINGS.filter((finding) => findings.has(finding));
+}
+
+/** Minimal structural view of `V1PodSpec` volumes (so the core needs no Kubernetes types). */
+export interface PodVolumesSpec {
+  readonly volumes?: readonly { readonly name: string; readonly emptyDir?: unknown; readonly csi?: { readonly driver?: string } }[];
+}
+
+export const SPIFFE_CSI_DRIVER = 'csi.spiffe.io';
+
+/**
+ * True when the pod has a `workload-certs` emptyDir beside a SPIFFE workload-socket volume: the
+ * SPIFFE CSI driver, or a `workload-socket` volume that is not an emptyDir (Istio's `spire`
+ * injection template replaces the default emptyDir with the CSI volume).
+ */
+export function podWorkloadCertsBesideSocket(spec: PodVolumesSpec | null | undefined): boolean {
+  const volumes = spec?.volumes ?? [];
+  const hasCertsEmptyDir = volumes.some((volume) => volume.name === 'workload-certs' && volume.emptyDir != null);
+  const hasSpiffeSocket = volumes.some(
+    (volume) => volume.csi?.driver === SPIFFE_CSI_DRIVER || (volume.name === 'workload-socket' && volume.emptyDir == null),
+  );
+  return hasCertsEmptyDir && hasSpiffeSocket;
+}

@@ -1,0 +1,108 @@
+/**
+ * Lists pods page by page (limit + continue) and keeps only what the sweep needs from each:
+ * Running pods with an `istio-proxy` container (regular or native sidecar) become sampling
+ * targets; injected pods that are not Running are counted as skipped; everything else is ignored.
+ */
+import type { V1OwnerReference, V1Pod, V1PodList } from '@kubernetes/client-node';
+import { podWorkloadCertsBesideSocket } from '../core/classify.js';
+import { KubeApiError } from '../core/errors.js';
+import type { OwnerRef, PodListing } from '../core/pods.js';
+import type { KubeClient } from './kube-client.js';
+
+export type { OwnerRef, PodListing, PodTarget } from '../core/pods.js';
+
+export const SIDECAR_CONTAINER = 'istio-proxy';
+
+export interface ListOptions {
+  /** Namespaces to list; empty or undefined = all namespaces. */
+  readonly namespaces?: readonly string[];
+  readonly pageSize?: number;
+  /** How many times a list may start over after its continue token expired (410). */
+  readonly maxRestarts?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+
+export function hasSidecar(pod: V1Pod): boolean {
+  const spec = pod.spec;
+  if (!spec) return false;
+  return (
+    spec.containers.some((c) => c.name === SIDECAR_CONTAINER) ||
+    (spec.initContainers ?? []).some((c) => c.name === SIDECAR_CONTAINER)
+  );
+}
+
+export function toListing(pod: V1Pod): PodListing | undefined {
+  if (!hasSidecar(pod)) return undefined;
+  const namespace = pod.metadata?.namespace ?? '';
+  const name = pod.metadata?.name ?? '';
+  const phase = pod.status?.phase ?? 'Unknown';
+  if (phase !== 'Running') return { kind: 'skipped', namespace, name, reason: `phase ${phase}` };
+  if (pod.metadata?.deletionTimestamp) return { kind: 'skipped', namespace, name, reason: 'terminating' };
+  return {
+    kind: 'target',
+    target: {
+      namespace,
+      name,
+      uid: pod.metadata?.uid ?? '',
+      serviceAccount: pod.spec?.serviceAccountName ?? 'default',
+      node: pod.spec?.nodeName ?? '',
+      container: SIDECAR_CONTAINER,
+      ownerReferences: (pod.metadata?.ownerReferences ?? []).map(toOwnerRef),
+      workloadCertsBesideSocket: podWorkloadCertsBesideSocket(pod.spec ?? {}),
+    },
+  };
+}
+
+function toOwnerRef(ref: V1OwnerReference): OwnerRef {
+  return { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, controller: ref.controller === true };
+}
+
+/**
+ * Yields listings in API order. The next page is requested while the current one is being
+ * consumed, so samplers do not stall at page boundaries. A 410 (continue token expired)
+ * restarts that namespace's list from the beginning; pods already yielded are not repeated.
+ */
+export async function* listPods(client: KubeClient, options: ListOptions = {}): AsyncGenerator<PodListing> {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const maxRestarts = options.maxRestarts ?? 3;
+  const scopes: (string | undefined)[] = options.namespaces && options.namespaces.length > 0 ? [...new Set(options.namespaces)] : [undefined];
+  const seen = new Set<string>();
+  for (const namespace of scopes) {
+    let restarts = 0;
+    let pending: Promise<V1PodList> | undefined = fetchPage(client, namespace, pageSize, undefined);
+    while (pending) {
+      let page: V1PodList;
+      try {
+        page = await pending;
+      } catch (error) {
+        if (error instanceof KubeApiError && error.statusCode === 410 && restarts < maxRestarts) {
+          restarts++;
+          pending = fetchPage(client, namespace, pageSize, undefined);
+          continue;
+        }
+        throw error;
+      }
+      const token = page.metadata?._continue;
+      pending = token ? fetchPage(client, namespace, pageSize, token) : undefined;
+      // Avoid an unhandled rejection while the consumer is still busy with this page.
+      pending?.catch(() => undefined);
+      for (const pod of page.items) {
+        const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+        if (seen.has(uid)) continue;
+        seen.add(uid);
+        const listing = toListing(pod);
+        if (listing) yield listing;
+      }
+    }
+  }
+}
+
+function fetchPage(client: KubeClient, namespace: string | undefined, limit: number, token: string | undefined): Promise<V1PodList> {
+  const scope = namespace ? `namespace ${namespace}` : 'all namespaces';
+  return client.call(`list pods in ${scope}`, () =>
+    namespace
+      ? client.core.listNamespacedPod({ namespace, limit, ...(token ? { _continue: token } : {}) })
+      : client.core.listPodForAllNamespaces({ limit, ...(token ? { _continue: token } : {}) }),
+  );
+}
