@@ -72,12 +72,12 @@ export interface PodGoneDetail extends ChangeFields {
 export type PodStateChangedDetail = PodPresentChangeDetail | PodGoneDetail;
 
 export interface SweepErrorItem {
-  readonly namespace: string;
-  readonly name: string;
+  /** null for errors not tied to a namespace (e.g. the cluster was unreachable). */
+  readonly namespace: string | null;
+  /** null for errors not tied to one pod (e.g. listing a namespace failed). */
+  readonly name: string | null;
   readonly error: string;
 }
-
-export type SweepOutcome = 'complete' | 'partial' | 'failed';
 
 export interface SweepCompletedDetail {
   readonly cluster: string;
@@ -85,16 +85,15 @@ export interface SweepCompletedDetail {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
-  /** `complete`; `partial` when the deadline cut the sweep short; `failed` when it could not run. */
-  readonly outcome: SweepOutcome;
+  /** True when the deadline cut the sweep short. */
   readonly partial: boolean;
+  /** True when the sweep could not run to the end for another reason (cluster unreachable...). */
+  readonly failed: boolean;
   readonly summary: Summary;
   readonly thresholds: ThresholdsReport | null;
-  /** Per-pod sampling errors, first `maxErrors` only; `errorsTotal` counts them all. */
+  /** Sweep-level errors first, then per-pod sampling errors; at most `maxErrors`, `errorsTotal` counts all. */
   readonly errors: readonly SweepErrorItem[];
   readonly errorsTotal: number;
-  /** Why the whole sweep failed (outcome `failed` only). */
-  readonly error?: string;
   /** Pod events of this sweep published / not published (known when this event is built last). */
   readonly eventsPublished?: number;
   readonly eventsFailed?: number;
@@ -142,7 +141,11 @@ const ZERO_SUMMARY: Summary = {
 };
 
 export interface SweepCompletedOptions {
-  /** Keep at most this many per-pod errors (default 50). */
+  /** Errors that belong to no sampled pod (e.g. a namespace could not be listed); listed first. */
+  readonly sweepErrors?: readonly SweepErrorItem[];
+  /** The sweep stopped for a reason other than the deadline. */
+  readonly failed?: boolean;
+  /** Keep at most this many errors (default 50). */
   readonly maxErrors?: number;
   /** Shorten each error message to this many characters (default 500). */
   readonly maxErrorLength?: number;
@@ -158,8 +161,11 @@ function durationMs(startedAt: string, finishedAt: string): number {
 export function buildSweepCompletedDetail(report: SweepReport, options: SweepCompletedOptions = {}): SweepCompletedDetail {
   const maxErrors = options.maxErrors ?? 50;
   const maxLength = options.maxErrorLength ?? 500;
-  const all = report.pods.filter((p) => p.error !== undefined);
-  const errors = all.slice(0, maxErrors).map((p) => ({ namespace: p.namespace, name: p.name, error: shorten(p.error ?? '', maxLength) }));
+  const all: SweepErrorItem[] = [
+    ...(options.sweepErrors ?? []),
+    ...report.pods.flatMap((p) => (p.error === undefined ? [] : [{ namespace: p.namespace, name: p.name, error: p.error }])),
+  ];
+  const errors = all.slice(0, maxErrors).map((e) => ({ ...e, error: shorten(e.error, maxLength) }));
   const trimmed = all.length > errors.length || errors.some((e, i) => e.error !== all[i]?.error);
   return {
     cluster: report.cluster,
@@ -167,8 +173,8 @@ export function buildSweepCompletedDetail(report: SweepReport, options: SweepCom
     startedAt: report.startedAt,
     finishedAt: report.finishedAt,
     durationMs: durationMs(report.startedAt, report.finishedAt),
-    outcome: report.partial ? 'partial' : 'complete',
     partial: report.partial,
+    failed: options.failed ?? false,
     summary: report.summary,
     thresholds: report.thresholds,
     errors,
@@ -192,13 +198,12 @@ export function buildSweepFailedDetail(input: {
     startedAt: input.startedAt,
     finishedAt: input.finishedAt,
     durationMs: durationMs(input.startedAt, input.finishedAt),
-    outcome: 'failed',
-    partial: true,
+    partial: false,
+    failed: true,
     summary: ZERO_SUMMARY,
     thresholds: null,
-    errors: [],
-    errorsTotal: 0,
-    error: shorten(input.error, 2000),
+    errors: [{ namespace: null, name: null, error: shorten(input.error, 2000) }],
+    errorsTotal: 1,
   };
 }
 

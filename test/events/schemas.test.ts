@@ -1,0 +1,135 @@
+import { describe, expect, it } from '@jest/globals';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import { computeChanges } from '../../src/core/changes.js';
+import {
+  buildSweepCompletedDetail,
+  buildSweepFailedDetail,
+  DETAIL_TYPES,
+  fitDetail,
+  POD_CERTIFICATE_STATE_CHANGED,
+  POD_CERTIFICATE_UNHEALTHY,
+  SWEEP_COMPLETED,
+  WORKLOAD_RESTART,
+  type DetailType,
+  type WorkloadRestartDetail,
+} from '../../src/core/events.js';
+import { FINDINGS, STATES } from '../../src/core/types.js';
+import { entry, NOW, pod, report } from '../core/change-fixtures.js';
+
+const FILES: Record<DetailType, string> = {
+  [POD_CERTIFICATE_UNHEALTHY]: 'pod-certificate-unhealthy',
+  [POD_CERTIFICATE_STATE_CHANGED]: 'pod-certificate-state-changed',
+  [SWEEP_COMPLETED]: 'sweep-completed',
+  [WORKLOAD_RESTART]: 'workload-restart',
+};
+
+const schemas = Object.fromEntries(
+  DETAIL_TYPES.map((t) => [t, JSON.parse(readFileSync(new URL(`../../src/events/schemas/${FILES[t]}.schema.json`, import.meta.url), 'utf8'))]),
+) as Record<DetailType, Record<string, unknown>>;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+addFormats.default(ajv);
+const validators = Object.fromEntries(DETAIL_TYPES.map((t) => [t, ajv.compile(schemas[t])])) as Record<DetailType, ReturnType<typeof ajv.compile>>;
+
+function expectValid(type: DetailType, detail: unknown): void {
+  const validate = validators[type];
+  const ok = validate(JSON.parse(JSON.stringify(detail)));
+  expect(validate.errors ?? []).toEqual([]);
+  expect(ok).toBe(true);
+}
+
+function expectInvalid(type: DetailType, detail: unknown, path: RegExp): void {
+  const validate = validators[type];
+  expect(validate(JSON.parse(JSON.stringify(detail)))).toBe(false);
+  expect((validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join('\n')).toMatch(path);
+}
+
+const previous = [entry('b-1', 'stale'), entry('c-1', 'expiring'), entry('gone-1', 'expired', ['sds-pushes-stopped'], { workload: null })];
+const sweep = report([
+  pod('a-1', 'expired', ['sds-pushes-stopped']),
+  pod('b-1', 'expired'),
+  pod('c-1', 'healthy'),
+  pod('d-1', 'unreachable'),
+  pod('e-1', 'missing', ['workload-certs-volume'], { workload: null }),
+]);
+const changes = computeChanges({ previous, report: sweep, scope: 'all' });
+
+const restart: WorkloadRestartDetail = {
+  cluster: 'prod-mesh',
+  namespace: 'shop',
+  workload: { kind: 'Deployment', name: 'carts' },
+  outcome: 'skipped',
+  reason: 'cooldown: restarted 4m ago (policy 30m)',
+  pods: [{ name: 'carts-7d9f-abcde', state: 'expired', findings: ['sds-pushes-stopped'] }, { name: 'carts-7d9f-fghij', state: 'expiring' }],
+  triggeredBy: 'sweep-2',
+  at: NOW,
+};
+
+describe('event detail JSON schemas', () => {
+  it('use the product vocabulary (no drift from src/core/types.ts)', () => {
+    const defs = (t: DetailType) => schemas[t].definitions as Record<string, { enum?: string[] }>;
+    for (const t of [POD_CERTIFICATE_UNHEALTHY, POD_CERTIFICATE_STATE_CHANGED, WORKLOAD_RESTART] as const) {
+      expect(defs(t).state?.enum).toEqual([...STATES]);
+      expect(defs(t).finding?.enum).toEqual([...FINDINGS]);
+    }
+    for (const t of DETAIL_TYPES) expect(schemas[t].title).toBe(t);
+  });
+
+  it('accept every Unhealthy detail computeChanges builds (including trimmed ones)', () => {
+    expect(changes.unhealthy.length).toBe(4);
+    for (const d of changes.unhealthy) expectValid(POD_CERTIFICATE_UNHEALTHY, d);
+    const trimmed = fitDetail({ ...changes.unhealthy[0]!, error: 'x'.repeat(5000) }, 2000);
+    expect(trimmed.truncated).toBe(true);
+    expectValid(POD_CERTIFICATE_UNHEALTHY, trimmed);
+  });
+
+  it('accept every State Changed detail, present and gone', () => {
+    expect(changes.changes.map((c) => c.change).sort()).toEqual(['gone', 'opened', 'opened', 'opened', 'resolved', 'worsened']);
+    for (const d of changes.changes) expectValid(POD_CERTIFICATE_STATE_CHANGED, d);
+  });
+
+  it('accept Sweep Completed details: complete, partial with errors and event counts, failed', () => {
+    expectValid(SWEEP_COMPLETED, buildSweepCompletedDetail(sweep));
+    expectValid(SWEEP_COMPLETED, buildSweepCompletedDetail(sweep, { failed: true, sweepErrors: [{ namespace: 'x', name: null, error: 'forbidden' }] }));
+    expectValid(SWEEP_COMPLETED, buildSweepCompletedDetail(report([pod('x', 'unreachable')], { partial: true }), { events: { published: 4, failed: 1 } }));
+    expectValid(
+      SWEEP_COMPLETED,
+      buildSweepFailedDetail({ cluster: 'prod-mesh', sweepId: 's', startedAt: NOW, finishedAt: NOW, error: 'cluster unreachable' }),
+    );
+  });
+
+  it('accept a hand-written Workload Restart detail', () => {
+    expectValid(WORKLOAD_RESTART, restart);
+  });
+
+  it('reject an Unhealthy detail with an unknown state', () => {
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, state: 'dead' }, /\/state must be equal to one of the allowed values/);
+  });
+
+  it('reject a State Changed detail without previousState, and a gone detail carrying a state', () => {
+    const present = changes.changes.find((c) => c.change === 'worsened')!;
+    const { previousState: _, ...withoutPrevious } = present;
+    expectInvalid(POD_CERTIFICATE_STATE_CHANGED, withoutPrevious, /must have required property 'previousState'/);
+    const gone = changes.changes.find((c) => c.change === 'gone')!;
+    expectInvalid(POD_CERTIFICATE_STATE_CHANGED, { ...gone, state: 'expired' }, /\/state must be null/);
+  });
+
+  it('reject a Sweep Completed detail with a negative count or without the failed flag', () => {
+    const detail = buildSweepCompletedDetail(sweep);
+    expectInvalid(SWEEP_COMPLETED, { ...detail, summary: { ...detail.summary, expired: -1 } }, /\/summary\/expired must be >= 0/);
+    const { failed: _, ...noFailed } = detail;
+    expectInvalid(SWEEP_COMPLETED, noFailed, /must have required property 'failed'/);
+  });
+
+  it('reject a Workload Restart detail with an unknown outcome or no workload', () => {
+    expectInvalid(WORKLOAD_RESTART, { ...restart, outcome: 'rebooted' }, /\/outcome must be equal to one of the allowed values/);
+    const { workload: _, ...noWorkload } = restart;
+    expectInvalid(WORKLOAD_RESTART, noWorkload, /must have required property 'workload'/);
+  });
+
+  it('reject timestamps that are not RFC 3339', () => {
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, observedAt: 'yesterday' }, /\/observedAt must match format "date-time"/);
+  });
+});
