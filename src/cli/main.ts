@@ -8,12 +8,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { classifySecrets } from '../core/classify.js';
 import { parseSecretsDump } from '../core/envoy-secrets.js';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
+import { computeChanges } from '../core/changes.js';
+import { DEFAULT_REMEDIATION_POLICY, type RemediationDetail } from '../core/remediation.js';
+import { renderRemediationTable } from '../core/render-remediation.js';
 import { renderSweepTable, renderVerdictTable } from '../core/render.js';
+import { InMemoryRestartGuard } from '../core/restart-guard.js';
 import { runSweep } from '../core/sweep.js';
 import { DEFAULT_THRESHOLDS, parseThreshold } from '../core/threshold.js';
 import { STATES, STATE_SEVERITY, type State, type Thresholds } from '../core/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
+import { rbacYaml } from '../rbac/rbac.js';
+import { remediate } from '../remediator/remediate.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -36,11 +42,14 @@ const processIo: CliIo = {
 const USAGE = `mesh-cert-watch — find Istio sidecars whose SPIFFE certificate is not rotating
 
 Usage:
-  mesh-cert-watch sweep   [options]        sample every Running injected pod (read-only)
+  mesh-cert-watch sweep   [options]        sample every Running injected pod (read-only
+                                           unless --remediate)
   mesh-cert-watch inspect FILE|- [options] classify one captured Envoy config_dump
+  mesh-cert-watch rbac    [options]        print the ClusterRoles and bindings of the
+                                           sampler and the remediator (YAML)
   mesh-cert-watch help [COMMAND]
 
-Run "mesh-cert-watch help sweep" or "help inspect" for the options of a command.
+Run "mesh-cert-watch help sweep", "help inspect" or "help rbac" for the options of a command.
 States: ${STATES.join(', ')}.
 Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster unreachable.
 `;
@@ -67,6 +76,24 @@ ${THRESHOLD_HELP}
   --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
+  --remediate              then run the remediator's rules over the pods that need attention
+                           and rollout-restart the workloads they allow (restart states
+                           ${DEFAULT_REMEDIATION_POLICY.restartStates.join(', ')}; cooldown ${DEFAULT_REMEDIATION_POLICY.cooldownSeconds / 60}m; at most ${DEFAULT_REMEDIATION_POLICY.budgetPerHour} restarts per run;
+                           breaker above ${DEFAULT_REMEDIATION_POLICY.breakerUnhealthyShare * 100}% unhealthy; annotation mesh-cert-watch.io/policy);
+                           outcomes follow the table, or a "remediation" object in the JSON
+  --dry-run                with --remediate: print the plan, change nothing
+`;
+
+const RBAC_HELP = `Usage: mesh-cert-watch rbac [options]
+
+Prints the ClusterRoles and ClusterRoleBindings of the sampler (read pods, exec into
+istio-proxy) and the remediator (read pods and owners, patch controllers), bound to the
+Kubernetes groups the EKS access entries map the Lambda roles to. Apply with
+  mesh-cert-watch rbac | kubectl apply -f -
+
+Options:
+  --delete-bare-pods       also let the remediator delete pods (only for deployments that
+                           set remediation.deleteBarePods)
 `;
 
 const INSPECT_HELP = `Usage: mesh-cert-watch inspect FILE|- [options]
@@ -96,6 +123,13 @@ const SWEEP_OPTIONS = {
   concurrency: { type: 'string' },
   timeout: { type: 'string' },
   'fail-on': { type: 'string' },
+  remediate: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+const RBAC_OPTIONS = {
+  'delete-bare-pods': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -106,6 +140,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await sweepCommand(rest, io);
       case 'inspect':
         return await inspectCommand(rest, io);
+      case 'rbac':
+        return rbacCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -123,6 +159,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 function helpFor(command: string | undefined): string {
   if (command === 'sweep') return SWEEP_HELP;
   if (command === 'inspect') return INSPECT_HELP;
+  if (command === 'rbac') return RBAC_HELP;
   return USAGE;
 }
 
@@ -212,6 +249,7 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
   const concurrency = positiveInteger('--concurrency', values.concurrency, 32);
   const timeoutMs = durationMs('--timeout', values.timeout, 10_000);
   const failOn = stateSetting('--fail-on', values['fail-on']);
+  if (values['dry-run'] && !values.remediate) throw new UsageError('--dry-run', 'only with --remediate');
   const kubeConfig = loadKubeConfig({
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context !== undefined ? { context: values.context } : {}),
@@ -228,8 +266,56 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
     concurrency,
     ...(common.now ? { now: common.now } : {}),
   });
-  io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSweepTable(report));
+  if (values.remediate) {
+    const dryRun = values['dry-run'] === true;
+    const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io });
+    if (common.output === 'json') io.stdout(`${JSON.stringify({ ...report, remediation: { dryRun, outcomes } }, null, 2)}\n`);
+    else io.stdout(`${renderSweepTable(report)}\n${renderRemediationTable(outcomes, dryRun)}`);
+  } else {
+    io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSweepTable(report));
+  }
   if (failOn && report.pods.some((pod) => STATE_SEVERITY[pod.state] >= STATE_SEVERITY[failOn])) return EXIT.failOn;
+  return EXIT.ok;
+}
+
+/**
+ * The remediator's engine over the pods this sweep would send as `Pod Certificate Unhealthy`
+ * events, one at a time (worst first), with an in-memory lease and budget for this run.
+ */
+async function remediateSweep(
+  client: KubeClient,
+  report: Awaited<ReturnType<typeof runSweep>>,
+  options: { dryRun: boolean; now: Date | undefined; io: CliIo },
+): Promise<RemediationDetail[]> {
+  const guard = new InMemoryRestartGuard();
+  const policy = { ...DEFAULT_REMEDIATION_POLICY, dryRun: options.dryRun };
+  const { unhealthy } = computeChanges({ previous: [], report, scope: 'all' });
+  const outcomes: RemediationDetail[] = [];
+  for (const detail of unhealthy) {
+    outcomes.push(
+      await remediate(
+        { ...detail, sweepSummary: report.summary },
+        {
+          kube: client,
+          guard,
+          policy,
+          // --now replays a past instant: restarts, cooldowns and event ages are judged at it too.
+          clock: () => options.now ?? new Date(),
+          onWarning: (message, error) => options.io.stderr(`warning: ${message}: ${describeError(error)}\n`),
+        },
+      ),
+    );
+  }
+  return outcomes;
+}
+
+function rbacCommand(args: readonly string[], io: CliIo): number {
+  const { values } = parse(args, RBAC_OPTIONS, false);
+  if (values.help) {
+    io.stdout(RBAC_HELP);
+    return EXIT.ok;
+  }
+  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true }));
   return EXIT.ok;
 }
 

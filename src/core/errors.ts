@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'KUBE_API'
   | 'TIMEOUT'
   | 'AWS'
-  | 'SLACK';
+  | 'SLACK'
+  | 'EVENT';
 
 export class MeshCertWatchError extends Error {
   readonly code: ErrorCode;
@@ -100,5 +101,16 @@ export function describeError(error: unknown): string {
 export class PodGoneError extends MeshCertWatchError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('SAMPLING', message, options);
+  }
+}
+
+/** An event whose detail is not the contract's shape (DESIGN.md "Events"); `field` names the fault. */
+export class InvalidEventError extends MeshCertWatchError {
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('EVENT', `${field}: ${message}`, options);
   }
 }

@@ -12,6 +12,11 @@ import {
   Exec,
   KubeConfig,
 } from '@kubernetes/client-node';
+import { Agent as HttpsAgent } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
+// Not re-exported by the package index; imported for its socket-factory hook (see execSocketFactory).
+import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
+import WebSocket from 'ws';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError } from '../core/errors.js';
 import { withRetry, type RetryDecision } from '../core/retry.js';
 
@@ -54,7 +59,7 @@ export class KubeClient {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.batch = kubeConfig.makeApiClient(BatchV1Api);
     this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.exec = new Exec(kubeConfig);
+    this.exec = new Exec(kubeConfig, new WebSocketHandler(kubeConfig, execSocketFactory()));
     this.retryPolicy = options.retry ?? DEFAULT_RETRY_POLICY;
     this.sleep = options.sleep;
   }
@@ -79,6 +84,30 @@ export class KubeClient {
       throw toKubeError(error, description, this.server);
     }
   }
+}
+
+type WsOptions = WebSocket.ClientOptions & { ca?: unknown; cert?: unknown; key?: unknown; servername?: string };
+
+/**
+ * client-node gives every exec socket a fresh https.Agent with raw CA/cert/key options, so each
+ * exec pays for a new TLS context and a full handshake. Sharing one agent with one secure context
+ * per client keeps TLS sessions resumable and CPU and memory flat across thousands of execs.
+ * Auth headers are still computed per connection by client-node (tokens may refresh).
+ */
+function execSocketFactory(): (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => WebSocket {
+  let shared: { agent: HttpsAgent; secureContext: SecureContext } | undefined;
+  return (uri, protocols, opts) => {
+    const { ca, cert, key, agent: _perCallAgent, ...rest } = opts as WsOptions;
+    if (!shared) {
+      const secureContext = createSecureContext({
+        ...(ca ? { ca: ca as Buffer } : {}),
+        ...(cert ? { cert: cert as Buffer } : {}),
+        ...(key ? { key: key as Buffer } : {}),
+      });
+      shared = { secureContext, agent: new HttpsAgent({ secureContext, maxCachedSessions: 256, keepAlive: false }) };
+    }
+    return new WebSocket(uri, protocols, { ...rest, agent: shared.agent, secureContext: shared.secureContext } as WebSocket.ClientOptions);
+  };
 }
 
 /** Loads a kubeconfig the way kubectl does: `--kubeconfig`, else `KUBECONFIG`, else ~/.kube/config. */

@@ -1,0 +1,42 @@
+/**
+ * EventBridge event patterns of the two rules on the watcher's bus, as raw EventBridge JSON.
+ * Tests take them back out of the synthesized template and check them against sample events
+ * of every detail-type (in process, and against moto's EventBridge).
+ */
+import {
+  EVENT_SOURCE,
+  POD_CERTIFICATE_STATE_CHANGED,
+  POD_CERTIFICATE_UNHEALTHY,
+  SWEEP_COMPLETED,
+  WORKLOAD_RESTART,
+} from '../src/core/events.js';
+import type { RestartableState } from '../src/config/runtime.js';
+
+export type EventPatternJson = Readonly<Record<string, unknown>>;
+
+/** `Pod Certificate Unhealthy` events whose state the remediation policy restarts for. */
+export function remediatorEventPattern(restartStates: readonly RestartableState[]): EventPatternJson {
+  return {
+    source: [EVENT_SOURCE],
+    'detail-type': [POD_CERTIFICATE_UNHEALTHY],
+    detail: { state: [...new Set(restartStates)].sort() },
+  };
+}
+
+/**
+ * Everything people are told about: state changes, restart outcomes, and sweeps that did not
+ * cover the whole cluster (`detail.partial: true`, the deadline cut it short, or
+ * `detail.failed: true`, it could not run to the end). Complete sweeps only feed dashboards.
+ */
+export function notifierEventPattern(): EventPatternJson {
+  return {
+    source: [EVENT_SOURCE],
+    $or: [
+      { 'detail-type': [POD_CERTIFICATE_STATE_CHANGED, WORKLOAD_RESTART] },
+      {
+        'detail-type': [SWEEP_COMPLETED],
+        detail: { $or: [{ partial: [true] }, { failed: [true] }] },
+      },
+    ],
+  };
+}

@@ -1,0 +1,293 @@
+import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseThreshold } from '../src/core/threshold.js';
+import { clusterRegion, type DeploymentConfig } from '../src/config/deployment.js';
+import { EVENT_SOURCE } from '../src/core/events.js';
+import type {
+  NotifierRuntimeConfigInput,
+  RemediatorRuntimeConfigInput,
+  SamplerRuntimeConfigInput,
+} from '../src/config/runtime.js';
+import { ClusterAccess } from './constructs/cluster-access.js';
+import { DeadLetterQueues } from './constructs/dead-letter-queues.js';
+import { EventRouting } from './constructs/event-routing.js';
+import { EventSchemas } from './constructs/event-schemas.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { StateTables } from './constructs/state-tables.js';
+import { SweepSchedules } from './constructs/sweep-schedules.js';
+import { WatcherFunction } from './constructs/watcher-function.js';
+
+/** The repository root: holds package-lock.json and functions/. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface MeshCertWatchStackProps extends StackProps {
+  /** The validated deployment configuration (`parseDeploymentConfig`). */
+  readonly config: DeploymentConfig;
+  /**
+   * Directory with package.json, package-lock.json and `functions/<name>/handler.ts`.
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * Everything mesh-cert-watch needs in one account and region, for one or more existing EKS
+ * clusters: per-cluster sweep schedules, the sampler / remediator / notifier functions, the
+ * event bus with its rules and schemas, DynamoDB state, EKS access entries, dashboard and alarms.
+ */
+export class MeshCertWatchStack extends Stack {
+  readonly sampler: WatcherFunction;
+  readonly remediator: WatcherFunction;
+  readonly notifier: WatcherFunction;
+  readonly tables: StateTables;
+  readonly routing: EventRouting;
+  readonly deadLetters: DeadLetterQueues;
+  readonly schedules: SweepSchedules;
+  readonly monitoring: Monitoring;
+  readonly clusterAccess: ClusterAccess;
+
+  constructor(scope: Construct, id: string, props: MeshCertWatchStackProps) {
+    const { config } = props;
+    super(scope, id, {
+      description: 'mesh-cert-watch: finds Istio sidecars whose workload certificate stopped rotating, restarts what must be, tells people',
+      ...props,
+      env: props.env ?? { account: config.account, region: config.region },
+    });
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const entry = (name: string) => join(projectRoot, 'functions', name, 'handler.ts');
+    const dashboardUrl = Monitoring.dashboardUrl(config.region, config.name);
+    const logRetention = config.functions.logRetentionDays as logs.RetentionDays;
+    const sizing = config.functions;
+
+    // Dashboard tags are recent in CloudFormation and unknown to the cfn-lint we gate on.
+    const tagOptions = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value, tagOptions);
+    Tags.of(this).add('mesh-cert-watch:deployment', config.name, tagOptions);
+
+    this.tables = new StateTables(this, 'State');
+    this.deadLetters = new DeadLetterQueues(this, 'DeadLetters');
+
+    // The bus name is known up front, so the functions' configuration does not depend on the
+    // routing construct (which itself needs the functions).
+    const eventBusName = config.name;
+
+    const samplerConfig: SamplerRuntimeConfigInput = {
+      eventBusName,
+      ledgerTableName: this.tables.ledger.tableName,
+      clusters: config.clusters.map((cluster) => ({
+        name: cluster.name,
+        region: clusterRegion(config, cluster),
+        namespaces: { include: cluster.namespaces.include, exclude: cluster.namespaces.exclude },
+        thresholds: { staleAfter: cluster.thresholds.staleAfter.text, expiringWithin: cluster.thresholds.expiringWithin.text },
+        concurrency: cluster.concurrency,
+        sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+      })),
+      sweepDeadlineMarginSeconds: sizing.sampler.sweepDeadlineMarginSeconds,
+      dashboardUrl,
+    };
+    this.sampler = new WatcherFunction(this, 'Sampler', {
+      functionName: `${config.name}-sampler`,
+      description: 'Samples the Istio sidecars of one EKS cluster per invocation ({"cluster": name})',
+      entry: entry('sampler'),
+      projectRoot,
+      runtime: sizing.runtime,
+      timeout: Duration.seconds(sizing.sampler.timeoutSeconds),
+      memorySize: sizing.sampler.memoryMiB,
+      logRetention,
+      runtimeConfig: samplerConfig,
+      runtimeConfigSetting: 'clusters',
+      vpc: config.vpc,
+      asyncInvoke: {
+        // The next scheduled sweep is the retry.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(Math.min(...config.clusters.map((cluster) => cluster.schedule.rateMinutes))),
+        onFailure: this.deadLetters.sampler,
+      },
+    });
+
+    const remediatorConfig: RemediatorRuntimeConfigInput = {
+      eventBusName,
+      budgetTableName: this.tables.budget.tableName,
+      policy: {
+        restartStates: config.remediation.restartStates,
+        cooldownMinutes: config.remediation.cooldownMinutes,
+        budgetPerHour: config.remediation.budgetPerHour,
+        breakerUnhealthyShare: config.remediation.breakerUnhealthyShare,
+        dryRun: config.remediation.dryRun,
+        deleteBarePods: config.remediation.deleteBarePods,
+      },
+      clusters: config.clusters.map((cluster) => ({ name: cluster.name, region: clusterRegion(config, cluster) })),
+    };
+    this.remediator = new WatcherFunction(this, 'Remediator', {
+      functionName: `${config.name}-remediator`,
+      description: 'Rollout-restarts workloads whose sidecar certificate is not rotating, under the safety policy',
+      entry: entry('remediator'),
+      projectRoot,
+      runtime: sizing.runtime,
+      timeout: Duration.seconds(sizing.remediator.timeoutSeconds),
+      memorySize: sizing.remediator.memoryMiB,
+      logRetention,
+      runtimeConfig: remediatorConfig,
+      runtimeConfigSetting: 'clusters',
+      vpc: config.vpc,
+      asyncInvoke: { retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: this.deadLetters.remediator },
+    });
+
+    const notifierConfig: NotifierRuntimeConfigInput = {
+      webhookSecretId: config.notifications.slackWebhookSecret,
+      namespaceWebhookSecretIds: config.notifications.namespaceSlackWebhookSecrets,
+      minimumSeverity: config.notifications.minimumSeverity,
+      dashboardUrl,
+      maxMessagesPerSecond: config.notifications.maxMessagesPerSecond,
+    };
+    this.notifier = new WatcherFunction(this, 'Notifier', {
+      functionName: `${config.name}-notifier`,
+      description: 'Posts certificate state changes, restarts and failed sweeps to Slack',
+      entry: entry('notifier'),
+      projectRoot,
+      runtime: sizing.runtime,
+      timeout: Duration.seconds(sizing.notifier.timeoutSeconds),
+      memorySize: sizing.notifier.memoryMiB,
+      logRetention,
+      runtimeConfig: notifierConfig,
+      runtimeConfigSetting: 'notifications.namespaceSlackWebhookSecrets',
+      // No VPC: it only talks to Secrets Manager, SQS and Slack over the internet.
+    });
+
+    this.routing = new EventRouting(this, 'Events', {
+      busName: eventBusName,
+      remediator: this.remediator.function,
+      restartStates: config.remediation.restartStates,
+      notifier: this.notifier.function,
+      notifierTimeout: Duration.seconds(sizing.notifier.timeoutSeconds),
+      batchWindow: Duration.seconds(config.notifications.batchWindowSeconds),
+      remediatorDeadLetterQueue: this.deadLetters.remediator,
+      notificationDeadLetterQueue: this.deadLetters.notifications,
+    });
+    new EventSchemas(this, 'Schemas', { registryName: config.name });
+
+    this.schedules = new SweepSchedules(this, 'Schedules', {
+      groupName: config.name,
+      sampler: this.sampler.function,
+      deadLetterQueue: this.deadLetters.sampler,
+      schedules: config.clusters.map((cluster) => ({
+        cluster: cluster.name,
+        rateMinutes: cluster.schedule.rateMinutes,
+        retryAttempts: cluster.schedule.retryAttempts,
+      })),
+    });
+
+    this.grantPermissions(config);
+
+    this.clusterAccess = new ClusterAccess(this, 'ClusterAccess', {
+      clusterNames: config.clusters.filter((cluster) => cluster.accessEntries).map((cluster) => cluster.name),
+      samplerRole: this.sampler.role,
+      remediatorRole: this.remediator.role,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      name: config.name,
+      clusters: config.clusters.map((cluster) => ({
+        name: cluster.name,
+        rateMinutes: cluster.schedule.rateMinutes,
+        staleAfter: cluster.thresholds.staleAfter,
+        expiringWithin: cluster.thresholds.expiringWithin,
+        certificateTtlSeconds: durationSeconds(cluster.certificateTtl),
+      })),
+      samplerTimeout: Duration.seconds(sizing.sampler.timeoutSeconds),
+      sweepDeadlineMargin: Duration.seconds(sizing.sampler.sweepDeadlineMarginSeconds),
+      samplingErrorShare: config.alarms.samplingErrorShare,
+      missedSweeps: config.alarms.missedSweeps,
+      deadLetterQueues: this.deadLetters.all,
+      functions: [
+        { component: 'sampler', function: this.sampler.function },
+        { component: 'remediator', function: this.remediator.function },
+        { component: 'notifier', function: this.notifier.function },
+      ],
+      alarmTopic: config.alarms.topic
+        ? config.alarms.topic.create
+          ? { create: true, emailSubscriptions: config.alarms.topic.emailSubscriptions }
+          : { existingTopicArn: config.alarms.topic.existingTopicArn ?? '' }
+        : undefined,
+    });
+
+    new CfnOutput(this, 'DashboardUrl', { value: dashboardUrl, description: 'CloudWatch dashboard' });
+    new CfnOutput(this, 'EventBusName', { value: this.routing.bus.eventBusName });
+    new CfnOutput(this, 'SamplerRoleArn', {
+      value: this.sampler.role.roleArn,
+      description: 'Map to Kubernetes group mesh-cert-watch:sampler (done by the stack when accessEntries is true)',
+    });
+    new CfnOutput(this, 'RemediatorRoleArn', {
+      value: this.remediator.role.roleArn,
+      description: 'Map to Kubernetes group mesh-cert-watch:remediator (done by the stack when accessEntries is true)',
+    });
+    new CfnOutput(this, 'RbacCommand', {
+      value: `npx mesh-cert-watch rbac${config.remediation.deleteBarePods ? ' --delete-bare-pods' : ''} | kubectl apply -f -`,
+      description: 'Run against every cluster: the ClusterRoles/bindings the two Kubernetes groups need',
+    });
+    new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
+    new CfnOutput(this, 'RestartBudgetTableName', { value: this.tables.budget.tableName });
+  }
+
+  /** Each role gets exactly the named resources it uses. */
+  private grantPermissions(config: DeploymentConfig): void {
+    const clusterArns = config.clusters.map((cluster) =>
+      this.formatArn({ service: 'eks', region: clusterRegion(config, cluster), resource: 'cluster', resourceName: cluster.name }),
+    );
+    const putEvents = new iam.PolicyStatement({
+      sid: 'PublishWatcherEvents',
+      actions: ['events:PutEvents'],
+      resources: [this.routing.bus.eventBusArn],
+      conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+    });
+    // DescribeCluster gives the API endpoint and CA; the EKS token is signed locally.
+    const describeClusters = new iam.PolicyStatement({ sid: 'DescribeWatchedClusters', actions: ['eks:DescribeCluster'], resources: clusterArns });
+
+    for (const role of [this.sampler.role, this.remediator.role]) {
+      role.addToPrincipalPolicy(putEvents);
+      role.addToPrincipalPolicy(describeClusters);
+    }
+    StateTables.grantItemReadWrite(this.tables.ledger, this.sampler.role);
+    StateTables.grantItemReadWrite(this.tables.budget, this.remediator.role);
+
+    const secretIds = [
+      config.notifications.slackWebhookSecret,
+      ...Object.values(config.notifications.namespaceSlackWebhookSecrets),
+    ];
+    [...new Set(secretIds)].forEach((secretId, index) => {
+      const secret = secretId.startsWith('arn:')
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, `SlackWebhook${index}`, secretId)
+        : secretsmanager.Secret.fromSecretNameV2(this, `SlackWebhook${index}`, secretId);
+      this.notifier.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: `ReadSlackWebhook${index}`,
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secretId.startsWith('arn:') ? secret.secretArn : `${secret.secretArn}-??????`],
+        }),
+      );
+    });
+    if (config.notifications.secretsKmsKeyArn) {
+      const key = kms.Key.fromKeyArn(this, 'SecretsKey', config.notifications.secretsKmsKeyArn);
+      this.notifier.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptSlackWebhooks',
+          actions: ['kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${config.region}.amazonaws.com` } },
+        }),
+      );
+    }
+  }
+}
+
+function durationSeconds(text: string): number {
+  const threshold = parseThreshold(text);
+  if (threshold.kind !== 'duration') throw new Error(`${text} is not a duration`);
+  return threshold.seconds;
+}

@@ -1,0 +1,185 @@
+/**
+ * RestartGuard in DynamoDB (the remediator's `budgetTableName`: `pk` + `sk` strings, TTL on
+ * `expiresAt` epoch seconds, see src/config/tables.ts).
+ *
+ * Why conditional writes: the remediator runs as many concurrent Lambda invocations as there are
+ * events; an in-memory counter or a read-then-write would let two of them both see "budget
+ * left" or "no lease". Every check here is one conditional write, so DynamoDB serialises them.
+ *
+ * Items:
+ *  - lease:   pk `workload#<cluster>#<ns>#<kind>#<name>`, sk `lease`; holder, acquiredAt, expiresAt.
+ *             Put if `attribute_not_exists(pk) OR expiresAt < :now`.
+ *  - restart: same pk, sk `restart`; restartedAt, triggeredBy, serials, expiresAt (verify window).
+ *  - budget:  pk `budget#<cluster>#<YYYY-MM-DDTHH>`, sk `budget`; count, expiresAt.
+ *             `ADD count :one` if `attribute_not_exists(count) OR count < :limit`.
+ * Dry-run uses the same items under a `dry-run#` prefix, so it never spends the real budget.
+ * TTL deletion lags by up to days, so reads compare `expiresAt` themselves.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConfigError, MeshCertWatchError } from '../core/errors.js';
+import type { BudgetRequest, BudgetResult, LeaseRequest, LeaseResult, RestartGuard, RestartRecord } from '../core/restart-guard.js';
+import { TABLE_KEYS } from '../config/tables.js';
+
+const PK = TABLE_KEYS.partitionKey;
+const SK = TABLE_KEYS.sortKey;
+const TTL = TABLE_KEYS.timeToLive;
+
+export const GUARD_SORT_KEYS = { lease: 'lease', restart: 'restart', budget: 'budget' } as const;
+
+export interface DynamoRestartGuardOptions {
+  readonly client: DynamoDBClient | DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+const epochSeconds = (at: Date): number => Math.floor(at.getTime() / 1000);
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoRestartGuard implements RestartGuard {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: DynamoRestartGuardOptions) {
+    if (options.tableName.trim() === '') throw new ConfigError('budgetTableName', 'must not be empty');
+    this.tableName = options.tableName;
+    this.doc =
+      options.client instanceof DynamoDBDocumentClient
+        ? options.client
+        : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async acquireLease(request: LeaseRequest): Promise<LeaseResult> {
+    const expiresAt = new Date(request.now.getTime() + request.ttlSeconds * 1000);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: request.key,
+            [SK]: GUARD_SORT_KEYS.lease,
+            holder: request.holder,
+            acquiredAt: request.now.toISOString(),
+            [TTL]: Math.ceil(expiresAt.getTime() / 1000),
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL },
+          ExpressionAttributeValues: { ':now': epochSeconds(request.now) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { acquired: true, expiresAt };
+    } catch (error) {
+      // A live lease of someone else is an answer, not a failure.
+      if (isConditionFailure(error)) {
+        const held = (error as { Item?: Record<string, { N?: string }> }).Item?.[TTL]?.N;
+        return held === undefined ? { acquired: false } : { acquired: false, expiresAt: new Date(Number(held) * 1000) };
+      }
+      throw this.failure(`acquire lease ${request.key}`, error);
+    }
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [PK]: key, [SK]: GUARD_SORT_KEYS.lease },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      // The lease expired and someone else took it: theirs is not ours to release.
+      if (isConditionFailure(error)) return;
+      throw this.failure(`release lease ${key}`, error);
+    }
+  }
+
+  async consumeBudget(request: BudgetRequest): Promise<BudgetResult> {
+    // `count < 0` can never pass, so a limit of 0 refuses without writing anything.
+    if (request.limit <= 0) return { granted: false, used: 0 };
+    try {
+      const output = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: request.key, [SK]: GUARD_SORT_KEYS.budget },
+          UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+          ExpressionAttributeNames: { '#count': 'count', '#ttl': TTL },
+          ExpressionAttributeValues: { ':one': 1, ':limit': request.limit, ':ttl': epochSeconds(request.expiresAt) },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const used = output.Attributes?.count;
+      return typeof used === 'number' ? { granted: true, used } : { granted: true };
+    } catch (error) {
+      if (isConditionFailure(error)) return { granted: false, used: request.limit };
+      throw this.failure(`consume restart budget ${request.key}`, error);
+    }
+  }
+
+  async refundBudget(key: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: key, [SK]: GUARD_SORT_KEYS.budget },
+          UpdateExpression: 'ADD #count :minusOne',
+          ConditionExpression: '#count > :zero',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      // Nothing to give back (the counter is gone or already 0): the budget is not below zero.
+      if (isConditionFailure(error)) return;
+      throw this.failure(`refund restart budget ${key}`, error);
+    }
+  }
+
+  async recordRestart(key: string, record: RestartRecord, expiresAt: Date): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: key,
+            [SK]: GUARD_SORT_KEYS.restart,
+            restartedAt: record.restartedAt,
+            triggeredBy: record.triggeredBy,
+            serials: [...record.serials],
+            [TTL]: epochSeconds(expiresAt),
+          },
+        }),
+      );
+    } catch (error) {
+      throw this.failure(`record restart ${key}`, error);
+    }
+  }
+
+  async lastRestart(key: string, now: Date): Promise<RestartRecord | undefined> {
+    let item: Record<string, unknown> | undefined;
+    try {
+      const output = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [PK]: key, [SK]: GUARD_SORT_KEYS.restart }, ConsistentRead: true }));
+      item = output.Item;
+    } catch (error) {
+      throw this.failure(`read restart record ${key}`, error);
+    }
+    if (!item) return undefined;
+    const expiresAt = item[TTL];
+    if (typeof expiresAt === 'number' && expiresAt <= epochSeconds(now)) return undefined;
+    const { restartedAt, triggeredBy, serials } = item;
+    if (typeof restartedAt !== 'string' || typeof triggeredBy !== 'string' || !Array.isArray(serials) || !serials.every((s) => typeof s === 'string')) {
+      throw new MeshCertWatchError('AWS', `restart record ${key} is malformed`);
+    }
+    return { restartedAt, triggeredBy, serials: serials as string[] };
+  }
+
+  private failure(what: string, error: unknown): MeshCertWatchError {
+    const name = (error as { name?: unknown } | null)?.name;
+    return new MeshCertWatchError('AWS', `DynamoDB ${what} in ${this.tableName} failed${typeof name === 'string' ? `: ${name}` : ''}`, { cause: error });
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The deployment configuration: one typed, validated document (JSON, or a TS/JS module whose
+ * default export is the object) named by `cdk synth -c config=FILE` or by the `config` context
+ * key in cdk.json. Every default lives in this schema; `parseDeploymentConfig` returns the
+ * complete, resolved configuration or throws a ConfigError naming the exact setting, e.g.
+ * `clusters[1].schedule.rateMinutes: Too small: expected number to be >=1`.
+ */
+import { z } from 'zod';
+import { parseThreshold } from '../core/threshold.js';
+import { STATES } from '../core/types.js';
+import { configErrorFromIssues } from './issues.js';
+import { regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
+
+/** CloudWatch Logs retention values, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export const LAMBDA_RUNTIMES = ['nodejs22.x', 'nodejs24.x'] as const;
+
+/** EKS cluster names: 1-100 characters, alphanumeric first, then alphanumerics, `-` and `_`. */
+const clusterName = z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (1-100 of A-Z a-z 0-9 - _, starting with a letter or digit)');
+
+/** Kubernetes namespace names (RFC 1123 labels). */
+const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name (RFC 1123 label)');
+
+/** A whole number of seconds written as a duration (`1h`, `90m`): thresholds accept only these or `%`. */
+const durationText = z.string().refine((text) => {
+  try {
+    return parseThreshold(text).kind === 'duration';
+  } catch {
+    return false;
+  }
+}, 'must be a duration such as 1h, 90m or 24h');
+
+const scheduleSchema = z.strictObject({
+  /** Minutes between two sweeps of this cluster. @default 5 */
+  rateMinutes: z.int().min(1).max(60).default(5),
+  /** EventBridge Scheduler retries when the invoke itself fails; kept low, the next sweep comes soon. @default 1 */
+  retryAttempts: z.int().min(0).max(3).default(1),
+});
+
+const clusterSchema = z.strictObject({
+  /** The existing EKS cluster's name. */
+  name: clusterName,
+  /** Where the cluster runs. @default the deployment `region` */
+  region: regionName.optional(),
+  schedule: scheduleSchema.prefault({}),
+  /** Namespaces to sample; empty `include` means all. `exclude` wins. */
+  namespaces: z
+    .strictObject({
+      include: z.array(namespaceName).default([]),
+      exclude: z.array(namespaceName).default([]),
+    })
+    .prefault({}),
+  /** As the CLI's `--stale-after` / `--expiring-within`. */
+  thresholds: z
+    .strictObject({
+      staleAfter: z.string().default('60%').pipe(thresholdText),
+      expiringWithin: z.string().default('20%').pipe(thresholdText),
+    })
+    .prefault({}),
+  /** Workload certificate TTL, drawn on the dashboard next to leaf age and thresholds. @default '1h' */
+  certificateTtl: z.string().default('1h').pipe(durationText),
+  /** Pods sampled at once. @default 8 */
+  concurrency: z.int().min(1).max(64).default(8),
+  /** Time allowed for one pod's exec + config_dump. @default 15 */
+  sampleTimeoutSeconds: z.int().min(1).max(120).default(15),
+  /**
+   * Create the EKS access entries mapping the sampler and remediator roles to their Kubernetes
+   * groups. The cluster must be in the stack's region with authentication mode API or
+   * API_AND_CONFIG_MAP; set false to create them yourself. @default true
+   */
+  accessEntries: z.boolean().default(true),
+});
+
+const functionSizing = (timeoutSeconds: number, memoryMiB: number) =>
+  z.strictObject({
+    timeoutSeconds: z.int().min(3).max(900).default(timeoutSeconds),
+    memoryMiB: z.int().min(128).max(10240).default(memoryMiB),
+  });
+
+const vpcSchema = z.strictObject({
+  vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id (vpc-...)'),
+  /** Private subnets with a route to the EKS API endpoint and to AWS APIs (VPC endpoints or NAT). */
+  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-...)')).min(1).max(16),
+  /** Must be allowed by the cluster security group on 443. */
+  securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-...)')).min(1).max(5),
+});
+
+const alarmTopicSchema = z
+  .strictObject({
+    /** Create an SNS topic (KMS-encrypted) for the alarms. */
+    create: z.boolean().default(false),
+    /** Email addresses subscribed to the created topic (each must confirm). */
+    emailSubscriptions: z.array(z.email()).default([]),
+    /** Send alarms to this existing topic instead. */
+    existingTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
+      .optional(),
+  })
+  .superRefine((topic, context) => {
+    if (topic.create === (topic.existingTopicArn !== undefined)) {
+      context.addIssue({ code: 'custom', path: ['create'], message: 'set either create: true or existingTopicArn (not both)' });
+    }
+    if (!topic.create && topic.emailSubscriptions.length > 0) {
+      context.addIssue({ code: 'custom', path: ['emailSubscriptions'], message: 'only for a topic the stack creates (create: true)' });
+    }
+  });
+
+export const deploymentConfigSchema = z
+  .strictObject({
+    /** Lets editors validate the file against a JSON schema; ignored. */
+    $schema: z.string().optional(),
+    /** Stack name and prefix of every named resource; distinct per deployment in an account. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, 'must be 2-32 of a-z 0-9 -, starting with a letter')
+      .default('mesh-cert-watch'),
+    /** Target account. @default the account of the deploying credentials (no lookup at synth) */
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    /** Target region. Required: the synth is offline and never asks AWS. */
+    region: regionName,
+    clusters: z.array(clusterSchema).min(1, 'at least one cluster is required').max(20),
+    /** Run the sampler and remediator in these subnets (private EKS API endpoints). @default not in a VPC */
+    vpc: vpcSchema.optional(),
+    functions: z
+      .strictObject({
+        runtime: z.enum(LAMBDA_RUNTIMES).default('nodejs22.x'),
+        logRetentionDays: z
+          .int()
+          .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
+          .default(30),
+        sampler: functionSizing(240, 512)
+          .extend({
+            /** Stop sampling this long before the timeout so the sweep can still report. @default 20 */
+            sweepDeadlineMarginSeconds: z.int().min(5).max(300).default(20),
+          })
+          .prefault({}),
+        remediator: functionSizing(60, 256).prefault({}),
+        notifier: functionSizing(30, 256).prefault({}),
+      })
+      .prefault({}),
+    remediation: z
+      .strictObject({
+        restartStates: z.array(z.enum(RESTARTABLE_STATES)).min(1).default(['expiring', 'expired']),
+        cooldownMinutes: z.number().min(0).max(1440).default(15),
+        budgetPerHour: z.int().min(0).max(1000).default(5),
+        breakerUnhealthyShare: z.number().gt(0).max(1).default(0.5),
+        /** Start in dry-run: outcomes are reported, nothing is patched, until you turn it off. @default true */
+        dryRun: z.boolean().default(true),
+        deleteBarePods: z.boolean().default(false),
+      })
+      .prefault({}),
+    notifications: z.strictObject({
+      /** Secrets Manager secret (name or complete ARN) whose value is the Slack webhook URL. You create it. */
+      slackWebhookSecret: secretId,
+      /** Per-namespace webhook secrets. @default {} */
+      namespaceSlackWebhookSecrets: z.record(namespaceName, secretId).default({}),
+      /** KMS key that encrypts those secrets, when not the AWS-managed `aws/secretsmanager`. */
+      secretsKmsKeyArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:...:key/<uuid>)')
+        .optional(),
+      minimumSeverity: z.enum(STATES).default('stale'),
+      maxMessagesPerSecond: z.number().gt(0).max(10).default(1),
+      /** SQS batching window in front of the notifier. @default 20 */
+      batchWindowSeconds: z.int().min(0).max(300).default(20),
+    }),
+    alarms: z
+      .strictObject({
+        /** Alarm when more than this share of sampled pods failed sampling. @default 0.2 */
+        samplingErrorShare: z.number().gt(0).lt(1).default(0.2),
+        /** Alarm when this many sweep intervals pass without a `Sweep Completed`. @default 3 */
+        missedSweeps: z.int().min(2).max(24).default(3),
+        /** Where alarm state changes go. @default none (the dashboard shows them) */
+        topic: alarmTopicSchema.optional(),
+      })
+      .prefault({}),
+    /** Tags applied to every resource. */
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  })
+  .superRefine((config, context) => {
+    const seen = new Map<string, number>();
+    config.clusters.forEach((cluster, index) => {
+      const first = seen.get(cluster.name);
+      if (first !== undefined) {
+        context.addIssue({ code: 'custom', path: ['clusters', index, 'name'], message: `duplicate of clusters[${first}].name (${cluster.name})` });
+      } else seen.set(cluster.name, index);
+
+      const region = cluster.region ?? config.region;
+      if (cluster.accessEntries && region !== config.region) {
+        context.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'accessEntries'],
+          message: `the cluster is in ${region} but the stack deploys to ${config.region}; access entries are regional: set accessEntries to false and create them in ${region} (see lib/README.md)`,
+        });
+      }
+
+      const overlap = cluster.namespaces.include.filter((namespace) => cluster.namespaces.exclude.includes(namespace));
+      if (overlap.length > 0) {
+        context.addIssue({ code: 'custom', path: ['clusters', index, 'namespaces', 'exclude'], message: `also listed in include: ${overlap.join(', ')}` });
+      }
+
+      const intervalSeconds = cluster.schedule.rateMinutes * 60;
+      const sampler = config.functions.sampler;
+      if (intervalSeconds > 0 && sampler.timeoutSeconds >= intervalSeconds) {
+        context.addIssue({
+          code: 'custom',
+          path: ['functions', 'sampler', 'timeoutSeconds'],
+          message: `${sampler.timeoutSeconds} s must be shorter than the sweep interval of clusters[${index}] (${cluster.name}: schedule.rateMinutes ${cluster.schedule.rateMinutes} = ${intervalSeconds} s) so two sweeps of a cluster never overlap`,
+        });
+      }
+      if (sampler.timeoutSeconds < sampler.sweepDeadlineMarginSeconds + cluster.sampleTimeoutSeconds * 2) {
+        context.addIssue({
+          code: 'custom',
+          path: ['functions', 'sampler', 'timeoutSeconds'],
+          message: `${sampler.timeoutSeconds} s leaves no room to sample clusters[${index}] (${cluster.name}): it must be at least sweepDeadlineMarginSeconds (${sampler.sweepDeadlineMarginSeconds}) + 2 x sampleTimeoutSeconds (${cluster.sampleTimeoutSeconds})`,
+        });
+      }
+    });
+  });
+
+export type DeploymentConfig = z.output<typeof deploymentConfigSchema>;
+export type DeploymentConfigInput = z.input<typeof deploymentConfigSchema>;
+export type ClusterConfig = DeploymentConfig['clusters'][number];
+
+/**
+ * Validates `raw` (parsed JSON or a module's default export) and applies every default.
+ * @throws ConfigError naming the exact setting, every further problem on its own line
+ */
+export function parseDeploymentConfig(raw: unknown): DeploymentConfig {
+  const result = deploymentConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw configErrorFromIssues(result.error.issues, { schema: deploymentConfigSchema });
+  return result.data;
+}
+
+/** The cluster's region: its own, or the deployment's. */
+export function clusterRegion(config: DeploymentConfig, cluster: ClusterConfig): string {
+  return cluster.region ?? config.region;
+}

@@ -1,0 +1,134 @@
+/**
+ * What each Lambda handler receives: one environment variable, `MESH_CERT_WATCH_CONFIG`,
+ * holding JSON that the stack writes and the handler validates at cold start with
+ * `parseRuntimeConfig(schema, process.env)`. The stack builds the JSON from the `*Input` types
+ * below, so both sides compile against one contract.
+ */
+import { z } from 'zod';
+import { ConfigError, describeError } from '../core/errors.js';
+import { parseThreshold } from '../core/threshold.js';
+import { STATES, type Threshold } from '../core/types.js';
+import { configErrorFromIssues } from './issues.js';
+
+export const RUNTIME_CONFIG_ENV = 'MESH_CERT_WATCH_CONFIG';
+
+/**
+ * States a remediation policy may name. `unreachable` and `missing` are excluded on purpose:
+ * they mean no certificate could be read, and DESIGN.md forbids restarting on missing data.
+ */
+export const RESTARTABLE_STATES = ['stale', 'expiring', 'expired'] as const;
+export type RestartableState = (typeof RESTARTABLE_STATES)[number];
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+/** `60%`, `36m`, `1h30m`: validated with the engine's own parser, delivered parsed. */
+export const thresholdText = z.string().transform((text, context): Threshold => {
+  try {
+    return parseThreshold(text);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: describeError(error) });
+    return z.NEVER;
+  }
+});
+
+/** An AWS region name such as `eu-west-1` or `us-gov-west-1`. */
+export const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1');
+
+/** A Secrets Manager secret: its name, or its complete ARN (with the 6-character suffix). */
+export const secretId = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine(
+    (value) => !value.startsWith('arn:') || /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(value),
+    'an ARN must be the complete secret ARN ending in the 6-character suffix (or give the secret name instead)',
+  );
+
+const runtimeCluster = z.object({
+  name: nonEmpty,
+  region: regionName,
+});
+
+export const samplerRuntimeConfig = z.object({
+  eventBusName: nonEmpty,
+  ledgerTableName: nonEmpty,
+  clusters: z
+    .array(
+      runtimeCluster.extend({
+        namespaces: z.object({ include: z.array(nonEmpty), exclude: z.array(nonEmpty) }),
+        thresholds: z.object({ staleAfter: thresholdText, expiringWithin: thresholdText }),
+        /** Pods sampled at once. */
+        concurrency: z.int().min(1),
+        /** Budget for one pod's exec + dump. */
+        sampleTimeoutSeconds: z.int().min(1),
+      }),
+    )
+    .min(1),
+  /** Stop starting new samples this long before the Lambda timeout; the sweep is then `partial`. */
+  sweepDeadlineMarginSeconds: z.int().min(0),
+  dashboardUrl: z.url().optional(),
+});
+
+export const remediatorRuntimeConfig = z.object({
+  eventBusName: nonEmpty,
+  budgetTableName: nonEmpty,
+  policy: z.object({
+    /** Only these states trigger a restart (never `missing` / `unreachable`). */
+    restartStates: z.array(z.enum(RESTARTABLE_STATES)).min(1),
+    /** Skip a workload restarted (kubectl.kubernetes.io/restartedAt) less than this ago. */
+    cooldownMinutes: z.number().min(0),
+    /** Restarts per cluster per rolling hour, shared by concurrent invocations. */
+    budgetPerHour: z.int().min(0),
+    /** Stop restarting when more than this share of a cluster's sampled pods is unhealthy. */
+    breakerUnhealthyShare: z.number().gt(0).max(1),
+    /** Publish `dry-run` outcomes instead of patching anything. */
+    dryRun: z.boolean(),
+    /** Delete bare (controller-less) pods that opted in; otherwise they are only reported. */
+    deleteBarePods: z.boolean(),
+  }),
+  clusters: z.array(runtimeCluster).min(1),
+});
+
+export const notifierRuntimeConfig = z.object({
+  /** Default Slack incoming-webhook secret (name or complete ARN; value: the webhook URL). */
+  webhookSecretId: secretId,
+  /** Per-namespace webhook secrets that replace the default for that namespace's events. */
+  namespaceWebhookSecretIds: z.record(nonEmpty, secretId).default({}),
+  /**
+   * Post a `Pod Certificate State Changed` event only when its state or previous state is at
+   * least this severe (STATE_SEVERITY); `Workload Restart` and failed sweeps always post.
+   */
+  minimumSeverity: z.enum(STATES),
+  dashboardUrl: z.url(),
+  /** Slack allows about one message per second per webhook. */
+  maxMessagesPerSecond: z.number().gt(0),
+});
+
+export type SamplerRuntimeConfig = z.output<typeof samplerRuntimeConfig>;
+export type SamplerRuntimeConfigInput = z.input<typeof samplerRuntimeConfig>;
+export type RemediatorRuntimeConfig = z.output<typeof remediatorRuntimeConfig>;
+export type RemediatorRuntimeConfigInput = z.input<typeof remediatorRuntimeConfig>;
+export type NotifierRuntimeConfig = z.output<typeof notifierRuntimeConfig>;
+export type NotifierRuntimeConfigInput = z.input<typeof notifierRuntimeConfig>;
+
+/**
+ * Reads and validates `MESH_CERT_WATCH_CONFIG` from `env`. Throws a ConfigError naming the exact
+ * setting, e.g. `MESH_CERT_WATCH_CONFIG.clusters[0].region: Required`.
+ */
+export function parseRuntimeConfig<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Readonly<Record<string, string | undefined>>,
+): z.output<Schema> {
+  const text = env[RUNTIME_CONFIG_ENV];
+  if (text === undefined || text.trim() === '') {
+    throw new ConfigError(RUNTIME_CONFIG_ENV, 'not set (the CDK stack sets it on every function)');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(RUNTIME_CONFIG_ENV, `not valid JSON: ${describeError(error)}`, { cause: error });
+  }
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw configErrorFromIssues(result.error.issues, { root: RUNTIME_CONFIG_ENV, schema });
+  return result.data;
+}

@@ -1,0 +1,182 @@
+/**
+ * RBAC: the exact rules of both ClusterRoles, the YAML `mesh-cert-watch rbac` prints, and proof
+ * against the emulator (its authorizer fed with these very rules) that each component can do
+ * its job with them and nothing of the other's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
+import { main, type CliIo } from '../../src/cli/main.js';
+import { KUBERNETES_GROUPS } from '../../src/config/kubernetes.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
+import { InMemoryRestartGuard } from '../../src/core/restart-guard.js';
+import { runSweep } from '../../src/core/sweep.js';
+import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
+import { Mesh } from '../../src/emulator/mesh.js';
+import { KubeClient } from '../../src/kube/kube-client.js';
+import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
+import { rbacObjects, rbacRules, rbacYaml, rulesAllow, type ClusterRoleBindingObject, type ClusterRoleObject, type RbacOptions } from '../../src/rbac/rbac.js';
+import { remediate } from '../../src/remediator/remediate.js';
+import { NOW, POLICY, triggerFor } from './kit.js';
+
+const SAMPLER_RULES = [
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
+];
+
+const REMEDIATOR_RULES = [
+  { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+  { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'patch'] },
+  { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'patch'] },
+  { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'patch'] },
+];
+
+describe('ClusterRole rules', () => {
+  it('sampler: get/list pods, get/create pods/exec, get replicasets and jobs (owner resolution); nothing else', () => {
+    expect(rbacRules('sampler')).toEqual(SAMPLER_RULES);
+    expect(rbacRules('sampler', { deleteBarePods: true })).toEqual(SAMPLER_RULES);
+  });
+
+  it('remediator: get pods, namespaces, replicasets; get/patch the four controllers; nothing else', () => {
+    expect(rbacRules('remediator')).toEqual(REMEDIATOR_RULES);
+  });
+
+  it('remediator with bare pod deletion: delete on pods is the only addition', () => {
+    const [pods, ...rest] = REMEDIATOR_RULES;
+    expect(rbacRules('remediator', { deleteBarePods: true })).toEqual([{ ...pods!, verbs: ['get', 'delete'] }, ...rest]);
+  });
+
+  it('binds each ClusterRole to its Kubernetes group from src/config', () => {
+    const bindings = rbacObjects().filter((o): o is ClusterRoleBindingObject => o.kind === 'ClusterRoleBinding');
+    expect(bindings.map((b) => [b.metadata.name, b.roleRef.name, b.subjects])).toEqual([
+      ['mesh-cert-watch-sampler', 'mesh-cert-watch-sampler', [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'mesh-cert-watch:sampler' }]],
+      ['mesh-cert-watch-remediator', 'mesh-cert-watch-remediator', [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'mesh-cert-watch:remediator' }]],
+    ]);
+    expect(bindings.map((b) => b.subjects[0]!.name)).toEqual([KUBERNETES_GROUPS.sampler, KUBERNETES_GROUPS.remediator]);
+  });
+});
+
+describe('rbac YAML', () => {
+  it.each([{}, { deleteBarePods: true }])('round-trips through client-node loadAllYaml (%j)', (options: RbacOptions) => {
+    const loaded = loadAllYaml(rbacYaml(options));
+    expect(JSON.parse(JSON.stringify(loaded))).toEqual(rbacObjects(options));
+    expect(loaded.map((o: { kind: string }) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+  });
+
+  it('is what `mesh-cert-watch rbac` prints, with exit 0', async () => {
+    const out: string[] = [];
+    const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => out.push(`ERR ${t}`), readStdin: async () => '' };
+    expect(await main(['rbac'], io)).toBe(0);
+    expect(out.join('')).toBe(rbacYaml());
+    out.length = 0;
+    expect(await main(['rbac', '--delete-bare-pods'], io)).toBe(0);
+    expect(out.join('')).toBe(rbacYaml({ deleteBarePods: true }));
+    expect(out.join('')).toContain('- delete');
+  });
+});
+
+describe('enforced by the emulator with exactly these rules', () => {
+  const TOKENS: Record<string, { username: string; groups: string[] }> = {
+    'sampler-token': { username: 'arn:aws:sts::111122223333:assumed-role/sampler/x', groups: [KUBERNETES_GROUPS.sampler, 'system:authenticated'] },
+    'remediator-token': { username: 'arn:aws:sts::111122223333:assumed-role/remediator/x', groups: [KUBERNETES_GROUPS.remediator, 'system:authenticated'] },
+  };
+  let emulator: KubeApiEmulator;
+  let mesh: Mesh;
+  let rbacOptions: RbacOptions = {};
+  const denied: AuthorizationRequest[] = [];
+
+  /** The RBAC authorizer's decision for these objects: any bound ClusterRole rule allows it. */
+  function authorize(request: AuthorizationRequest): boolean {
+    const objects = rbacObjects(rbacOptions);
+    const roles = new Map(objects.filter((o): o is ClusterRoleObject => o.kind === 'ClusterRole').map((r) => [r.metadata.name, r]));
+    const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
+    const allowed = objects
+      .filter((o): o is ClusterRoleBindingObject => o.kind === 'ClusterRoleBinding')
+      .filter((b) => b.subjects.some((s) => request.user.groups.includes(s.name)))
+      .some((b) => rulesAllow(roles.get(b.roleRef.name)!.rules, { group: request.group, resource, verb: request.verb }));
+    if (!allowed) denied.push(request);
+    return allowed;
+  }
+
+  const clientFor = (token: string): KubeClient => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'e', server: emulator.url, caData: Buffer.from(emulator.caCertificatePem).toString('base64'), skipTLSVerify: false }],
+      users: [{ name: 'u', token }],
+      contexts: [{ name: 'e', cluster: 'e', user: 'u' }],
+      currentContext: 'e',
+    });
+    return new KubeClient(kc, { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  };
+
+  beforeAll(async () => {
+    emulator = await startKubeApiEmulator({ validateToken: (token) => TOKENS[token], authorize });
+    mesh = new Mesh(emulator);
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  it('lets the sampler list, exec and resolve owners (ReplicaSet and Job) with no denial', async () => {
+    mesh.addDeployment('rbac-sweep', 'carts');
+    mesh.addCronJob('rbac-sweep', 'report');
+    denied.length = 0;
+    const report = await runSweep(kubeSweepSource(clientFor('sampler-token'), { namespaces: ['rbac-sweep'] }), {
+      cluster: 'c',
+      sweepId: 's',
+      thresholds: DEFAULT_THRESHOLDS,
+      concurrency: 2,
+    });
+    expect(denied).toEqual([]);
+    expect(report.pods.map((p) => p.workload?.kind).sort()).toEqual(['CronJob', 'Deployment']);
+    expect(emulator.execs.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('lets the remediator restart each controller kind with no denial', async () => {
+    const pods = [
+      mesh.addDeployment('rbac-fix', 'carts').pods[0]!,
+      mesh.addStatefulSet('rbac-fix', 'ledger').pods[0]!,
+      mesh.addDaemonSet('rbac-fix', 'agent').pods[0]!,
+      mesh.addRollout('rbac-fix', 'checkout').pods[0]!,
+    ];
+    denied.length = 0;
+    const guard = new InMemoryRestartGuard();
+    const kube = clientFor('remediator-token');
+    const details = [];
+    for (const pod of pods) details.push(await remediate(triggerFor(pod), { kube, guard, policy: POLICY, clock: () => NOW }));
+    expect(details.map((d) => `${d.workload.kind}:${d.outcome}`)).toEqual(['Deployment:restarted', 'StatefulSet:restarted', 'DaemonSet:restarted', 'Rollout:restarted']);
+    expect(denied).toEqual([]);
+  });
+
+  it('lets the remediator delete an opted-in bare pod only with the deleteBarePods rules', async () => {
+    const policy = { ...POLICY, deleteBarePods: true };
+    const first = mesh.addBarePod('rbac-bare', 'runner-1', { podAnnotations: { 'mesh-cert-watch.io/policy': 'restart' } }).pods[0]!;
+    const second = mesh.addBarePod('rbac-bare', 'runner-2', { podAnnotations: { 'mesh-cert-watch.io/policy': 'restart' } }).pods[0]!;
+    const kube = clientFor('remediator-token');
+    rbacOptions = {};
+    const refused = await remediate(triggerFor(first), { kube, guard: new InMemoryRestartGuard(), policy, clock: () => NOW });
+    rbacOptions = { deleteBarePods: true };
+    const deleted = await remediate(triggerFor(second), { kube, guard: new InMemoryRestartGuard(), policy, clock: () => NOW });
+    rbacOptions = {};
+    expect(refused).toMatchObject({ outcome: 'failed', statusCode: 403 });
+    expect(deleted).toMatchObject({ outcome: 'restarted', action: 'delete-pod' });
+  });
+
+  it('keeps each component out of the other one\'s work', async () => {
+    const pod = mesh.addDeployment('rbac-cross', 'carts').pods[0]!;
+    denied.length = 0;
+    const asSampler = await remediate(triggerFor(pod), { kube: clientFor('sampler-token'), guard: new InMemoryRestartGuard(), policy: POLICY, clock: () => NOW });
+    expect(asSampler).toMatchObject({ outcome: 'failed', statusCode: 403 });
+    const remediator = clientFor('remediator-token');
+    await expect(remediator.call('list pods', () => remediator.core.listNamespacedPod({ namespace: 'rbac-cross' }))).rejects.toMatchObject({ statusCode: 403 });
+    expect(denied.map((d) => `${d.user.groups[0]} ${d.verb} ${d.resource}`)).toEqual([
+      'mesh-cert-watch:sampler get namespaces',
+      'mesh-cert-watch:remediator list pods',
+    ]);
+  });
+});
