@@ -16,4 +16,5 @@ export default {
   // Sources import siblings as `./x.js` (NodeNext); map those back to the `.ts` files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/plain-summary-reporter.js'],
 };

@@ -145,6 +145,9 @@ export class MeshCertWatchStack extends Stack {
       minimumSeverity: config.notifications.minimumSeverity,
       dashboardUrl,
       maxMessagesPerSecond: config.notifications.maxMessagesPerSecond,
+      deliveryTableName: this.tables.notifications.tableName,
+      // Longer than one invocation, shorter than the queue's visibility timeout (6 x timeout).
+      deliveryLeaseSeconds: sizing.notifier.timeoutSeconds * 2,
     };
     this.notifier = new WatcherFunction(this, 'Notifier', {
       functionName: `${config.name}-notifier`,
@@ -233,6 +236,7 @@ export class MeshCertWatchStack extends Stack {
     });
     new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
     new CfnOutput(this, 'RestartBudgetTableName', { value: this.tables.budget.tableName });
+    new CfnOutput(this, 'NotificationsTableName', { value: this.tables.notifications.tableName });
   }
 
   /** Each role gets exactly the named resources it uses. */
@@ -255,6 +259,7 @@ export class MeshCertWatchStack extends Stack {
     }
     StateTables.grantItemReadWrite(this.tables.ledger, this.sampler.role);
     StateTables.grantItemReadWrite(this.tables.budget, this.remediator.role);
+    StateTables.grantItemReadWrite(this.tables.notifications, this.notifier.role);
 
     const secretIds = [
       config.notifications.slackWebhookSecret,

@@ -12,7 +12,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
 import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
 import { parseRuntimeConfig, remediatorRuntimeConfig } from '../../src/config/runtime.js';
-import { eksKubeClients } from '../../src/remediator/eks-clients.js';
+import { eksKubeClients } from '../../src/aws/eks-clients.js';
 import { createRemediatorHandler } from '../../src/remediator/lambda.js';
 
 const logger = new Logger({ serviceName: 'mesh-cert-watch-remediator' });

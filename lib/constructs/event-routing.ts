@@ -30,6 +30,12 @@ export interface EventRoutingProps {
    * traffic. @default 2 (the SQS event source minimum)
    */
   readonly notifierMaxConcurrency?: number;
+  /**
+   * Records per notifier invocation when a batch window is set (one sweep's changes should make
+   * one message; Lambda also stops a batch at 6 MB). Without a window SQS allows at most 10.
+   * @default 100
+   */
+  readonly notifierBatchSize?: number;
 }
 
 /**
@@ -89,7 +95,7 @@ export class EventRouting extends Construct {
 
     props.notifier.addEventSource(
       new SqsEventSource(this.notificationQueue, {
-        batchSize: 10,
+        batchSize: props.batchWindow.toSeconds() > 0 ? (props.notifierBatchSize ?? 100) : 10,
         maxBatchingWindow: props.batchWindow.toSeconds() > 0 ? props.batchWindow : undefined,
         reportBatchItemFailures: true,
         maxConcurrency: props.notifierMaxConcurrency ?? 2,

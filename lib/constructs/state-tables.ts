@@ -17,18 +17,23 @@ const READ_WRITE_ITEM_ACTIONS = [
 ] as const;
 
 /**
- * The two DynamoDB tables: the findings ledger (last state and findings per pod, written by the
- * sampler) and the restart budget (per-cluster hourly counters and de-duplication records,
- * written by the remediator). Both on-demand, with TTL and point-in-time recovery.
+ * The DynamoDB tables: the findings ledger (last state and findings per pod, written by the
+ * sampler), the restart budget (per-cluster hourly counters and de-duplication records,
+ * written by the remediator) and the notifications table (delivered Slack notifications and
+ * the per-webhook rate gate, written by the notifier). All on-demand, with TTL and
+ * point-in-time recovery.
  */
 export class StateTables extends Construct {
   readonly ledger: dynamodb.Table;
   readonly budget: dynamodb.Table;
+  readonly notifications: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    this.ledger = this.table('Ledger');
-    this.budget = this.table('RestartBudget');
+    this.ledger = this.table('Ledger', RemovalPolicy.RETAIN);
+    this.budget = this.table('RestartBudget', RemovalPolicy.RETAIN);
+    // Short-lived records only: without them a batch retried during a redeploy may post twice.
+    this.notifications = this.table('Notifications', RemovalPolicy.DESTROY);
   }
 
   /** Lets `grantee` read and write items of `table`. */
@@ -36,7 +41,7 @@ export class StateTables extends Construct {
     table.grant(grantee, ...READ_WRITE_ITEM_ACTIONS);
   }
 
-  private table(id: string): dynamodb.Table {
+  private table(id: string, removalPolicy: RemovalPolicy): dynamodb.Table {
     return new dynamodb.Table(this, id, {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
@@ -46,7 +51,7 @@ export class StateTables extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       // Without the ledger the next sweep reports every pod as new (a burst of notifications);
       // without the budget, restarts already made are forgotten: keep both past a stack delete.
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy,
     });
   }
 }

@@ -20,6 +20,8 @@ import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import { rbacYaml } from '../rbac/rbac.js';
 import { remediate } from '../remediator/remediate.js';
+import { SLACK_PREVIEW_HELP, slackPreviewCommand } from './slack-preview-command.js';
+import { TOKEN_HELP, tokenCommand } from './token-command.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -47,9 +49,13 @@ Usage:
   mesh-cert-watch inspect FILE|- [options] classify one captured Envoy config_dump
   mesh-cert-watch rbac    [options]        print the ClusterRoles and bindings of the
                                            sampler and the remediator (YAML)
+  mesh-cert-watch token --cluster NAME     print an EKS token as an ExecCredential
+                                           (like "aws eks get-token")
+  mesh-cert-watch slack-preview FILE|-     render the Slack message for a file of events
+                                           (Block Kit JSON and plain text, offline)
   mesh-cert-watch help [COMMAND]
 
-Run "mesh-cert-watch help sweep", "help inspect" or "help rbac" for the options of a command.
+Run "mesh-cert-watch help COMMAND" (sweep, inspect, rbac, token, slack-preview) for its options.
 States: ${STATES.join(', ')}.
 Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster unreachable.
 `;
@@ -142,6 +148,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await inspectCommand(rest, io);
       case 'rbac':
         return rbacCommand(rest, io);
+      case 'slack-preview':
+        return await slackPreviewCommand(rest, io);
+      case 'token':
+        return await tokenCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -160,6 +170,8 @@ function helpFor(command: string | undefined): string {
   if (command === 'sweep') return SWEEP_HELP;
   if (command === 'inspect') return INSPECT_HELP;
   if (command === 'rbac') return RBAC_HELP;
+  if (command === 'slack-preview') return SLACK_PREVIEW_HELP;
+  if (command === 'token') return TOKEN_HELP;
   return USAGE;
 }
 

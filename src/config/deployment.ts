@@ -192,7 +192,7 @@ export const deploymentConfigSchema = z
         context.addIssue({
           code: 'custom',
           path: ['clusters', index, 'accessEntries'],
-          message: `the cluster is in ${region} but the stack deploys to ${config.region}; access entries are regional: set accessEntries to false and create them in ${region} (see lib/README.md)`,
+          message: `the cluster is in ${region} but the stack deploys to ${config.region}; access entries are regional: set accessEntries to false and create them in ${region} (see "Deploying with CDK" in README.md)`,
         });
       }
 

@@ -101,6 +101,18 @@ export const notifierRuntimeConfig = z.object({
   dashboardUrl: z.url(),
   /** Slack allows about one message per second per webhook. */
   maxMessagesPerSecond: z.number().gt(0),
+  /**
+   * Table of delivered notifications (so a retried batch is not posted twice) and of the
+   * per-webhook rate gate (`pk`/`sk`, TTL `expiresAt`).
+   */
+  deliveryTableName: nonEmpty,
+  /**
+   * How long a claimed, not yet posted notification blocks other attempts: longer than one
+   * invocation, shorter than the queue's visibility timeout. @default 120
+   */
+  deliveryLeaseSeconds: z.int().min(1).default(120),
+  /** How long a webhook URL read from Secrets Manager is reused. @default 300 */
+  secretCacheSeconds: z.int().min(0).default(300),
 });
 
 export type SamplerRuntimeConfig = z.output<typeof samplerRuntimeConfig>;

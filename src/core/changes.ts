@@ -42,8 +42,8 @@ export interface LedgerEntry {
 
 export type LedgerWrite = { readonly kind: 'put'; readonly entry: LedgerEntry } | { readonly kind: 'delete'; readonly uid: string };
 
-/** What was swept: every namespace, or only these. */
-export type SweepScope = 'all' | readonly string[];
+/** What was swept: every namespace, only these, or every namespace except these. */
+export type SweepScope = 'all' | readonly string[] | { readonly allExcept: readonly string[] };
 
 export interface ChangeInput {
   readonly previous: readonly LedgerEntry[];
@@ -96,7 +96,9 @@ export function classifyChange(
 }
 
 function inScope(scope: SweepScope, namespace: string): boolean {
-  return scope === 'all' || scope.includes(namespace);
+  if (scope === 'all') return true;
+  if ('allExcept' in scope) return !scope.allExcept.includes(namespace);
+  return scope.includes(namespace);
 }
 
 function epochSeconds(iso: string): number {
@@ -135,7 +137,7 @@ export function computeChanges(input: ChangeInput): ChangeSet {
     if (seen.has(pod.uid)) continue; // defensive: one verdict per pod uid
     seen.add(pod.uid);
     const prev = ledger.get(pod.uid);
-    if (needsAttention(pod)) unhealthy.push({ ...pod, ...context });
+    if (needsAttention(pod)) unhealthy.push({ ...pod, ...context, sweepSummary: report.summary });
 
     const kind = classifyChange(prev, pod);
     switch (kind) {

@@ -114,3 +114,19 @@ export class InvalidEventError extends MeshCertWatchError {
     super('EVENT', `${field}: ${message}`, options);
   }
 }
+
+/**
+ * A Slack incoming webhook refused or did not answer a post. `statusCode` is the HTTP status
+ * (undefined when no response arrived); `retryAfterMs` is the server's `Retry-After` on 429.
+ * The message never contains the webhook URL (the URL is the credential).
+ */
+export class SlackError extends MeshCertWatchError {
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+    readonly retryAfterMs: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('SLACK', message, options);
+  }
+}

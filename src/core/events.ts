@@ -34,7 +34,12 @@ export type PodEventDetail = PodReport & {
   readonly truncated?: true;
 };
 
-export type PodUnhealthyDetail = PodEventDetail;
+/**
+ * `Pod Certificate Unhealthy`: the pod plus `sweepSummary`, the counts of the sweep that observed
+ * it. The remediator's breaker reads it (many unhealthy pods at once = an issuer outage, not
+ * something restarts fix) and refuses to act on an event without it.
+ */
+export type PodUnhealthyDetail = PodEventDetail & { readonly sweepSummary: Summary };
 
 export const CHANGES = ['opened', 'worsened', 'improved', 'resolved', 'gone'] as const;
 export type Change = (typeof CHANGES)[number];

@@ -119,8 +119,11 @@ export function remediationPolicy(settings: {
   };
 }
 
-/** A `Pod Certificate Unhealthy` detail; the sampler adds the counts of the sweep that produced it. */
-export type RemediationTrigger = PodUnhealthyDetail & { readonly sweepSummary?: Summary };
+/**
+ * A `Pod Certificate Unhealthy` detail. The sampler always sends `sweepSummary`; it stays optional
+ * here because an event without it must still be read (and then skipped by the breaker).
+ */
+export type RemediationTrigger = Omit<PodUnhealthyDetail, 'sweepSummary'> & { readonly sweepSummary?: Summary };
 
 /** What was read back from the cluster for the event's pod, just before deciding. */
 export interface Observation {

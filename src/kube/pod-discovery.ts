@@ -16,6 +16,8 @@ export const SIDECAR_CONTAINER = 'istio-proxy';
 export interface ListOptions {
   /** Namespaces to list; empty or undefined = all namespaces. */
   readonly namespaces?: readonly string[];
+  /** Namespaces whose pods are dropped before sampling (neither sampled nor counted as skipped); wins over `namespaces`. */
+  readonly excludeNamespaces?: readonly string[];
   readonly pageSize?: number;
   /** How many times a list may start over after its continue token expired (410). */
   readonly maxRestarts?: number;
@@ -66,7 +68,9 @@ function toOwnerRef(ref: V1OwnerReference): OwnerRef {
 export async function* listPods(client: KubeClient, options: ListOptions = {}): AsyncGenerator<PodListing> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const maxRestarts = options.maxRestarts ?? 3;
-  const scopes: (string | undefined)[] = options.namespaces && options.namespaces.length > 0 ? [...new Set(options.namespaces)] : [undefined];
+  const excluded = new Set(options.excludeNamespaces ?? []);
+  const scopes: (string | undefined)[] =
+    options.namespaces && options.namespaces.length > 0 ? [...new Set(options.namespaces)].filter((ns) => !excluded.has(ns)) : [undefined];
   const seen = new Set<string>();
   for (const namespace of scopes) {
     let restarts = 0;
@@ -88,6 +92,7 @@ export async function* listPods(client: KubeClient, options: ListOptions = {}): 
       // Avoid an unhandled rejection while the consumer is still busy with this page.
       pending?.catch(() => undefined);
       for (const pod of page.items) {
+        if (excluded.has(pod.metadata?.namespace ?? '')) continue;
         const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
         if (seen.has(uid)) continue;
         seen.add(uid);

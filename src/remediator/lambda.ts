@@ -23,7 +23,7 @@ import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.j
 import { WORKLOAD_RESTART } from '../core/events.js';
 import { parseTrigger, remediationPolicy, type RemediationDetail } from '../core/remediation.js';
 import type { RestartGuard } from '../core/restart-guard.js';
-import type { KubeClientFactory } from './eks-clients.js';
+import type { KubeClientFactory } from '../aws/eks-clients.js';
 import { failureBeforeRemediation, remediate } from './remediate.js';
 
 export type UnhealthyEvent = EventBridgeEvent<'Pod Certificate Unhealthy', unknown>;

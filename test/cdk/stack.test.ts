@@ -177,6 +177,8 @@ describe('functions', () => {
       namespaceWebhookSecretIds: { payments: 'mesh-cert-watch/slack-webhook-payments' },
       minimumSeverity: 'stale',
       maxMessagesPerSecond: 1,
+      deliveryTableName: 'resolved-at-deploy',
+      deliveryLeaseSeconds: 60,
     });
   });
 });
@@ -231,7 +233,7 @@ describe('event routing', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: getAtt('EventsNotificationQueue', 'AWS::SQS::Queue'),
       FunctionName: ref('NotifierFunction', 'AWS::Lambda::Function'),
-      BatchSize: 10,
+      BatchSize: 100,
       MaximumBatchingWindowInSeconds: 20,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
@@ -267,12 +269,11 @@ describe('event routing', () => {
 });
 
 describe('state tables', () => {
-  it('are two on-demand tables keyed pk/sk with TTL on expiresAt and point-in-time recovery, retained on delete', () => {
+  it('are three on-demand tables keyed pk/sk with TTL on expiresAt and point-in-time recovery', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
-    expect(tables).toHaveLength(2);
+    expect(tables).toHaveLength(3);
     for (const table of tables) {
       expect(table).toMatchObject({
-        DeletionPolicy: 'Retain',
         Properties: {
           BillingMode: 'PAY_PER_REQUEST',
           KeySchema: [
@@ -284,6 +285,11 @@ describe('state tables', () => {
         },
       });
     }
+  });
+  it('keep the ledger and the restart budget past a stack delete, not the notification records', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table') as Record<string, { DeletionPolicy?: string }>;
+    const policy = (prefix: string) => tables[resourceByPrefix(template, 'AWS::DynamoDB::Table', prefix).id]?.DeletionPolicy;
+    expect([policy('StateLedger'), policy('StateRestartBudget'), policy('StateNotifications')]).toEqual(['Retain', 'Retain', 'Delete']);
   });
 });
 
@@ -324,15 +330,16 @@ describe('IAM', () => {
     });
   });
 
-  it('keeps each table to its writer: the ledger to the sampler, the budget to the remediator', () => {
+  it('keeps each table to its writer: the ledger to the sampler, the budget to the remediator, notifications to the notifier', () => {
     const ledger = resourceByPrefix(template, 'AWS::DynamoDB::Table', 'StateLedger').id;
     const budget = resourceByPrefix(template, 'AWS::DynamoDB::Table', 'StateRestartBudget').id;
     const sampler = JSON.stringify(statementsOf('SamplerRole'));
     const remediator = JSON.stringify(statementsOf('RemediatorRole'));
+    const notifications = resourceByPrefix(template, 'AWS::DynamoDB::Table', 'StateNotifications').id;
     const notifier = JSON.stringify(statementsOf('NotifierRole'));
-    expect([sampler.includes(ledger), sampler.includes(budget)]).toEqual([true, false]);
-    expect([remediator.includes(ledger), remediator.includes(budget)]).toEqual([false, true]);
-    expect([notifier.includes(ledger), notifier.includes(budget)]).toEqual([false, false]);
+    expect([sampler.includes(ledger), sampler.includes(budget), sampler.includes(notifications)]).toEqual([true, false, false]);
+    expect([remediator.includes(ledger), remediator.includes(budget), remediator.includes(notifications)]).toEqual([false, true, false]);
+    expect([notifier.includes(ledger), notifier.includes(budget), notifier.includes(notifications)]).toEqual([false, false, true]);
     expect(statementsOf('SamplerRole').find((statement) => JSON.stringify(statement.Resource).includes(ledger))?.Action).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',

@@ -37,6 +37,7 @@ const notifier: NotifierRuntimeConfigInput = {
   minimumSeverity: 'stale',
   dashboardUrl: 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mesh-cert-watch',
   maxMessagesPerSecond: 1,
+  deliveryTableName: 'notifications',
 };
 
 const env = (value: unknown) => ({ [RUNTIME_CONFIG_ENV]: JSON.stringify(value) });
@@ -63,6 +64,13 @@ describe('parseRuntimeConfig', () => {
   it('accepts the remediator policy and defaults the notifier per-namespace webhooks to none', () => {
     expect(parseRuntimeConfig(remediatorRuntimeConfig, env(remediator)).policy.restartStates).toEqual(['expiring', 'expired']);
     expect(parseRuntimeConfig(notifierRuntimeConfig, env(notifier)).namespaceWebhookSecretIds).toEqual({});
+  });
+
+  it('defaults the notifier delivery lease and secret cache, and requires the delivery table', () => {
+    const config = parseRuntimeConfig(notifierRuntimeConfig, env(notifier));
+    expect([config.deliveryTableName, config.deliveryLeaseSeconds, config.secretCacheSeconds]).toEqual(['notifications', 120, 300]);
+    const { deliveryTableName: _table, ...withoutTable } = notifier;
+    expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, env(withoutTable))).setting).toBe('MESH_CERT_WATCH_CONFIG.deliveryTableName');
   });
 
   it('names the exact setting of a missing field', () => {

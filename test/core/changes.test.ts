@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { classifyChange, computeChanges, DEFAULT_LEDGER_TTL_SECONDS } from '../../src/core/changes.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { entry, NOW, pod, report } from './change-fixtures.js';
+import { entry, NOW, pod, report, summaryOf } from './change-fixtures.js';
 
 const nowSeconds = Date.parse(NOW) / 1000;
 
@@ -31,7 +31,7 @@ describe('computeChanges', () => {
     const previous = [entry('carts-1', 'expired')];
     const { unhealthy, changes } = computeChanges({ previous, report: report(pods), scope: 'all' });
     expect(unhealthy.map((d) => d.name)).toEqual(['carts-1', 'api-1']);
-    expect(unhealthy[0]).toEqual({ ...pods[0], cluster: 'prod-mesh', sweepId: 'sweep-2', observedAt: NOW });
+    expect(unhealthy[0]).toEqual({ ...pods[0], cluster: 'prod-mesh', sweepId: 'sweep-2', observedAt: NOW, sweepSummary: summaryOf(pods) });
     // carts-1 unchanged: no change event; api-1 first seen with a finding: opened
     expect(changes.map((c) => [c.name, c.change])).toEqual([['api-1', 'opened']]);
   });
@@ -149,6 +149,20 @@ describe('computeChanges', () => {
 
     const everything = computeChanges({ previous, report: report([pod('kept-1', 'stale')]), scope: 'all' });
     expect(everything.changes.map((c) => c.name)).toEqual(['other-ns-1', 'old-1']);
+  });
+
+  it('with an "all except" scope, declares gone only ledger pods outside the excluded namespaces', () => {
+    const previous = [entry('old-1', 'expired'), entry('excluded-1', 'stale', [], { namespace: 'kube-system', uid: 'uid-excluded' })];
+    const result = computeChanges({ previous, report: report([]), scope: { allExcept: ['kube-system'] } });
+    expect(result.changes.map((c) => [c.name, c.change])).toEqual([['old-1', 'gone']]);
+    expect(result.writes).toEqual([{ kind: 'delete', uid: 'uid-old-1' }]);
+  });
+
+  it("carries the sweep's summary in every Unhealthy detail (the remediator's breaker reads it)", () => {
+    const pods = [pod('a-1', 'expired'), pod('b-1', 'healthy'), pod('c-1', 'stale')];
+    const { unhealthy } = computeChanges({ previous: [], report: report(pods), scope: 'all' });
+    expect(unhealthy.map((d) => d.sweepSummary)).toEqual([summaryOf(pods), summaryOf(pods)]);
+    expect(unhealthy[0]!.sweepSummary).toMatchObject({ sampled: 3, healthy: 1, expired: 1, stale: 1 });
   });
 
   it('never declares a pod gone on a partial sweep, but still processes the pods it saw', () => {

@@ -11,7 +11,7 @@ import {
   type PodUnhealthyDetail,
   type WorkloadRestartDetail,
 } from '../../src/core/events.js';
-import { NOW, pod, report } from './change-fixtures.js';
+import { NOW, pod, report, summaryOf } from './change-fixtures.js';
 
 describe('event contract', () => {
   it('uses the published source and detail-type names', () => {
@@ -84,7 +84,13 @@ describe('buildSweepCompletedDetail', () => {
 });
 
 describe('fitDetail', () => {
-  const base: PodUnhealthyDetail = { ...pod('carts-1', 'stale', ['sds-pushes-stopped']), cluster: 'prod-mesh', sweepId: 's', observedAt: NOW };
+  const base: PodUnhealthyDetail = {
+    ...pod('carts-1', 'stale', ['sds-pushes-stopped']),
+    cluster: 'prod-mesh',
+    sweepId: 's',
+    observedAt: NOW,
+    sweepSummary: summaryOf([pod('carts-1', 'stale')]),
+  };
 
   it('returns a detail that already fits unchanged (same object)', () => {
     expect(fitDetail(base, 10_000)).toBe(base);

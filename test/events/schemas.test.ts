@@ -108,6 +108,11 @@ describe('event detail JSON schemas', () => {
     expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, state: 'dead' }, /\/state must be equal to one of the allowed values/);
   });
 
+  it('reject an Unhealthy detail without the sweepSummary the remediator needs', () => {
+    const { sweepSummary: _, ...withoutSummary } = changes.unhealthy[0]!;
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, withoutSummary, /must have required property 'sweepSummary'/);
+  });
+
   it('reject a State Changed detail without previousState, and a gone detail carrying a state', () => {
     const present = changes.changes.find((c) => c.change === 'worsened')!;
     const { previousState: _, ...withoutPrevious } = present;

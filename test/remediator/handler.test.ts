@@ -19,7 +19,7 @@ import { ClusterUnreachableError, ConfigError, InvalidEventError } from '../../s
 import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
 import { Mesh } from '../../src/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
-import type { KubeClientFactory } from '../../src/remediator/eks-clients.js';
+import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
 import { createRemediatorHandler, type UnhealthyEvent } from '../../src/remediator/lambda.js';
 import { minutes, NOW, startDynalite, triggerFor, type LocalDynamo } from './kit.js';
 

@@ -13,13 +13,14 @@ import {
   WORKLOAD_RESTART,
   type Change,
   type DetailType,
+  type PodEventDetail,
   type PodStateChangedDetail,
   type PodUnhealthyDetail,
   type RestartOutcome,
   type SweepCompletedDetail,
   type WorkloadRestartDetail,
 } from '../../../src/core/events.js';
-import type { Finding, State } from '../../../src/core/types.js';
+import type { Finding, State, Summary } from '../../../src/core/types.js';
 
 export interface SampleEvent {
   readonly name: string;
@@ -58,7 +59,7 @@ function envelope(detailType: DetailType, detail: object, source: string = EVENT
   };
 }
 
-function pod(state: State, findings: Finding[] = []): PodUnhealthyDetail {
+function pod(state: State, findings: Finding[] = []): PodEventDetail {
   const expired = state === 'expired';
   const readable = state !== 'missing' && state !== 'unreachable';
   return {
@@ -91,8 +92,12 @@ function pod(state: State, findings: Finding[] = []): PodUnhealthyDetail {
   };
 }
 
+/** The counts of the sweep the sample pods were seen in (every Unhealthy detail carries them). */
+const sweepSummary: Summary = { sampled: 40, skipped: 2, healthy: 37, stale: 1, expiring: 1, expired: 0, missing: 0, unreachable: 1 };
+
 function unhealthy(state: State, findings: Finding[] = []): SampleEvent['event'] {
-  return envelope(POD_CERTIFICATE_UNHEALTHY, pod(state, findings));
+  const detail: PodUnhealthyDetail = { ...pod(state, findings), sweepSummary };
+  return envelope(POD_CERTIFICATE_UNHEALTHY, detail);
 }
 
 function changed(state: State, previousState: State | null, change: Exclude<Change, 'gone'>): SampleEvent['event'] {
@@ -195,7 +200,7 @@ export const SAMPLE_EVENTS: readonly SampleEvent[] = [
   { name: 'restart: failed', event: envelope(WORKLOAD_RESTART, restart('failed', 'api-error')), remediator: false, notifier: true },
   {
     name: 'expired pod from another source',
-    event: envelope(POD_CERTIFICATE_UNHEALTHY, pod('expired'), 'someone-else'),
+    event: envelope(POD_CERTIFICATE_UNHEALTHY, { ...pod('expired'), sweepSummary }, 'someone-else'),
     remediator: false,
     notifier: false,
   },

@@ -1,0 +1,103 @@
+/**
+ * `mesh-cert-watch slack-preview FILE|-`: the Slack message the notifier would post for a file of
+ * events, offline. Prints the webhook payload (`{ "text", "blocks" }`, paste it into Slack's
+ * Block Kit Builder) and the same message as plain text. The notifier's filters apply
+ * (`--minimum-severity`, `policy: ignore`, routine restart skips); per-namespace routing does
+ * not (one message for everything shown).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
+import { parseNotificationEvent, silenceReason, type NotificationItem } from '../core/notifications.js';
+import { renderPlainText, renderSlackMessage } from '../core/slack-message.js';
+import { STATES, type State } from '../core/types.js';
+
+export interface PreviewIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
+}
+
+export const SLACK_PREVIEW_HELP = `Usage: mesh-cert-watch slack-preview FILE|- [options]
+
+Renders the Slack message the notifier would post for the events in FILE, offline: first the
+webhook payload as JSON (paste it into Slack's Block Kit Builder,
+https://app.slack.com/block-kit-builder), then the same message as plain text. FILE holds a
+JSON array of EventBridge events ("detail-type", "source", "detail") or of details that carry
+their own "detail-type" field: Pod Certificate State Changed, Workload Restart, Sweep Completed.
+
+Options:
+  --minimum-severity STATE post state changes only when the state or the previous state is at
+                           least this severe, like the notifier's setting [default healthy: all]
+  --dashboard-url URL      link the dashboard in the footer
+  -o, --output FORMAT      both (default), json or text
+`;
+
+const OPTIONS = {
+  'minimum-severity': { type: 'string' },
+  'dashboard-url': { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function slackPreviewCommand(args: readonly string[], io: PreviewIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError('arguments', describeError(error), { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(SLACK_PREVIEW_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('FILE', 'slack-preview takes exactly one FILE (or - for standard input)');
+  const output = values.output ?? 'both';
+  if (output !== 'both' && output !== 'json' && output !== 'text') throw new UsageError('--output', `must be "both", "json" or "text", got "${output}"`);
+  const minimumSeverity = values['minimum-severity'] ?? 'healthy';
+  if (!(STATES as readonly string[]).includes(minimumSeverity)) {
+    throw new UsageError('--minimum-severity', `unknown state "${minimumSeverity}" (one of ${STATES.join(', ')})`);
+  }
+  const dashboardUrl = values['dashboard-url'];
+  if (dashboardUrl !== undefined && !URL.canParse(dashboardUrl)) throw new UsageError('--dashboard-url', `not a URL: "${dashboardUrl}"`);
+
+  const file = positionals[0]!;
+  let text: string;
+  try {
+    text = file === '-' ? await io.readStdin() : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError('FILE', `cannot read ${file}: ${describeError(error)}`, { cause: error });
+  }
+  let events: unknown;
+  try {
+    events = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError('FILE', `${file} is not JSON: ${describeError(error)}`, { cause: error });
+  }
+  if (!Array.isArray(events)) throw new UsageError('FILE', `${file} must hold a JSON array of events`);
+
+  const items: NotificationItem[] = [];
+  events.forEach((event: unknown, index) => {
+    let item: NotificationItem;
+    try {
+      item = parseNotificationEvent(event);
+    } catch (error) {
+      if (error instanceof MeshCertWatchError) throw new UsageError(`FILE[${index}]`, error.message, { cause: error });
+      throw error;
+    }
+    const silence = silenceReason(item, { minimumSeverity: minimumSeverity as State });
+    if (silence === null) items.push(item);
+    else io.stderr(`event ${index} (${item.kind}) is not posted: ${silence}\n`);
+  });
+
+  const message = renderSlackMessage(items, dashboardUrl !== undefined ? { dashboardUrl } : {});
+  if (message === null) {
+    io.stderr('nothing to post: no event in the file would make a message\n');
+    return 0;
+  }
+  if (output !== 'text') io.stdout(`${JSON.stringify(message, null, 2)}\n`);
+  if (output === 'both') io.stdout('\n');
+  if (output !== 'json') io.stdout(renderPlainText(message));
+  return 0;
+}

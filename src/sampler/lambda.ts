@@ -1,0 +1,196 @@
+/**
+ * The sampler Lambda, as a factory: middy with Powertools logging and metrics around the engine
+ * (sweep-cluster.ts). `functions/sampler/handler.ts` supplies the AWS clients and the
+ * configuration from `MESH_CERT_WATCH_CONFIG`; tests supply the emulator, a local DynamoDB and an
+ * EventBridge client (moto) or a recording sender.
+ *
+ * Per invocation (EventBridge Scheduler sends `{"cluster": "<name>"}`): find the cluster in the
+ * configuration → deadline = now + remaining time − max(sweepDeadlineMarginSeconds,
+ * 2 × sampleTimeoutSeconds + publish allowance) → sweep → EMF metrics `[Cluster]` (SAMPLER_METRICS) and one summary log
+ * line carrying the sweep id. A sweep that could not run fails the invocation with its typed
+ * error after `Sweep Completed` went out (the function's error metric and dead-letter queue
+ * alarm on it). Nothing here logs a token, a credential or key material: errors are logged as
+ * their messages, never as objects that could carry request headers.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { KubeClientFactory } from '../aws/eks-clients.js';
+import type { EventBridgeSender, PublishOptions } from '../aws/event-publisher.js';
+import { DIMENSIONS } from '../config/metric-names.js';
+import type { SamplerRuntimeConfig } from '../config/runtime.js';
+import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/errors.js';
+import type { Summary } from '../core/types.js';
+import { sweepMetrics, type SamplerMetricUnit } from './metrics.js';
+import { namespaceSelection, sweepCluster, type FindingsLedger, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
+
+/** What the schedule sends. */
+export interface SamplerEvent {
+  readonly cluster?: unknown;
+}
+
+/** What the invocation returns (ignored by asynchronous invokes; handy for tests and manual runs). */
+export interface SamplerResult {
+  readonly cluster: string;
+  readonly sweepId: string;
+  readonly partial: boolean;
+  readonly summary: Summary;
+  readonly eventsPublished: number;
+  readonly eventsFailed: number;
+}
+
+export interface SamplerDependencies {
+  readonly config: SamplerRuntimeConfig;
+  readonly kubeClientFor: KubeClientFactory;
+  readonly ledger: FindingsLedger;
+  readonly eventBridge: EventBridgeSender;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock?: () => Date;
+  readonly newSweepId?: () => string;
+  readonly publishOptions?: PublishOptions;
+}
+
+/**
+ * When to stop starting new samples: the Lambda's remaining time minus a margin for the samples
+ * still in flight and for publishing. The margin is the configured one, and never less than one
+ * pod's sample timeout (an exec started just before the deadline may take that long).
+ */
+/** Time kept for the ledger write and the PutEvents calls after sampling stops. */
+export const PUBLISH_ALLOWANCE_SECONDS = 10;
+
+export function sweepDeadline(input: {
+  readonly now: Date;
+  readonly remainingMs: number;
+  readonly marginSeconds: number;
+  readonly sampleTimeoutSeconds: number;
+}): Date {
+  // A pod started just before the deadline may run two execs (active, then warming secrets),
+  // and the events still have to be published after the last sample.
+  const marginMs = Math.max(input.marginSeconds, 2 * input.sampleTimeoutSeconds + PUBLISH_ALLOWANCE_SECONDS) * 1000;
+  return new Date(input.now.getTime() + input.remainingMs - marginMs);
+}
+
+/** The configured cluster the event names; typed errors for a malformed event or an unknown name. */
+export function clusterForEvent(event: unknown, config: SamplerRuntimeConfig): SamplerClusterConfig {
+  const name = typeof event === 'object' && event !== null ? (event as SamplerEvent).cluster : undefined;
+  if (typeof name !== 'string' || name === '') {
+    throw new InvalidEventError('cluster', 'the sampler expects {"cluster": "<name>"} (what the sweep schedule sends)');
+  }
+  const cluster = config.clusters.find((c) => c.name === name);
+  if (!cluster) {
+    throw new ConfigError('clusters', `the event names cluster "${name}", which is not configured (${config.clusters.map((c) => c.name).join(', ')})`);
+  }
+  return cluster;
+}
+
+const UNITS: Readonly<Record<SamplerMetricUnit, (typeof MetricUnit)[keyof typeof MetricUnit]>> = {
+  Count: MetricUnit.Count,
+  Seconds: MetricUnit.Seconds,
+  Milliseconds: MetricUnit.Milliseconds,
+};
+
+/** An error as log fields: type, code and the messages of its cause chain. Never the objects. */
+export function errorFields(error: unknown): Record<string, unknown> {
+  const causes: string[] = [];
+  let cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    causes.push(`${cause instanceof Error ? cause.name : typeof cause}: ${describeError(cause)}`);
+    cause = cause instanceof Error ? (cause as { cause?: unknown }).cause : undefined;
+  }
+  return {
+    errorType: error instanceof Error ? error.name : typeof error,
+    ...(error instanceof MeshCertWatchError ? { errorCode: error.code } : {}),
+    errorMessage: describeError(error),
+    ...(causes.length > 0 ? { causes } : {}),
+  };
+}
+
+function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
+  metrics.addDimensions({ [DIMENSIONS.cluster]: outcome.cluster });
+  for (const metric of sweepMetrics(outcome)) metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
+
+  const failures = [...outcome.changes.failed, ...outcome.unhealthy.failed];
+  if (failures.length > 0) {
+    logger.warn('pod events not published after retries (change events are re-sent by the next sweep)', {
+      eventsFailed: failures.length,
+      failures: failures.slice(0, 20).map((f) => ({ detailType: f.detailType, errorCode: f.errorCode, errorMessage: f.errorMessage })),
+    });
+  }
+  if (outcome.completedFailure) {
+    logger.error('Sweep Completed not published', { errorCode: outcome.completedFailure.errorCode, errorMessage: outcome.completedFailure.errorMessage });
+  }
+  const fields = {
+    summary: outcome.completed.summary,
+    partial: outcome.completed.partial,
+    failed: outcome.completed.failed,
+    durationMs: outcome.completed.durationMs,
+    stateChanges: outcome.changes.published + outcome.changes.failed.length,
+    unhealthyPods: outcome.unhealthy.published + outcome.unhealthy.failed.length,
+    eventsPublished: outcome.events.published,
+    eventsFailed: outcome.events.failed,
+    ledgerWrites: outcome.ledgerWrites,
+    samplingErrors: outcome.completed.errorsTotal,
+  };
+  if ('error' in outcome) logger.error('sweep failed', { ...fields, ...errorFields(outcome.error) });
+  else logger.info(outcome.completed.partial ? 'sweep completed partially (deadline reached)' : 'sweep completed', fields);
+}
+
+/** `dependencies` is called once, on the first invocation (cold start), and kept. */
+export function createSamplerHandler(dependencies: () => SamplerDependencies, shell: { logger: Logger; metrics: Metrics }) {
+  let resolved: SamplerDependencies | undefined;
+  // EMF metrics must carry exactly the dimension sets the dashboard reads: no `service`.
+  shell.metrics.clearDefaultDimensions();
+
+  const handle = async (event: SamplerEvent, context: Context): Promise<SamplerResult> => {
+    if (!resolved) {
+      const candidate = dependencies();
+      // Refuse a configuration that cannot be swept before any cluster is touched.
+      candidate.config.clusters.forEach((c, index) => namespaceSelection(c.namespaces, `clusters[${index}].namespaces`));
+      resolved = candidate;
+    }
+    const { config, logger, metrics } = resolved;
+    const clock = resolved.clock ?? (() => new Date());
+
+    const cluster = clusterForEvent(event, config);
+    const sweepId = (resolved.newSweepId ?? randomUUID)();
+    logger.appendKeys({ cluster: cluster.name, sweepId });
+    const deadline = sweepDeadline({
+      now: clock(),
+      remainingMs: context.getRemainingTimeInMillis(),
+      marginSeconds: config.sweepDeadlineMarginSeconds,
+      sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+    });
+    logger.debug('sweep starting', { deadline: deadline.toISOString(), region: cluster.region, namespaces: cluster.namespaces });
+
+    const outcome = await sweepCluster(
+      { cluster, sweepId, deadline },
+      {
+        kubeClientFor: resolved.kubeClientFor,
+        ledger: resolved.ledger,
+        eventBridge: resolved.eventBridge,
+        eventBusName: config.eventBusName,
+        clock,
+        ...(resolved.publishOptions ? { publishOptions: resolved.publishOptions } : {}),
+        onWarning: (message) => logger.warn(message),
+        onSweepCompleted: (o) => report(o, logger, metrics),
+      },
+    );
+    return {
+      cluster: cluster.name,
+      sweepId,
+      partial: outcome.completed.partial,
+      summary: outcome.completed.summary,
+      eventsPublished: outcome.events.published,
+      eventsFailed: outcome.events.failed,
+    };
+  };
+
+  return middy<SamplerEvent, SamplerResult, Error, Context>(handle)
+    .use(injectLambdaContext(shell.logger, { resetKeys: true }))
+    .use(logMetrics(shell.metrics));
+}

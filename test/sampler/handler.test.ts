@@ -1,0 +1,269 @@
+/**
+ * The sampler Lambda handler (middy + Powertools) in the default tier: the Kubernetes API
+ * emulator as the EKS cluster, authenticating our locally signed EKS token (re-signed and
+ * compared, as the EKS authenticator would via STS); dynalite as the ledger; a recording
+ * EventBridge sender. Checks the EMF metrics and the logs it prints, and that no token ever
+ * appears in them.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { eksKubeClients } from '../../src/aws/eks-clients.js';
+import { DynamoLedger } from '../../src/aws/ledger.js';
+import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
+import type { SamplerRuntimeConfig } from '../../src/config/runtime.js';
+import { ClusterUnreachableError, ConfigError, InvalidEventError } from '../../src/core/errors.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
+import { Mesh } from '../../src/emulator/mesh.js';
+import { ACTIVE_SECRETS_PATH, createMeshPki } from '../../src/emulator/sidecar-secrets.js';
+import { createSamplerHandler, sweepDeadline } from '../../src/sampler/lambda.js';
+import { sweepMetrics } from '../../src/sampler/metrics.js';
+import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
+import { closedPort, clusterInput, eksTokenValidator, lambdaContext, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors, scriptPod } from './kit.js';
+
+const NOW = new Date('2026-11-27T12:00:00.000Z');
+const HOUR = 3600;
+const REGION = 'eu-west-1';
+const CREDENTIALS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+
+let emulator: KubeApiEmulator;
+let dynamo: LocalDynamo;
+let validator: ReturnType<typeof eksTokenValidator>;
+let config: SamplerRuntimeConfig;
+let deadPort: number;
+const bus = recordingEventBridge();
+let output: string[];
+const spies: { mockRestore(): void }[] = [];
+
+beforeAll(async () => {
+  validator = eksTokenValidator({ cluster: 'prod-mesh', region: REGION, credentials: CREDENTIALS });
+  emulator = await startKubeApiEmulator({ validateToken: validator.validateToken });
+  dynamo = await startDynalite();
+  await dynamo.createTable('ledger');
+  deadPort = await closedPort();
+  config = samplerConfig({
+    clusters: [
+      clusterInput('prod-mesh', { region: REGION, namespaces: { include: [], exclude: ['kube-system'] } }),
+      clusterInput('lost-cluster', { region: REGION }),
+    ],
+  });
+
+  const pki = await createMeshPki('example.org');
+  const mesh = new Mesh(emulator, { startTime: minutesBefore(NOW, 600) });
+  for (const ns of ['shop', 'kube-system']) mesh.addNamespace(ns);
+  await scriptPod(emulator, pki, mesh.addDeployment('shop', 'carts').pods[0]!, { servedBy: 'tbot', issuedAt: minutesBefore(NOW, 10), lifetimeSeconds: HOUR });
+  await scriptPod(emulator, pki, mesh.addDeployment('shop', 'orders').pods[0]!, { servedBy: 'tbot', issuedAt: minutesBefore(NOW, 45), lifetimeSeconds: HOUR });
+  const web = mesh.addDeployment('shop', 'web').pods[0]!;
+  emulator.setProxyResponses('shop', web.metadata.name, { [ACTIVE_SECRETS_PATH]: 'failed to get config_dump: 503 Service Unavailable\n' });
+  await scriptPod(emulator, pki, mesh.addDeployment('kube-system', 'coredns').pods[0]!, { servedBy: 'tbot', issuedAt: minutesBefore(NOW, 90), lifetimeSeconds: HOUR });
+});
+
+afterAll(async () => {
+  await emulator.close();
+  await dynamo.close();
+});
+
+beforeEach(() => {
+  bus.clear();
+  output = [];
+  const capture = ((chunk: string | Uint8Array) => {
+    output.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  spies.push(jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture));
+});
+
+afterEach(() => {
+  for (const spy of spies.splice(0)) spy.mockRestore();
+});
+
+let sweepCounter = 0;
+
+function handler() {
+  const logger = new Logger({ serviceName: 'mesh-cert-watch-sampler', logLevel: 'DEBUG' });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-sampler' });
+  const caData = Buffer.from(emulator.caCertificatePem).toString('base64');
+  return createSamplerHandler(
+    () => ({
+      config,
+      // The production factory: locally signed, auto-refreshed EKS tokens; only the endpoint
+      // lookup (DescribeCluster) is replaced by the emulator's address.
+      kubeClientFor: eksKubeClients(async () => CREDENTIALS, {
+        resolveEndpoint: async (cluster) => ({
+          endpoint: cluster.name === 'prod-mesh' ? emulator.url : `https://127.0.0.1:${deadPort}`,
+          certificateAuthorityData: caData,
+        }),
+        kubeClient: { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+      }),
+      ledger: new DynamoLedger({ client: dynamo.client(), tableName: 'ledger' }),
+      eventBridge: bus.sender,
+      logger,
+      metrics,
+      clock: () => NOW,
+      newSweepId: () => `sweep-h${++sweepCounter}`,
+      publishOptions: { maxAttempts: 1 },
+    }),
+    { logger, metrics },
+  );
+}
+
+type Emf = { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] }; [key: string]: unknown };
+
+function lines(): Record<string, unknown>[] {
+  return output
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+const emf = (): Emf[] => lines().filter((l): l is Emf => '_aws' in l);
+const logs = (): Record<string, unknown>[] => lines().filter((l) => !('_aws' in l));
+
+/** The metric values of the single EMF document, by name. */
+function metricValues(): Record<string, unknown> {
+  const docs = emf();
+  expect(docs).toHaveLength(1);
+  const doc = docs[0]!;
+  expect(doc._aws.CloudWatchMetrics).toHaveLength(1);
+  expect(doc._aws.CloudWatchMetrics[0]!.Namespace).toBe('MeshCertWatch');
+  expect(doc._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Cluster']]);
+  expect(doc).not.toHaveProperty('service');
+  return Object.fromEntries(doc._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, [doc[m.Name], m.Unit]]));
+}
+
+describe('sampler handler', () => {
+  it('sweeps the cluster the schedule names, with our EKS token, and publishes schema-valid events', async () => {
+    const result = await handler()({ cluster: 'prod-mesh' }, lambdaContext(240_000));
+    const summary = { sampled: 3, skipped: 0, healthy: 1, stale: 1, expiring: 0, expired: 0, missing: 0, unreachable: 1 };
+    expect(result).toEqual({ cluster: 'prod-mesh', sweepId: 'sweep-h1', partial: false, summary, eventsPublished: 5, eventsFailed: 0 });
+    const events = bus.accepted();
+    expect(events.map((e) => [e.detailType, e.detail.name ?? null, e.detail.change ?? null])).toEqual([
+      // worst first, as in the report: unreachable ranks above stale
+      ['Pod Certificate State Changed', expect.stringMatching(/^web-/), 'opened'],
+      ['Pod Certificate State Changed', expect.stringMatching(/^orders-/), 'opened'],
+      ['Pod Certificate Unhealthy', expect.stringMatching(/^web-/), null],
+      ['Pod Certificate Unhealthy', expect.stringMatching(/^orders-/), null],
+      ['Sweep Completed', null, null],
+    ]);
+    for (const e of events) expect(schemaErrors(e.detailType, e.detail)).toEqual([]);
+    expect(events[4]!.detail).toMatchObject({ summary, errorsTotal: 1, errors: [{ namespace: 'shop', name: expect.stringMatching(/^web-/) }] });
+    // Every API call was authenticated with a token the (re-signing) validator accepted.
+    expect(validator.rejected).toEqual([]);
+    expect(validator.presented.size).toBeGreaterThan(0);
+    expect(emulator.requests.every((r) => r.username?.includes('assumed-role/sampler'))).toBe(true);
+  });
+
+  it('emits the per-sweep EMF metrics with exactly the [Cluster] dimension', async () => {
+    await handler()({ cluster: 'prod-mesh' }, lambdaContext(240_000));
+    expect(metricValues()).toEqual({
+      PodsSampled: [3, 'Count'],
+      PodsSkipped: [0, 'Count'],
+      PodsHealthy: [1, 'Count'],
+      PodsStale: [1, 'Count'],
+      PodsExpiring: [0, 'Count'],
+      PodsExpired: [0, 'Count'],
+      PodsMissing: [0, 'Count'],
+      PodsUnreachable: [1, 'Count'],
+      SamplingErrors: [1, 'Count'],
+      MinRemainingSeconds: [15 * 60, 'Seconds'],
+      MaxLeafAgeSeconds: [45 * 60, 'Seconds'],
+      MaxPushAgeSeconds: [45 * 60, 'Seconds'],
+      SweepDurationMs: [0, 'Milliseconds'],
+      // second sweep: nothing changed, 2 Unhealthy + Sweep Completed
+      EventsPublished: [3, 'Count'],
+      EventsFailed: [0, 'Count'],
+    });
+    expect(emf()[0]!.Cluster).toBe('prod-mesh');
+  });
+
+  it('logs structured JSON with the sweep id and cluster, and never a token', async () => {
+    await handler()({ cluster: 'prod-mesh' }, lambdaContext(240_000));
+    const summaryLine = logs().find((l) => l.message === 'sweep completed');
+    expect(summaryLine).toMatchObject({ level: 'INFO', cluster: 'prod-mesh', sweepId: expect.stringMatching(/^sweep-h\d+$/), eventsPublished: 3, partial: false });
+    expect(logs().find((l) => l.message === 'sweep starting')).toMatchObject({ level: 'DEBUG', sweepId: summaryLine!.sweepId });
+    const printed = output.join('');
+    expect(validator.presented.size).toBeGreaterThan(0);
+    for (const token of validator.presented) {
+      expect(printed).not.toContain(token);
+      expect(printed).not.toContain(token.slice('k8s-aws-v1.'.length, 60));
+    }
+    expect(printed).not.toContain(CREDENTIALS.secretAccessKey);
+    expect(printed).not.toMatch(/k8s-aws-v1\.|X-Amz-Signature|Bearer /);
+  });
+
+  it('fails the invocation with ClusterUnreachableError after publishing Sweep Completed (failed), still emitting SweepDurationMs', async () => {
+    const error = await handler()({ cluster: 'lost-cluster' }, lambdaContext(240_000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClusterUnreachableError);
+    expect(bus.accepted().map((e) => [e.detailType, e.detail.cluster, e.detail.failed, e.detail.partial])).toEqual([['Sweep Completed', 'lost-cluster', true, false]]);
+    expect(metricValues()).toEqual({ SweepDurationMs: [0, 'Milliseconds'], EventsPublished: [1, 'Count'], EventsFailed: [0, 'Count'] });
+    expect(logs().find((l) => l.message === 'sweep failed')).toMatchObject({
+      level: 'ERROR',
+      cluster: 'lost-cluster',
+      errorType: 'ClusterUnreachableError',
+      errorCode: 'CLUSTER_UNREACHABLE',
+      failed: true,
+    });
+  });
+
+  it('stops sampling when the deadline is near: a partial sweep, reported as such', async () => {
+    // 15 s left, margin 20 s: the deadline has already passed, nothing is sampled.
+    const result = await handler()({ cluster: 'prod-mesh' }, lambdaContext(15_000));
+    expect(result).toMatchObject({ partial: true, summary: { sampled: 0 } });
+    expect(bus.accepted().map((e) => [e.detailType, e.detail.partial])).toEqual([['Sweep Completed', true]]);
+    expect(logs().find((l) => typeof l.message === 'string' && l.message.startsWith('sweep completed partially'))).toBeDefined();
+  });
+
+  it('rejects an event without a cluster, or naming one not configured, and publishes nothing', async () => {
+    const h = handler();
+    await expect(h({}, lambdaContext(240_000))).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(h({ cluster: 'staging' }, lambdaContext(240_000))).rejects.toThrow(ConfigError);
+    await expect(h({ cluster: 'staging' }, lambdaContext(240_000))).rejects.toThrow(/cluster "staging", which is not configured \(prod-mesh, lost-cluster\)/);
+    expect(bus.calls()).toEqual([]);
+  });
+});
+
+describe('sweepDeadline', () => {
+  it('is the remaining time minus the margin, the margin covering two sample timeouts and the publishing', () => {
+    expect(sweepDeadline({ now: NOW, remainingMs: 240_000, marginSeconds: 20, sampleTimeoutSeconds: 15 }).toISOString()).toBe('2026-11-27T12:03:20.000Z');
+    expect(sweepDeadline({ now: NOW, remainingMs: 240_000, marginSeconds: 5, sampleTimeoutSeconds: 30 }).toISOString()).toBe('2026-11-27T12:02:50.000Z');
+  });
+});
+
+describe('sweepMetrics', () => {
+  const completed = { durationMs: 1234 } as Parameters<typeof sweepMetrics>[0]['completed'];
+
+  it('omits the certificate extremes when no sampled pod had a certificate', () => {
+    const report = {
+      summary: { sampled: 1, skipped: 2, healthy: 0, stale: 0, expiring: 0, expired: 0, missing: 0, unreachable: 1 },
+      pods: [{ certificate: null, secrets: [], error: 'exec timed out' }],
+    } as unknown as Parameters<typeof sweepMetrics>[0]['report'];
+    const names = sweepMetrics({ report, completed, events: { published: 2, failed: 1 } }).map((m) => `${m.name}=${m.value}`);
+    expect(names).toEqual([
+      'PodsSampled=1',
+      'PodsSkipped=2',
+      'PodsHealthy=0',
+      'PodsStale=0',
+      'PodsExpiring=0',
+      'PodsExpired=0',
+      'PodsMissing=0',
+      'PodsUnreachable=1',
+      'SamplingErrors=1',
+      'SweepDurationMs=1234',
+      'EventsPublished=2',
+      'EventsFailed=1',
+    ]);
+  });
+
+  it('takes min remaining and max ages over all pods, push age from the default secret only', () => {
+    const cert = (age: number, remaining: number) => ({ ageSeconds: age, remainingSeconds: remaining });
+    const report = {
+      summary: { sampled: 2, skipped: 0, healthy: 1, stale: 1, expiring: 0, expired: 0, missing: 0, unreachable: 0 },
+      pods: [
+        { certificate: cert(100, 3500), secrets: [{ name: 'default', pushAgeSeconds: 90 }, { name: 'ROOTCA', pushAgeSeconds: 9999 }] },
+        { certificate: cert(2800, 800), secrets: [{ name: 'default', pushAgeSeconds: 2800 }] },
+      ],
+    } as unknown as Parameters<typeof sweepMetrics>[0]['report'];
+    const values = Object.fromEntries(sweepMetrics({ report, completed, events: { published: 0, failed: 0 } }).map((m) => [m.name, m.value]));
+    expect([values.MinRemainingSeconds, values.MaxLeafAgeSeconds, values.MaxPushAgeSeconds]).toEqual([800, 2800, 2800]);
+  });
+});
