@@ -3,7 +3,6 @@
  * Exit codes: 0 ran, 1 `--fail-on` met, 2 bad usage/config/input, 3 cluster unreachable.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { classifySecrets } from '../core/classify.js';
 import { parseSecretsDump } from '../core/envoy-secrets.js';
@@ -22,6 +21,7 @@ import { rbacYaml } from '../rbac/rbac.js';
 import { remediate } from '../remediator/remediate.js';
 import { SLACK_PREVIEW_HELP, slackPreviewCommand } from './slack-preview-command.js';
 import { TOKEN_HELP, tokenCommand } from './token-command.js';
+import { readInputFile } from './input.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -340,12 +340,7 @@ async function inspectCommand(args: readonly string[], io: CliIo): Promise<numbe
   if (positionals.length !== 1) throw new UsageError('FILE', 'inspect takes exactly one FILE (or - for standard input)');
   const common = commonSettings(values);
   const file = positionals[0]!;
-  let text: string;
-  try {
-    text = file === '-' ? await io.readStdin() : await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError('FILE', `cannot read ${file}: ${describeError(error)}`, { cause: error });
-  }
+  const text = await readInputFile(file, io.readStdin);
   const verdict = classifySecrets(parseSecretsDump(text), { now: common.now ?? new Date(), thresholds: common.thresholds });
   io.stdout(common.output === 'json' ? `${JSON.stringify(verdict, null, 2)}\n` : renderVerdictTable(verdict));
   return EXIT.ok;

@@ -5,12 +5,12 @@
  * (`--minimum-severity`, `policy: ignore`, routine restart skips); per-namespace routing does
  * not (one message for everything shown).
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
 import { parseNotificationEvent, silenceReason, type NotificationItem } from '../core/notifications.js';
 import { renderPlainText, renderSlackMessage } from '../core/slack-message.js';
 import { STATES, type State } from '../core/types.js';
+import { readInputFile } from './input.js';
 
 export interface PreviewIo {
   readonly stdout: (text: string) => void;
@@ -63,12 +63,7 @@ export async function slackPreviewCommand(args: readonly string[], io: PreviewIo
   if (dashboardUrl !== undefined && !URL.canParse(dashboardUrl)) throw new UsageError('--dashboard-url', `not a URL: "${dashboardUrl}"`);
 
   const file = positionals[0]!;
-  let text: string;
-  try {
-    text = file === '-' ? await io.readStdin() : await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError('FILE', `cannot read ${file}: ${describeError(error)}`, { cause: error });
-  }
+  const text = await readInputFile(file, io.readStdin);
   let events: unknown;
   try {
     events = JSON.parse(text);

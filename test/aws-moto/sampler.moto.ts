@@ -8,7 +8,7 @@
  * a cluster that cannot be reached. What the bus delivered is read back from the queues.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -21,6 +21,7 @@ import { ClusterUnreachableError } from '../../src/core/errors.js';
 import { EVENT_SOURCE } from '../../src/core/events.js';
 import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/emulator/kube-api.js';
 import { tbotVersionInfo } from '../../src/emulator/envoy-dump.js';
+import { createStateTable } from '../../src/emulator/local-dynamodb.js';
 import { Mesh } from '../../src/emulator/mesh.js';
 import { createMeshPki, type MeshPki } from '../../src/emulator/sidecar-secrets.js';
 import { createSamplerHandler } from '../../src/sampler/lambda.js';
@@ -99,20 +100,7 @@ beforeAll(async () => {
     await events.send(new PutRuleCommand({ Name: queue, EventBusName: BUS, EventPattern: JSON.stringify(patterns[queue]) }));
     await events.send(new PutTargetsCommand({ Rule: queue, EventBusName: BUS, Targets: [{ Id: 'queue', Arn: Attributes.QueueArn }] }));
   }
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createStateTable(dynamo, TABLE);
   ledger = new DynamoLedger({ client: dynamo, tableName: TABLE });
 
   emulator = await startKubeApiEmulator({ validateToken: validator.validateToken });

@@ -3,54 +3,31 @@
  * real SDK clients, real wire protocol, no mocked DynamoDB client.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
+import { DeleteTableCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoLedger, LedgerItemError } from '../../src/aws/ledger.js';
 import { computeChanges, type LedgerEntry, type LedgerWrite } from '../../src/core/changes.js';
 import { MeshCertWatchError } from '../../src/core/errors.js';
+import { createStateTable, startLocalDynamo, type LocalDynamo } from '../../src/emulator/local-dynamodb.js';
 import { entry, pod, report } from '../core/change-fixtures.js';
 
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number }) => Server;
-
-let server: Server;
+let dynamo: LocalDynamo;
 let client: DynamoDBClient;
 let table = '';
 let tableCounter = 0;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'local-only' },
-  });
+  dynamo = await startLocalDynamo();
+  client = dynamo.client();
 });
 
 afterAll(async () => {
-  client.destroy();
-  await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+  await dynamo.close();
 });
 
 beforeEach(async () => {
   if (table) await client.send(new DeleteTableCommand({ TableName: table }));
   table = `ledger-${++tableCounter}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createStateTable(client, table);
 });
 
 const put = (e: LedgerEntry): LedgerWrite => ({ kind: 'put', entry: e });
@@ -85,7 +62,7 @@ describe('DynamoLedger', () => {
   });
 
   it('writes and deletes in batches of 25 and reads all pages back', async () => {
-    const counting = new DynamoDBClient({ ...clientConfig() });
+    const counting = dynamo.client();
     const counts = countCalls(counting);
     const ledger = new DynamoLedger({ client: counting, tableName: table, queryPageSize: 7 });
     const entries = Array.from({ length: 60 }, (_, i) => entry(`p-${String(i).padStart(2, '0')}`, 'stale'));
@@ -109,7 +86,7 @@ describe('DynamoLedger', () => {
   });
 
   it('retries UnprocessedItems with backoff until all are written', async () => {
-    const flaky = new DynamoDBClient({ ...clientConfig() });
+    const flaky = dynamo.client();
     // Fault injection on the real client: the first two BatchWriteItem calls hold back the second
     // half of their items from the engine and report them as UnprocessedItems, as DynamoDB does under load.
     let faults = 2;
@@ -145,7 +122,7 @@ describe('DynamoLedger', () => {
   });
 
   it('gives up after maxAttempts with a typed error', async () => {
-    const stuck = new DynamoDBClient({ ...clientConfig() });
+    const stuck = dynamo.client();
     stuck.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName !== 'BatchWriteItemCommand') return next(args);
@@ -205,11 +182,3 @@ describe('DynamoLedger', () => {
     expect(await ledger.load('prod-mesh')).toEqual([]);
   });
 });
-
-function clientConfig() {
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'local-only' },
-  };
-}

@@ -1,8 +1,4 @@
 /** Shared builders for the remediator tests: triggers, policies, dynalite tables. Not a test file. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import type { KubeObject } from '../../src/emulator/kube-api.js';
 import { DEFAULT_REMEDIATION_POLICY, type RemediationPolicy, type RemediationTrigger } from '../../src/core/remediation.js';
 import type { State, Summary } from '../../src/core/types.js';
@@ -64,49 +60,4 @@ export function triggerFor(pod: KubeObject, options: TriggerOptions = {}): Remed
   };
 }
 
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number }) => Server;
-
-export interface LocalDynamo {
-  readonly endpoint: string;
-  client(): DynamoDBClient;
-  createTable(name: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** dynalite in this process: the real SDK and wire protocol, no mocked client. */
-export async function startDynalite(): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clients: DynamoDBClient[] = [];
-  const client = (): DynamoDBClient => {
-    const c = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'local-only' } });
-    clients.push(c);
-    return c;
-  };
-  const admin = client();
-  return {
-    endpoint,
-    client,
-    createTable: async (name) => {
-      await admin.send(
-        new CreateTableCommand({
-          TableName: name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
-    },
-    close: async () => {
-      for (const c of clients) c.destroy();
-      await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
-    },
-  };
-}
+export { startLocalDynamo as startDynalite, type LocalDynamo } from '../../src/emulator/local-dynamodb.js';

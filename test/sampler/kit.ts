@@ -4,7 +4,6 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { CLUSTER_ID_HEADER, createEksToken, decodeEksToken } from '../../src/aws/eks-token.js';
 import type { EventBridgeSender } from '../../src/aws/event-publisher.js';
 import { parseRuntimeConfig, samplerRuntimeConfig, type SamplerRuntimeConfig, type SamplerRuntimeConfigInput } from '../../src/config/runtime.js';
@@ -53,17 +52,7 @@ export function lambdaContext(remainingMs: number): Context {
 }
 
 /** A port that refuses connections: a cluster that cannot be reached. */
-export async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { unusedPort as closedPort } from '../support/net.js';
 
 /** `20260101T120000Z` -> Date. */
 function amzDate(text: string | undefined): Date {
