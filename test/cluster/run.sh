@@ -39,7 +39,7 @@ KWOKCTL=("$BIN/kwokctl" --name "$NAME")
 # would turn a Job's pods Succeeded at once: our Job pods must stay Running to be sampled, as a
 # long-running Job's pods do. The stage files come from the pinned kwok module itself.
 GO=$(command -v go || echo /usr/local/go/bin/go)
-KWOK_SRC=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod "$GO" mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+KWOK_SRC=$(GOTOOLCHAIN=local "$GO" mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -d "$KWOK_SRC/kustomize/stage" ] || { echo "run.sh: kwok $KWOK_VERSION sources not found in the module cache" >&2; exit 1; }
 {
   cat <<YAML
@@ -70,6 +70,11 @@ done
 cluster_up=false
 cleanup() {
   local code=$?
+  if $cluster_up && [ "$code" -ne 0 ] && [ -d "$KWOK_WORKDIR/clusters/$NAME/logs" ]; then
+    rm -rf "$CACHE/last-failure" && mkdir -p "$CACHE/last-failure"
+    cp -r "$KWOK_WORKDIR/clusters/$NAME/logs" "$STATE/create.log" "$CACHE/last-failure/" 2>/dev/null || true
+    echo "run.sh: component logs of the failed run kept in $CACHE/last-failure" >&2
+  fi
   if $cluster_up && [ "${MCW_KEEP_CLUSTER:-}" != 1 ]; then
     "${KWOKCTL[@]}" delete cluster >/dev/null 2>&1 || echo "run.sh: could not delete cluster $NAME" >&2
     rm -rf "$STATE"
@@ -108,7 +113,6 @@ cluster_seconds=$((SECONDS - cluster_start))
 export MCW_CLUSTER_NAME=$NAME
 export MCW_CLUSTER_DIR=$KWOK_WORKDIR/clusters/$NAME
 export MCW_CLUSTER_STATE=$STATE
-export MCW_PILOT_AGENT_DIR=$HERE/bin
 
 echo "=== cluster tier: tests"
 test_start=$SECONDS
