@@ -17,4 +17,7 @@ const cpu = process.cpuUsage(cpuBefore);
 const cpuMs = (cpu.user + cpu.system) / 1000;
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage.rss(), process.resourceUsage().maxRSS * 1024);
-process.stdout.write(`${JSON.stringify({ wallMs, sampled: report.summary.sampled, healthy: report.summary.healthy, unreachable: report.summary.unreachable, peakRssBytes: peakRss, cpuMs })}\n`);
+// What the sweep keeps (the report) once garbage is gone; run with --expose-gc.
+(globalThis as { gc?: () => void }).gc?.();
+const retainedHeapBytes = process.memoryUsage().heapUsed;
+process.stdout.write(`${JSON.stringify({ wallMs, sampled: report.summary.sampled, healthy: report.summary.healthy, unreachable: report.summary.unreachable, peakRssBytes: peakRss, cpuMs, retainedHeapBytes, reportPods: report.pods.length })}\n`);
