@@ -9,11 +9,6 @@ import { join } from 'node:path';
 import { parseThreshold } from '../src/core/threshold.js';
 import { clusterRegion, type DeploymentConfig } from '../src/config/deployment.js';
 import { EVENT_SOURCE } from '../src/core/events.js';
-import type {
-  NotifierRuntimeConfigInput,
-  RemediatorRuntimeConfigInput,
-  SamplerRuntimeConfigInput,
-} from '../src/config/runtime.js';
 import { ClusterAccess } from './constructs/cluster-access.js';
 import { DeadLetterQueues } from './constructs/dead-letter-queues.js';
 import { EventRouting } from './constructs/event-routing.js';
@@ -22,6 +17,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { StateTables } from './constructs/state-tables.js';
 import { SweepSchedules } from './constructs/sweep-schedules.js';
 import { WatcherFunction } from './constructs/watcher-function.js';
+import { notifierRuntimeInput, remediatorRuntimeInput, samplerRuntimeInput } from './runtime-configs.js';
 
 /** The repository root: holds package-lock.json and functions/. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -73,24 +69,11 @@ export class MeshCertWatchStack extends Stack {
     this.tables = new StateTables(this, 'State');
     this.deadLetters = new DeadLetterQueues(this, 'DeadLetters');
 
-    // The bus name is known up front, so the functions' configuration does not depend on the
-    // routing construct (which itself needs the functions).
+    // The bus name is known up front (runtime-configs.ts), so the functions' configuration does
+    // not depend on the routing construct (which itself needs the functions).
     const eventBusName = config.name;
 
-    const samplerConfig: SamplerRuntimeConfigInput = {
-      eventBusName,
-      ledgerTableName: this.tables.ledger.tableName,
-      clusters: config.clusters.map((cluster) => ({
-        name: cluster.name,
-        region: clusterRegion(config, cluster),
-        namespaces: { include: cluster.namespaces.include, exclude: cluster.namespaces.exclude },
-        thresholds: { staleAfter: cluster.thresholds.staleAfter.text, expiringWithin: cluster.thresholds.expiringWithin.text },
-        concurrency: cluster.concurrency,
-        sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
-      })),
-      sweepDeadlineMarginSeconds: sizing.sampler.sweepDeadlineMarginSeconds,
-      dashboardUrl,
-    };
+    const samplerConfig = samplerRuntimeInput(config, { ledgerTableName: this.tables.ledger.tableName });
     this.sampler = new WatcherFunction(this, 'Sampler', {
       functionName: `${config.name}-sampler`,
       description: 'Samples the Istio sidecars of one EKS cluster per invocation ({"cluster": name})',
@@ -111,19 +94,7 @@ export class MeshCertWatchStack extends Stack {
       },
     });
 
-    const remediatorConfig: RemediatorRuntimeConfigInput = {
-      eventBusName,
-      budgetTableName: this.tables.budget.tableName,
-      policy: {
-        restartStates: config.remediation.restartStates,
-        cooldownMinutes: config.remediation.cooldownMinutes,
-        budgetPerHour: config.remediation.budgetPerHour,
-        breakerUnhealthyShare: config.remediation.breakerUnhealthyShare,
-        dryRun: config.remediation.dryRun,
-        deleteBarePods: config.remediation.deleteBarePods,
-      },
-      clusters: config.clusters.map((cluster) => ({ name: cluster.name, region: clusterRegion(config, cluster) })),
-    };
+    const remediatorConfig = remediatorRuntimeInput(config, { budgetTableName: this.tables.budget.tableName });
     this.remediator = new WatcherFunction(this, 'Remediator', {
       functionName: `${config.name}-remediator`,
       description: 'Rollout-restarts workloads whose sidecar certificate is not rotating, under the safety policy',
@@ -139,16 +110,7 @@ export class MeshCertWatchStack extends Stack {
       asyncInvoke: { retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: this.deadLetters.remediator },
     });
 
-    const notifierConfig: NotifierRuntimeConfigInput = {
-      webhookSecretId: config.notifications.slackWebhookSecret,
-      namespaceWebhookSecretIds: config.notifications.namespaceSlackWebhookSecrets,
-      minimumSeverity: config.notifications.minimumSeverity,
-      dashboardUrl,
-      maxMessagesPerSecond: config.notifications.maxMessagesPerSecond,
-      deliveryTableName: this.tables.notifications.tableName,
-      // Longer than one invocation, shorter than the queue's visibility timeout (6 x timeout).
-      deliveryLeaseSeconds: sizing.notifier.timeoutSeconds * 2,
-    };
+    const notifierConfig = notifierRuntimeInput(config, { deliveryTableName: this.tables.notifications.tableName });
     this.notifier = new WatcherFunction(this, 'Notifier', {
       functionName: `${config.name}-notifier`,
       description: 'Posts certificate state changes, restarts and failed sweeps to Slack',

@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { thresholdSeconds } from '../../src/core/threshold.js';
+import { dashboardUrl } from '../runtime-configs.js';
 import { STATES, type Threshold } from '../../src/core/types.js';
 import {
   CRONJOB_RESTART_INTERVAL_MINUTES,
@@ -116,7 +117,7 @@ export class Monitoring extends Construct {
 
   /** The dashboard's deep link. */
   static dashboardUrl(region: string, dashboardName: string): string {
-    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboardName)}`;
+    return dashboardUrl(region, dashboardName);
   }
 
   private metric(metricName: string, cluster: MonitoredCluster, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {

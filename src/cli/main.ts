@@ -19,6 +19,8 @@ import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import { rbacYaml } from '../rbac/rbac.js';
 import { remediate } from '../remediator/remediate.js';
+import { DEMO_HELP, demoCommand } from './demo-command.js';
+import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { SLACK_PREVIEW_HELP, slackPreviewCommand } from './slack-preview-command.js';
 import { TOKEN_HELP, tokenCommand } from './token-command.js';
 import { readInputFile } from './input.js';
@@ -53,9 +55,14 @@ Usage:
                                            (like "aws eks get-token")
   mesh-cert-watch slack-preview FILE|-     render the Slack message for a file of events
                                            (Block Kit JSON and plain text, offline)
+  mesh-cert-watch demo    [options]        the whole product on a simulated cluster and an
+                                           accelerated clock, in this process (no AWS)
+  mesh-cert-watch simulate [options]       restarts and expiries of the watcher vs the
+                                           45-minute restart CronJob, and the monthly cost
   mesh-cert-watch help [COMMAND]
 
-Run "mesh-cert-watch help COMMAND" (sweep, inspect, rbac, token, slack-preview) for its options.
+Run "mesh-cert-watch help COMMAND" (sweep, inspect, rbac, token, slack-preview, demo, simulate)
+for its options.
 States: ${STATES.join(', ')}.
 Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster unreachable.
 `;
@@ -152,6 +159,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await slackPreviewCommand(rest, io);
       case 'token':
         return await tokenCommand(rest, io);
+      case 'demo':
+        return await demoCommand(rest, io);
+      case 'simulate':
+        return simulateCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -172,6 +183,8 @@ function helpFor(command: string | undefined): string {
   if (command === 'rbac') return RBAC_HELP;
   if (command === 'slack-preview') return SLACK_PREVIEW_HELP;
   if (command === 'token') return TOKEN_HELP;
+  if (command === 'demo') return DEMO_HELP;
+  if (command === 'simulate') return SIMULATE_HELP;
   return USAGE;
 }
 

@@ -5,7 +5,7 @@
  */
 import { ACTIVE_SECRETS_COMMAND, WARMING_SECRETS_COMMAND } from '../kube/envoy-sampler.js';
 import { agentVersionInfo, resourceSecretsDump, tbotVersionInfo, type SecretSpec } from './envoy-dump.js';
-import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority } from './pki.js';
+import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority, type IssuedLeaf } from './pki.js';
 
 export const ACTIVE_SECRETS_PATH = ACTIVE_SECRETS_COMMAND[3];
 export const WARMING_SECRETS_PATH = WARMING_SECRETS_COMMAND[3];
@@ -39,24 +39,33 @@ export interface SidecarCertificate {
   readonly bundleFrom?: MeshPki;
   /** Serial to reuse, e.g. to show the same leaf re-sent. */
   readonly serialNumber?: string;
+  /**
+   * Serve this already issued leaf again, byte for byte (tbot re-sending its cached SVID); the
+   * issue time, lifetime, SPIFFE ID and serial above are then those of that leaf.
+   */
+  readonly leaf?: IssuedLeaf;
 }
 
 export interface SidecarSecrets {
   /** `pilot-agent request GET <path>` → stdout, for `KubeApiEmulator.setProxyResponses`. */
   readonly responses: Readonly<Record<string, string>>;
   readonly serialNumber: string;
+  /** The leaf served (pass it back as `leaf` to serve it again); null when Envoy holds none. */
+  readonly leaf: IssuedLeaf | null;
 }
 
 let pushCounter = 0;
 
 export async function sidecarSecrets(pki: MeshPki, cert: SidecarCertificate): Promise<SidecarSecrets> {
   const notAfter = new Date(cert.issuedAt.getTime() + cert.lifetimeSeconds * 1000);
-  const leaf = await issueLeaf(pki.issuer, {
-    spiffeId: cert.spiffeId ?? `spiffe://${pki.trustDomain}/ns/${cert.namespace}/sa/${cert.serviceAccount}`,
-    notBefore: cert.issuedAt,
-    notAfter,
-    ...(cert.serialNumber ? { serialNumber: cert.serialNumber } : {}),
-  });
+  const leaf =
+    cert.leaf ??
+    (await issueLeaf(pki.issuer, {
+      spiffeId: cert.spiffeId ?? `spiffe://${pki.trustDomain}/ns/${cert.namespace}/sa/${cert.serviceAccount}`,
+      notBefore: cert.issuedAt,
+      notAfter,
+      ...(cert.serialNumber ? { serialNumber: cert.serialNumber } : {}),
+    }));
   const pushedAt = cert.pushedAt ?? cert.issuedAt;
   const bundlePki = cert.bundleFrom ?? pki;
   const tbot = cert.servedBy === 'tbot';
@@ -72,7 +81,7 @@ export async function sidecarSecrets(pki: MeshPki, cert: SidecarCertificate): Pr
         : { shape: 'trusted_ca', bundlePem: bundlePki.root.certificatePem },
     },
   ];
-  return { responses: { [ACTIVE_SECRETS_PATH]: `${JSON.stringify(resourceSecretsDump(secrets), null, 2)}\n` }, serialNumber: leaf.serialNumber };
+  return { responses: { [ACTIVE_SECRETS_PATH]: `${JSON.stringify(resourceSecretsDump(secrets), null, 2)}\n` }, serialNumber: leaf.serialNumber, leaf };
 }
 
 /** Envoy still waiting for `default` (SDS never answered): active holds only ROOTCA, warming holds `default`. */
@@ -84,5 +93,6 @@ export function warmingOnlySecrets(pki: MeshPki): SidecarSecrets {
   return {
     responses: { [ACTIVE_SECRETS_PATH]: `${JSON.stringify(active)}\n`, [WARMING_SECRETS_PATH]: `${JSON.stringify(warming)}\n` },
     serialNumber: '',
+    leaf: null,
   };
 }

@@ -82,7 +82,8 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
       reason: detail.reason,
       workload: detail.workload,
       dryRun: detail.dryRun,
-      message: detail.message,
+      // `message` is the log line's own key in Powertools (a field of that name is dropped).
+      detail: detail.message,
       ...(detail.statusCode !== undefined ? { statusCode: detail.statusCode } : {}),
     });
     metrics.addDimensions({ [DIMENSIONS.cluster]: trigger.cluster, [DIMENSIONS.outcome]: detail.outcome });

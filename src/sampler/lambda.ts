@@ -53,6 +53,8 @@ export interface SamplerDependencies {
   readonly clock?: () => Date;
   readonly newSweepId?: () => string;
   readonly publishOptions?: PublishOptions;
+  /** Called with each sweep's outcome after its metrics and log line (the demo prints its table). */
+  readonly onSweepCompleted?: (outcome: SweepOutcome) => void;
 }
 
 /**
@@ -153,7 +155,7 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
       candidate.config.clusters.forEach((c, index) => namespaceSelection(c.namespaces, `clusters[${index}].namespaces`));
       resolved = candidate;
     }
-    const { config, logger, metrics } = resolved;
+    const { config, logger, metrics, onSweepCompleted } = resolved;
     const clock = resolved.clock ?? (() => new Date());
 
     const cluster = clusterForEvent(event, config);
@@ -177,7 +179,10 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
         clock,
         ...(resolved.publishOptions ? { publishOptions: resolved.publishOptions } : {}),
         onWarning: (message) => logger.warn(message),
-        onSweepCompleted: (o) => report(o, logger, metrics),
+        onSweepCompleted: (o) => {
+          report(o, logger, metrics);
+          onSweepCompleted?.(o);
+        },
       },
     );
     return {

@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DETAIL_TYPES } from '../../src/core/events.js';
 import { detailSchema, eventSchema } from '../../lib/event-schema-content.js';
-import { matchesEventPattern } from './support/event-pattern-matcher.js';
+import { matchesEventPattern } from '../../src/emulator/event-pattern-matcher.js';
 import { SAMPLE_EVENTS, samplesOf } from './support/sample-events.js';
 import { exampleConfigInput, resourceByPrefix, synthesize } from './support/synth.js';
 

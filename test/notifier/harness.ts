@@ -5,12 +5,12 @@
  * and EMF metrics). Not a test file.
  */
 import { jest } from '@jest/globals';
-import type { GetSecretValueCommand, GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDeliveryLog, DynamoPostGate } from '../../src/aws/notification-store.js';
-import { SecretsManagerWebhooks, type SecretsClient } from '../../src/aws/webhook-secrets.js';
+import { SecretsManagerWebhooks } from '../../src/aws/webhook-secrets.js';
+import { MemorySecrets } from '../../src/emulator/memory-secrets.js';
 import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
 import { notifierRuntimeConfig, parseRuntimeConfig, type NotifierRuntimeConfigInput } from '../../src/config/runtime.js';
 import { createNotifierHandler } from '../../src/notifier/lambda.js';
@@ -41,17 +41,7 @@ export function webhookUrls(slack: FakeSlack) {
   };
 }
 
-export class MemorySecrets implements SecretsClient {
-  readonly reads: string[] = [];
-  constructor(readonly values: Record<string, string>) {}
-  async send(command: GetSecretValueCommand): Promise<GetSecretValueCommandOutput> {
-    const id = command.input.SecretId ?? '';
-    this.reads.push(id);
-    const value = this.values[id];
-    if (value === undefined) throw Object.assign(new Error(`Secrets Manager can't find the specified secret.`), { name: 'ResourceNotFoundException' });
-    return { SecretString: value, $metadata: {} };
-  }
-}
+export { MemorySecrets } from '../../src/emulator/memory-secrets.js';
 
 let tableCounter = 0;
 

@@ -3,9 +3,8 @@
  * reads, SQS records carrying them, a local HTTP server standing in for Slack, and a fake clock.
  * Not a test file.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
+import { sqsRecord } from '../../src/emulator/local-event-bus.js';
 import {
   EVENT_SOURCE,
   POD_CERTIFICATE_STATE_CHANGED,
@@ -143,93 +142,11 @@ export const changeEvent = (options: PodOptions = {}) => envelope(POD_CERTIFICAT
 export const restartEvent = (options: Partial<RestartNotice> = {}) => envelope(WORKLOAD_RESTART, restartDetail(options));
 export const sweepEvent = (options: Partial<SweepCompletedDetail> = {}) => envelope(SWEEP_COMPLETED, sweepDetail(options));
 
-export function sqsRecord(messageId: string, body: unknown): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `handle-${messageId}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1795057500000',
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: '1795057500000',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:mesh-cert-watch-notifications',
-    awsRegion: 'eu-west-1',
-  };
-}
+export { sqsRecord } from '../../src/emulator/local-event-bus.js';
 
 export function sqsEvent(bodies: readonly unknown[], prefix = 'msg'): SQSEvent {
   return { Records: bodies.map((body, i) => sqsRecord(`${prefix}-${i + 1}`, body)) };
 }
 
-/** One scripted answer of the fake Slack. */
-export interface SlackAnswer {
-  readonly status: number;
-  readonly body?: string;
-  readonly retryAfter?: string;
-}
-
-export interface FakeSlack {
-  /** Base URL; webhooks are `${url}/services/T000/B000/<secret>`. */
-  readonly url: string;
-  readonly requests: { readonly path: string; readonly body: unknown; readonly headers: IncomingMessage['headers'] }[];
-  /** Answers for the next requests, in order; then 200 "ok". */
-  script(...answers: SlackAnswer[]): void;
-  close(): Promise<void>;
-}
-
-/** node:http on 127.0.0.1 recording every webhook post. */
-export async function startFakeSlack(): Promise<FakeSlack> {
-  const requests: FakeSlack['requests'][number][] = [];
-  let answers: SlackAnswer[] = [];
-  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // keep the raw text
-      }
-      requests.push({ path: request.url ?? '', body, headers: request.headers });
-      const answer = answers.shift() ?? { status: 200, body: 'ok' };
-      response.writeHead(answer.status, { 'content-type': 'text/plain', ...(answer.retryAfter !== undefined ? { 'retry-after': answer.retryAfter } : {}) });
-      response.end(answer.body ?? (answer.status === 200 ? 'ok' : 'error'));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    requests,
-    script: (...next) => {
-      answers = [...next];
-    },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((e) => (e ? reject(e) : resolve()));
-      }),
-  };
-}
-
-/** A clock that only moves when something sleeps: waits are recorded, never slept. */
-export class FakeClock {
-  readonly sleeps: number[] = [];
-  constructor(private nowMs: number = Date.parse('2026-11-20T03:20:00.000Z')) {}
-  readonly now = (): number => this.nowMs;
-  readonly date = (): Date => new Date(this.nowMs);
-  readonly sleep = async (ms: number): Promise<void> => {
-    this.sleeps.push(ms);
-    this.nowMs += ms;
-  };
-  advance(ms: number): void {
-    this.nowMs += ms;
-  }
-}
+export { startFakeSlack, type FakeSlack, type SlackAnswer } from '../../src/emulator/fake-slack.js';
+export { FakeClock } from '../../src/emulator/fake-clock.js';

@@ -3,6 +3,7 @@
  * stack uses: exact values (strings, numbers, booleans, null), nested objects, `$or`, and the
  * `exists` / `prefix` / `anything-but` filters. Its verdicts are checked against moto's
  * EventBridge in the AWS tier (test/aws-moto/), so this file does not define the semantics alone.
+ * The CDK tests check the stack's rule patterns with it; the demo's local event bus routes with it.
  */
 type Pattern = Readonly<Record<string, unknown>>;
 

@@ -1,0 +1,60 @@
+/**
+ * A local HTTP server standing in for Slack's incoming webhooks: it records every post and
+ * answers as scripted (200 "ok" by default; 429 with Retry-After, 5xx, 404...). The notifier tests
+ * and the demo point the real webhook client at it. Loopback only.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One scripted answer of the fake Slack. */
+export interface SlackAnswer {
+  readonly status: number;
+  readonly body?: string;
+  readonly retryAfter?: string;
+}
+
+export interface FakeSlack {
+  /** Base URL; webhooks are `${url}/services/T000/B000/<secret>`. */
+  readonly url: string;
+  readonly requests: { readonly path: string; readonly body: unknown; readonly headers: IncomingMessage['headers'] }[];
+  /** Answers for the next requests, in order; then 200 "ok". */
+  script(...answers: SlackAnswer[]): void;
+  close(): Promise<void>;
+}
+
+/** node:http on 127.0.0.1 recording every webhook post. */
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const requests: FakeSlack['requests'][number][] = [];
+  let answers: SlackAnswer[] = [];
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // keep the raw text
+      }
+      requests.push({ path: request.url ?? '', body, headers: request.headers });
+      const answer = answers.shift() ?? { status: 200, body: 'ok' };
+      response.writeHead(answer.status, { 'content-type': 'text/plain', ...(answer.retryAfter !== undefined ? { 'retry-after': answer.retryAfter } : {}) });
+      response.end(answer.body ?? (answer.status === 200 ? 'ok' : 'error'));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    requests,
+    script: (...next) => {
+      answers = [...next];
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * `mesh-cert-watch simulate`: the settings a run starts from (the deployment's defaults), and
+ * the report: restarts per day for the watcher and the CronJob, expiries under each, the ratio,
+ * and the cost per 1,000 pods per month with the prices used.
+ */
+import { parseDeploymentConfig } from '../config/deployment.js';
+import { CRONJOB_RESTART_INTERVAL_MINUTES } from '../config/metric-names.js';
+import { ConfigError } from '../core/errors.js';
+import { renderColumns } from '../core/render.js';
+import type { Threshold } from '../core/types.js';
+import { ASSUMED_DURATIONS_MS, estimateCost, PRICES, SAMPLER_BENCHMARK, type CostEstimate, type CostInputs } from './cost.js';
+import { simulate, type SimulationResult, type SimulationSettings } from './model.js';
+
+export const CERTIFICATE_LIFETIME_MINUTES = 60;
+
+function share(threshold: Threshold, setting: string): number {
+  if (threshold.kind !== 'percent') throw new ConfigError(setting, 'the simulation models thresholds as a share of the certificate lifetime');
+  return threshold.percent / 100;
+}
+
+/** The deployment's defaults, as `cdk deploy` applies them, for one cluster. */
+export function deploymentDefaults(): { settings: Omit<SimulationSettings, 'pods' | 'brokenShare' | 'hours' | 'seed' | 'replicas'>; cost: CostInputs } {
+  const config = parseDeploymentConfig({ region: 'us-east-1', clusters: [{ name: 'simulated' }], notifications: { slackWebhookSecret: 'unused' } });
+  const cluster = config.clusters[0]!;
+  return {
+    settings: {
+      lifetimeMinutes: CERTIFICATE_LIFETIME_MINUTES,
+      scheduleMinutes: cluster.schedule.rateMinutes,
+      staleAfterShare: share(cluster.thresholds.staleAfter, 'staleAfter'),
+      expiringWithinShare: share(cluster.thresholds.expiringWithin, 'expiringWithin'),
+      cooldownMinutes: config.remediation.cooldownMinutes,
+      budgetPerHour: config.remediation.budgetPerHour,
+      breakerShare: config.remediation.breakerUnhealthyShare,
+      cronJobIntervalMinutes: CRONJOB_RESTART_INTERVAL_MINUTES,
+    },
+    cost: {
+      samplerMemoryMiB: config.functions.sampler.memoryMiB,
+      remediatorMemoryMiB: config.functions.remediator.memoryMiB,
+      notifierMemoryMiB: config.functions.notifier.memoryMiB,
+      concurrency: cluster.concurrency,
+      execLatencyMs: SAMPLER_BENCHMARK.execLatencyMs,
+    },
+  };
+}
+
+export interface SimulationReport {
+  readonly result: SimulationResult;
+  readonly cost: CostEstimate;
+  readonly perDay: { readonly watcherPodRestarts: number; readonly cronJobPodRestarts: number };
+  /** CronJob pod restarts per watcher pod restart (Infinity when the watcher restarted nothing). */
+  readonly ratio: number;
+  readonly prices: typeof PRICES;
+}
+
+export function runSimulation(settings: SimulationSettings, costInputs: CostInputs): SimulationReport {
+  const result = simulate(settings);
+  const days = result.minutes / 1440;
+  const perDay = { watcherPodRestarts: result.watcher.podRestarts / days, cronJobPodRestarts: result.cronJob.podRestarts / days };
+  return {
+    result,
+    cost: estimateCost(result, costInputs),
+    perDay,
+    ratio: result.watcher.podRestarts === 0 ? Infinity : result.cronJob.podRestarts / result.watcher.podRestarts,
+    prices: PRICES,
+  };
+}
+
+const n = (value: number): string => (Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+const usd = (value: number): string => `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
+
+export function renderSimulation(report: SimulationReport): string {
+  const { result, cost } = report;
+  const { settings, watcher, cronJob } = result;
+  const s = settings;
+  const head = [
+    `mesh-cert-watch simulate: ${n(s.pods)} pods in ${n(result.workloads)} workloads of ${s.replicas}, ${n(result.brokenPods)} broken (${n(s.brokenShare * 100)}%), ${n(s.hours)} h, seed ${s.seed}`,
+    `model: ${s.lifetimeMinutes} min certificates renewed at half-life; a broken pod stops renewing at a random minute until it is restarted;`,
+    `a restart gives new pods new certificates. Watcher: sweep every ${s.scheduleMinutes} min, restart on expiring (< ${n(s.expiringWithinShare * 100)}% left) or expired,`,
+    `cooldown ${s.cooldownMinutes} min per workload, budget ${s.budgetPerHour} restarts per clock hour, breaker above ${n(s.breakerShare * 100)}% unhealthy.`,
+    `CronJob: every pod restarted every ${s.cronJobIntervalMinutes} min.`,
+  ].join('\n');
+  const skipped = watcher.skipped;
+  const table = renderColumns([
+    ['', `WATCHER (${s.scheduleMinutes} min)`, `CRONJOB (${s.cronJobIntervalMinutes} min)`],
+    ['pod restarts', n(watcher.podRestarts), n(cronJob.podRestarts)],
+    ['pod restarts per day', n(report.perDay.watcherPodRestarts), n(report.perDay.cronJobPodRestarts)],
+    ['rollout restarts (workloads)', n(watcher.workloadRestarts), n(cronJob.runs * result.workloads)],
+    ['certificates that reached expiry', n(watcher.expiries), n(cronJob.expiries)],
+    ['restarts held back (cooldown/budget/breaker)', `${n(skipped.cooldown)}/${n(skipped.budget)}/${n(skipped.breaker)}`, '-'],
+  ]);
+  const ratio = Number.isFinite(report.ratio)
+    ? `the CronJob restarts ${n(Math.round(report.ratio * 10) / 10)}× as many pods as the watcher`
+    : `the watcher restarted nothing; the CronJob restarted ${n(cronJob.podRestarts)} pods`;
+  const costRows = cost.lines.map((line) => [line.item, line.quantity, usd(line.usd)]);
+  const costTable = renderColumns([['ITEM', 'PER MONTH', 'USD'], ...costRows, ['total', '', usd(cost.totalUsd)]]);
+  const p = report.prices;
+  const prices = [
+    `Lambda $${p.lambdaGbSecond}/GB-s + $${(p.lambdaRequest * 1e6).toFixed(2)}/M requests; EventBridge $${(p.eventBridgeEvent * 1e6).toFixed(2)}/M events, Scheduler $${(p.schedulerInvocation * 1e6).toFixed(2)}/M;`,
+    `CloudWatch $${p.customMetricMonth.toFixed(2)}/metric-month, Logs $${p.logsIngestionGb.toFixed(2)}/GB; DynamoDB on-demand $${(p.dynamoWriteUnit * 1e6).toFixed(3)}/M WRU, $${(p.dynamoReadUnit * 1e6).toFixed(3)}/M RRU;`,
+    `SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests; Secrets Manager $${(p.secretsManagerCall * 1e4).toFixed(2)}/10k calls. No free tier.`,
+  ].join('\n');
+  const assumptions = [
+    `sampler: ${SAMPLER_BENCHMARK.overheadOverFloor}× the floor N·L/C measured by \`npm run bench\` (L = ${SAMPLER_BENCHMARK.execLatencyMs} ms exec latency), at the deployment's`,
+    `concurrency; remediator ${ASSUMED_DURATIONS_MS.remediator} ms and notifier ${ASSUMED_DURATIONS_MS.notifier} ms per invocation are assumptions; event counts come from this run.`,
+    `Not included: the Slack secret ($0.40/month), the dashboard ($3/month beyond 3 free), alarms ($0.10 each), VPC endpoints or NAT.`,
+  ].join('\n');
+  return `${head}\n\n${table}\n\n${ratio}.\n\ncost per ${n(cost.pods)} pods per month (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n\nprices: ${prices}\nassumptions: ${assumptions}\n`;
+}

@@ -1,0 +1,167 @@
+/**
+ * `mesh-cert-watch demo` end to end: the real sampler, remediator and notifier handlers against
+ * the scripted sock-shop cluster, dynalite, the local event bus and the local Slack server. The
+ * story must hold: a restart that works, a restart that verification shows did not work (tbot
+ * re-sending its cache) with the upgrade advice in Slack, and the resolved message once fixed;
+ * and nothing may leave the machine (no AWS credentials, only loopback connections).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import net from 'node:net';
+import { main, type CliIo } from '../../src/cli/main.js';
+import { TBOT_RESEND_FIX } from '../../src/core/slack-message.js';
+import { demoTotals, renderSummary, renderSweep } from '../../src/demo/render-demo.js';
+import { runDemo, type DemoResult } from '../../src/demo/run-demo.js';
+
+const AWS_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED'];
+
+let result: DemoResult;
+const contacted = new Set<string>();
+const savedEnv = new Map<string, string | undefined>();
+const originalConnect = net.Socket.prototype.connect;
+
+beforeAll(async () => {
+  for (const name of AWS_VARIABLES) savedEnv.set(name, process.env[name]);
+  for (const name of AWS_VARIABLES) delete process.env[name];
+  // Any credential lookup would find nothing: no files, no instance metadata.
+  process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
+  process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  // Every TCP connection the demo opens, wherever it comes from (SDK, client-node, fetch).
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    const first = args[0] as { host?: string; path?: string } | number | string;
+    contacted.add(typeof first === 'object' && first !== null ? (first.host ?? first.path ?? 'localhost') : String(args[1] ?? 'localhost'));
+    return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof net.Socket.prototype.connect;
+  try {
+    result = await runDemo({ sweeps: 10 });
+  } finally {
+    net.Socket.prototype.connect = originalConnect;
+  }
+});
+
+afterAll(() => {
+  for (const [name, value] of savedEnv) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+const slackTexts = (): string[] => result.sweeps.flatMap((s) => s.slack.map((p) => p.text));
+
+describe('the demo story', () => {
+  it('runs every sweep through the sampler on the accelerated clock', () => {
+    expect(result.sweeps.map((s) => s.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(result.sweeps[1]!.at.getTime() - result.sweeps[0]!.at.getTime()).toBe(5 * 60_000);
+    expect(result.intro.podCount).toBe(14);
+    for (const sweep of result.sweeps) expect(sweep.report.summary.sampled).toBe(14);
+    // The one pod whose Envoy admin does not answer is unreachable from the first sweep on.
+    expect(result.sweeps[0]!.report.pods.find((p) => p.name.startsWith('shipping-'))).toMatchObject({ state: 'unreachable' });
+  });
+
+  it('restarts the Deployment whose agent serves stale files, and its pods are replaced with fresh certificates', () => {
+    const restart = result.sweeps.flatMap((s) => s.remediation).find((d) => d.outcome === 'restarted' && d.workload.name === 'payment');
+    expect(restart).toMatchObject({ dryRun: false, action: 'rollout-restart', reason: 'expiring', workload: { kind: 'Deployment', name: 'payment' } });
+    expect(restart!.restartedAt).toMatch(/^2026-03-02T09:20:02Z$/);
+    const sweep = result.sweeps.find((s) => s.replacements.some((r) => r.workload === 'payment'))!;
+    const replaced = sweep.replacements.find((r) => r.workload === 'payment')!;
+    expect(replaced.created).toHaveLength(2);
+    expect(replaced.sameCertificate).toBe(false);
+    const next = result.sweeps[sweep.index]!;
+    const newPods = next.report.pods.filter((p) => replaced.created.includes(p.name));
+    expect(newPods.map((p) => p.state)).toEqual(['healthy', 'healthy']);
+    expect(next.report.pods.some((p) => replaced.removed.includes(p.name))).toBe(false);
+  });
+
+  it('verifies the restart of the tbot that re-sends its cache, and pages with the upgrade advice instead of restarting again', () => {
+    const outcomes = result.sweeps.flatMap((s) => s.remediation).filter((d) => d.workload.name === 'orders');
+    expect(outcomes.map((d) => `${d.outcome}:${d.reason}`)).toEqual(['restarted:expiring', 'skipped:restart-did-not-fix', 'skipped:restart-did-not-fix']);
+    expect(outcomes[1]).toMatchObject({ verification: 'not-fixed' });
+    const page = slackTexts().find((text) => text.includes('🛑 Restarts that need a person'));
+    expect(page).toContain('the last restart did not fix it');
+    expect(page).toContain(`Upgrade to ${TBOT_RESEND_FIX}`);
+  });
+
+  it('posts the resolved ✅ message once the operator upgraded tbot', () => {
+    const upgraded = result.sweeps.find((s) => s.operator.length > 0)!;
+    expect(upgraded.operator[0]).toMatch(/upgraded tbot serving orders/);
+    const resolved = upgraded.slack.map((p) => p.text).join('\n');
+    expect(resolved).toContain('✅ Resolved');
+    expect(resolved).toMatch(/Deployment orders: 1 pod healthy again \(was expired/);
+    expect(upgraded.report.pods.find((p) => p.name.startsWith('orders-'))).toMatchObject({ state: 'healthy', findings: [] });
+  });
+
+  it('routes events with the stack rule patterns: restartable Unhealthy to the remediator, changes to the notifier, complete sweeps nowhere', () => {
+    const routed = result.sweeps.flatMap((s) => [...s.events, ...s.restartEvents]);
+    for (const { event, rules } of routed) {
+      const detail = event.detail as { state?: string; partial?: boolean; failed?: boolean };
+      switch (event['detail-type']) {
+        case 'Pod Certificate Unhealthy':
+          expect([event.detail.name, rules]).toEqual([event.detail.name, detail.state === 'expiring' || detail.state === 'expired' ? ['remediator'] : []]);
+          break;
+        case 'Pod Certificate State Changed':
+        case 'Workload Restart':
+          expect(rules).toEqual(['notifier']);
+          break;
+        case 'Sweep Completed':
+          expect([detail.partial, detail.failed, rules]).toEqual([false, false, []]);
+          break;
+        default:
+          throw new Error(`unexpected detail-type ${event['detail-type']}`);
+      }
+    }
+    expect(routed.filter((r) => r.rules.includes('remediator')).length).toBe(result.sweeps.reduce((n, s) => n + s.remediation.length, 0));
+  });
+
+  it('emits the EMF metrics the dashboard reads, and the handlers log no warning or error', () => {
+    expect(result.metrics).toContain('MeshCertWatch/SweepDurationMs{Cluster=demo-eks}');
+    expect(result.metrics).toContain('MeshCertWatch/Restarts{Cluster=demo-eks,Outcome=restarted}');
+    expect(result.metrics).toContain('MeshCertWatch/SlackMessagesSent{Cluster=demo-eks}');
+    expect(result.sweeps.flatMap((s) => s.logProblems)).toEqual([]);
+  });
+
+  it('needs no AWS: every connection went to this machine', () => {
+    expect(contacted.size).toBeGreaterThan(0);
+    for (const host of contacted) expect(['127.0.0.1', 'localhost', '::1']).toContain(host);
+  });
+
+  it('counts restarts against the CronJob and prints what a user sees', () => {
+    const totals = demoTotals(result);
+    expect(totals.restarted).toEqual({ 'Deployment orders': 1, 'Deployment payment': 1 });
+    expect(totals.podsReplaced).toBe(3);
+    expect(totals.cronJobPodRestarts).toBe(Math.round((14 * 50) / 45));
+    expect(totals.expiredPods).toEqual([expect.stringMatching(/^sock-shop\/orders-.* \(sds-push-without-rotation\)$/)]);
+    const restartSweep = result.sweeps.find((s) => s.replacements.length > 0)!;
+    const printed = renderSweep(restartSweep, { total: 10 });
+    expect(printed).toMatch(/^━━ sweep 5\/10 · 09:20 UTC/);
+    expect(printed).toMatch(/NAMESPACE\s+NAME\s+WORKLOAD\s+STATE/);
+    expect(printed).toMatch(/Pod Certificate Unhealthy\s+sock-shop\/payment-\S+\s+expiring \[.*\]\s+⇒ remediator/);
+    expect(printed).toContain('controller: Deployment sock-shop/payment rolled out');
+    expect(printed).toContain('  │ 🔁 Restarts · demo-eks / sock-shop');
+    expect(renderSweep(result.sweeps[1]!, { total: 10, quiet: true })).toBe('');
+    expect(renderSummary(result)).toContain('restarts: 2 rollout restarts (Deployment orders ×1, Deployment payment ×1), 3 pods replaced');
+  });
+});
+
+describe('mesh-cert-watch demo', () => {
+  const cli = async (args: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' };
+    return { code: await main(args, io), stdout, stderr };
+  };
+
+  it('prints the scenario, each sweep and the summary', async () => {
+    const run = await cli(['demo', '--sweeps', '2']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Scripted problems:');
+    expect(run.stdout).toContain('━━ sweep 1/2 · 09:00 UTC');
+    expect(run.stdout).toContain('━━ sweep 2/2 · 09:05 UTC · no change');
+    expect(run.stdout).toContain('━━ after 2 sweeps (10m simulated)');
+  });
+
+  it('refuses a bad --sweeps with exit code 2, and documents its options', async () => {
+    expect(await cli(['demo', '--sweeps', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--sweeps') });
+    expect((await cli(['help', 'demo'])).stdout).toContain('--quiet');
+  });
+});
