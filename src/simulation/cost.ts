@@ -26,11 +26,11 @@ export const PRICES = {
 } as const;
 
 /**
- * `npm run bench` (2-core machine, 100 ms exec latency, concurrency 32): 500 pods in 1.97 s
- * (1.26× the floor N·L/C), 2,000 in 7.02 s (1.12×), 5,000 in 17.30 s (1.11×); sampler peak RSS
- * 224 MB. The cost model takes the worst ratio; Lambda bills the configured memory (512 MiB).
+ * `npm run bench` (2-core machine, 100 ms exec latency, concurrency 32, 2026-11-27): 500 pods in
+ * 1.99 s (1.28× the floor N·L/C), 2,000 in 7.34 s (1.17×), 5,000 in 18.11 s (1.16×); sampler peak
+ * RSS 207 MB. The cost model takes the worst ratio; Lambda bills the configured memory (512 MiB).
  */
-export const SAMPLER_BENCHMARK = { execLatencyMs: 100, concurrency: 32, overheadOverFloor: 1.26, peakRssMb: 224 } as const;
+export const SAMPLER_BENCHMARK = { execLatencyMs: 100, concurrency: 32, overheadOverFloor: 1.28, peakRssMb: 207 } as const;
 
 /** Assumed, not measured here: the API and Slack round trips of the other two functions. */
 export const ASSUMED_DURATIONS_MS = { remediator: 400, notifier: 800 } as const;
