@@ -3,8 +3,8 @@
  * cluster and an accelerated clock (src/demo/). Run from a checkout after `npm ci`: the local
  * DynamoDB engine is a devDependency, loaded only by this command.
  */
-import { parseArgs } from 'node:util';
-import { UsageError, describeError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
+import { parseCommandArgs } from './input.js';
 
 export const DEMO_HELP = `Usage: mesh-cert-watch demo [options]
 
@@ -37,12 +37,7 @@ export interface DemoCommandIo {
 }
 
 export async function demoCommand(args: readonly string[], io: DemoCommandIo): Promise<number> {
-  let values: { sweeps?: string | undefined; quiet?: boolean | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    throw new UsageError('arguments', describeError(error), { cause: error });
-  }
+  const { values } = parseCommandArgs(args, OPTIONS, false);
   if (values.help) {
     io.stdout(DEMO_HELP);
     return 0;

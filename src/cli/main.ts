@@ -3,7 +3,7 @@
  * Exit codes: 0 ran, 1 `--fail-on` met, 2 bad usage/config/input, 3 cluster unreachable.
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { classifySecrets } from '../core/classify.js';
 import { parseSecretsDump } from '../core/envoy-secrets.js';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
@@ -23,7 +23,7 @@ import { DEMO_HELP, demoCommand } from './demo-command.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { SLACK_PREVIEW_HELP, slackPreviewCommand } from './slack-preview-command.js';
 import { TOKEN_HELP, tokenCommand } from './token-command.js';
-import { readInputFile } from './input.js';
+import { parseCommandArgs, readInputFile } from './input.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -202,14 +202,6 @@ function reportFailure(error: unknown, io: CliIo): number {
   return EXIT.usage;
 }
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T, allowPositionals: boolean) {
-  try {
-    return parseArgs({ args: [...args], options, allowPositionals, strict: true });
-  } catch (error) {
-    throw new UsageError('arguments', describeError(error), { cause: error });
-  }
-}
-
 interface CommonValues {
   output?: string;
   now?: string;
@@ -265,7 +257,7 @@ function stateSetting(flag: string, text: string | undefined): State | undefined
 }
 
 async function sweepCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, SWEEP_OPTIONS, false);
+  const { values } = parseCommandArgs(args, SWEEP_OPTIONS, false);
   if (values.help) {
     io.stdout(SWEEP_HELP);
     return EXIT.ok;
@@ -335,7 +327,7 @@ async function remediateSweep(
 }
 
 function rbacCommand(args: readonly string[], io: CliIo): number {
-  const { values } = parse(args, RBAC_OPTIONS, false);
+  const { values } = parseCommandArgs(args, RBAC_OPTIONS, false);
   if (values.help) {
     io.stdout(RBAC_HELP);
     return EXIT.ok;
@@ -345,7 +337,7 @@ function rbacCommand(args: readonly string[], io: CliIo): number {
 }
 
 async function inspectCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, COMMON_OPTIONS, true);
+  const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS, true);
   if (values.help) {
     io.stdout(INSPECT_HELP);
     return EXIT.ok;

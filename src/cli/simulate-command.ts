@@ -3,10 +3,10 @@
  * against the 45-minute restart CronJob on a modelled mesh (src/simulation/), and what the
  * watcher costs per 1,000 pods per month. No cluster, no AWS.
  */
-import { parseArgs } from 'node:util';
-import { UsageError, describeError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { SAMPLER_BENCHMARK } from '../simulation/cost.js';
 import { deploymentDefaults, renderSimulation, runSimulation } from '../simulation/report.js';
+import { parseCommandArgs } from './input.js';
 
 export const SIMULATE_HELP = `Usage: mesh-cert-watch simulate [options]
 
@@ -78,12 +78,7 @@ function milliseconds(text: string | undefined, fallback: number): number {
 }
 
 export function simulateCommand(args: readonly string[], io: SimulateCommandIo): number {
-  let values: Partial<Record<keyof typeof OPTIONS, string | boolean | undefined>>;
-  try {
-    ({ values } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    throw new UsageError('arguments', describeError(error), { cause: error });
-  }
+  const { values } = parseCommandArgs(args, OPTIONS, false);
   if (values.help) {
     io.stdout(SIMULATE_HELP);
     return 0;

@@ -5,12 +5,11 @@
  * (`--minimum-severity`, `policy: ignore`, routine restart skips); per-namespace routing does
  * not (one message for everything shown).
  */
-import { parseArgs } from 'node:util';
 import { MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
 import { parseNotificationEvent, silenceReason, type NotificationItem } from '../core/notifications.js';
 import { renderPlainText, renderSlackMessage } from '../core/slack-message.js';
 import { STATES, type State } from '../core/types.js';
-import { readInputFile } from './input.js';
+import { parseCommandArgs, readInputFile } from './input.js';
 
 export interface PreviewIo {
   readonly stdout: (text: string) => void;
@@ -41,13 +40,7 @@ const OPTIONS = {
 } as const;
 
 export async function slackPreviewCommand(args: readonly string[], io: PreviewIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError('arguments', describeError(error), { cause: error });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, OPTIONS, true);
   if (values.help) {
     io.stdout(SLACK_PREVIEW_HELP);
     return 0;

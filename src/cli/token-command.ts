@@ -8,10 +8,10 @@
  */
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { parseArgs } from 'node:util';
 import { createEksToken, stsHostForRegion } from '../aws/eks-token.js';
 import { formatExecCredential, toExecCredential } from '../aws/exec-credential.js';
 import { ConfigError, UsageError, describeError } from '../core/errors.js';
+import { parseCommandArgs } from './input.js';
 
 export const TOKEN_HELP = `Usage: mesh-cert-watch token --cluster NAME [--region R]
 
@@ -52,12 +52,7 @@ export interface TokenCommandDependencies {
 
 /** Runs the command; returns the exit code (0). Throws UsageError / ConfigError (exit 2). */
 export async function tokenCommand(args: readonly string[], io: TokenCommandIo, deps: TokenCommandDependencies = {}): Promise<number> {
-  let values: { cluster?: string | undefined; region?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({ args: [...args], options: TOKEN_OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    throw new UsageError('arguments', describeError(error), { cause: error });
-  }
+  const { values } = parseCommandArgs(args, TOKEN_OPTIONS, false);
   if (values.help) {
     io.stdout(TOKEN_HELP);
     return 0;

@@ -6,7 +6,6 @@
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1ReplicaSet } from '@kubernetes/client-node';
-import { main, type CliIo } from '../../src/cli/main.js';
 import { computeChanges } from '../../src/core/changes.js';
 import { KubeApiError } from '../../src/core/errors.js';
 import { DEFAULT_REMEDIATION_POLICY, RESTARTED_AT_ANNOTATION, type RemediationTrigger } from '../../src/core/remediation.js';
@@ -22,17 +21,13 @@ import { executeRestart } from '../../src/kube/remediation.js';
 import { remediate } from '../../src/remediator/remediate.js';
 import { admin, applyRbac, awaitExecRouting, canI, clusterEnv, createNamespace, ensureNode, mintIdentity, runningPods, waitFor, type Admin, type Identity } from './support/kit.js';
 import { Workloads } from './support/workloads.js';
+import { runCli } from '../support/cli.js';
 
 const NS = 'mcw-remediate';
 const HOUR = 3600;
 const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000);
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' };
-  return { code: await main(args, io), stdout, stderr };
-}
+const cli = runCli;
 
 const templateHash = (rs: V1ReplicaSet): string => rs.metadata?.labels?.['pod-template-hash'] ?? '';
 

@@ -5,11 +5,11 @@
  * client → kube-apiserver (WebSocket) → kwok (the node's kubelet endpoint) → `pilot-agent`.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { main, type CliIo } from '../../src/cli/main.js';
 import type { PodReport, SweepReport } from '../../src/core/types.js';
 import { createMeshPki, warmingOnlySecrets } from '../../src/emulator/sidecar-secrets.js';
 import { admin, applyRbac, awaitExecRouting, clusterEnv, createNamespace, ensureNode, mintIdentity, answersFromResponses, type Admin, type Identity } from './support/kit.js';
 import { Workloads } from './support/workloads.js';
+import { runCli, type CliRun } from '../support/cli.js';
 
 const HOUR = 3600;
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -17,19 +17,8 @@ const minutesAgo = (m: number): Date => new Date(NOW.getTime() - m * 60_000);
 const SHOP = 'mcw-shop';
 const DATA = 'mcw-data';
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-async function cli(args: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 describe('sweep against a real kube-apiserver (kwok cluster)', () => {
   const env = clusterEnv();

@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
-import { main, type CliIo } from '../../src/cli/main.js';
 import { TBOT_RESEND_FIX } from '../../src/core/slack-message.js';
 import { demoTotals, renderSummary, renderSweep } from '../../src/demo/render-demo.js';
 import { runDemo, type DemoResult } from '../../src/demo/run-demo.js';
+import { runCli } from '../support/cli.js';
 
 const AWS_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED'];
 
@@ -143,12 +143,8 @@ describe('the demo story', () => {
 });
 
 describe('mesh-cert-watch demo', () => {
-  const cli = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' };
-    return { code: await main(args, io), stdout, stderr };
-  };
+  const cli = runCli;
+
 
   it('prints the scenario, each sweep and the summary', async () => {
     const run = await cli(['demo', '--sweeps', '2']);

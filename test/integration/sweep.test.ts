@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type CliIo } from '../../src/cli/main.js';
 import { runSweep } from '../../src/core/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
 import type { PodReport, SweepReport } from '../../src/core/types.js';
@@ -15,24 +14,14 @@ import { Mesh } from '../../src/emulator/mesh.js';
 import { ACTIVE_SECRETS_PATH, createMeshPki, sidecarSecrets, warmingOnlySecrets, type MeshPki } from '../../src/emulator/sidecar-secrets.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
+import { runCli, type CliRun } from '../support/cli.js';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 const minutesAgo = (m: number): Date => new Date(NOW.getTime() - m * 60_000);
 const HOUR = 3600;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-async function cli(args: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 function kubeconfigFile(emulator: KubeApiEmulator): string {
   const dir = mkdtempSync(join(tmpdir(), 'mcw-kubeconfig-'));

@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createEksToken, decodeEksToken } from '../../src/aws/eks-token.js';
-import { main, type CliIo } from '../../src/cli/main.js';
 import { tokenCommand } from '../../src/cli/token-command.js';
+import { runCli } from '../support/cli.js';
 
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -30,13 +30,7 @@ afterEach(() => {
   }
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 describe('mesh-cert-watch token', () => {
   it('prints a v1beta1 ExecCredential whose token is signed for the cluster with the environment credentials', async () => {

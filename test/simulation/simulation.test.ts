@@ -3,10 +3,10 @@
  * the `simulate` command's output.
  */
 import { describe, expect, it } from '@jest/globals';
-import { main, type CliIo } from '../../src/cli/main.js';
 import { CUSTOM_METRICS_PER_CLUSTER, estimateCost, PRICES, SAMPLER_BENCHMARK } from '../../src/simulation/cost.js';
 import { simulate, type SimulationSettings } from '../../src/simulation/model.js';
 import { deploymentDefaults, runSimulation } from '../../src/simulation/report.js';
+import { runCli } from '../support/cli.js';
 
 const defaults = deploymentDefaults();
 const settings = (overrides: Partial<SimulationSettings> = {}): SimulationSettings => ({
@@ -118,12 +118,8 @@ describe('cost model', () => {
 });
 
 describe('mesh-cert-watch simulate', () => {
-  const cli = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' };
-    return { code: await main(args, io), stdout, stderr };
-  };
+  const cli = runCli;
+
 
   it('prints the comparison, the ratio and the cost with the prices used', async () => {
     const run = await cli(['simulate', '--pods', '300', '--broken', '5%', '--hours', '12', '--seed', '2']);
