@@ -1,0 +1,23 @@
+import * as eks from 'aws-cdk-lib/aws-eks';
+import type { Construct } from 'constructs';
+import { rbacObjects } from '../../src/rbac/rbac.js';
+
+export interface MeshCertWatchRbacProps {
+  /** The cluster your own CDK app manages (`eks.Cluster`, or imported with a kubectl provider). */
+  readonly cluster: eks.ICluster;
+  /** Also grant the remediator `delete` on pods: set it when `remediation.deleteBarePods` is on. Default false. */
+  readonly deleteBarePods?: boolean;
+}
+
+/**
+ * Optional alternative to `mesh-cert-watch rbac | kubectl apply -f -` for apps that manage the
+ * cluster with `aws-cdk-lib/aws-eks`: applies the same ClusterRoles and bindings (`rbacObjects`)
+ * through the cluster's kubectl provider. `overwrite` so objects applied earlier by hand are adopted.
+ */
+export function applyMeshCertWatchRbac(scope: Construct, id: string, props: MeshCertWatchRbacProps): eks.KubernetesManifest {
+  return new eks.KubernetesManifest(scope, id, {
+    cluster: props.cluster,
+    manifest: rbacObjects({ deleteBarePods: props.deleteBarePods ?? false }),
+    overwrite: true,
+  });
+}
