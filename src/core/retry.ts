@@ -23,6 +23,18 @@ export interface RetryOptions {
   readonly clock?: () => number;
 }
 
+/**
+ * An HTTP `Retry-After` value (delay in seconds, or an HTTP date) as milliseconds from `nowMs`;
+ * undefined when absent, blank or unreadable, so the caller picks its own fallback.
+ */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function backoffDelayMs(attempt: number, baseDelayMs: number, maxDelayMs: number, random: () => number): number {

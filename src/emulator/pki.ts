@@ -10,6 +10,7 @@ import * as x509 from '@peculiar/x509';
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type CryptoKey = webcrypto.CryptoKey;
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -124,8 +125,11 @@ export async function issueLeaf(issuer: CertificateAuthority, options: LeafOptio
 
 /** PKCS#8 PEM of the shared leaf key: only for tests proving key material never leaks. */
 export async function leafPrivateKeyPem(): Promise<string> {
-  const keys = await sharedLeafKeys();
-  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return pkcs8Pem((await sharedLeafKeys()).privateKey);
+}
+
+async function pkcs8Pem(privateKey: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', privateKey);
   const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
@@ -189,11 +193,9 @@ export async function issueTlsServerIdentity(
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const der = await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey);
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
   return {
     caCertificatePem: caCert.toString('pem'),
     certificatePem: serverCert.toString('pem'),
-    privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`,
+    privateKeyPem: await pkcs8Pem(serverKeys.privateKey),
   };
 }

@@ -18,7 +18,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import WebSocket from 'ws';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError } from '../core/errors.js';
-import { withRetry, type RetryDecision } from '../core/retry.js';
+import { parseRetryAfter, withRetry, type RetryDecision } from '../core/retry.js';
 
 export interface RetryPolicy {
   /** Total attempts per call, including the first. */
@@ -147,12 +147,7 @@ export function classifyTransient(error: unknown): RetryDecision {
 }
 
 export function retryAfterMs(headers: Record<string, string> | undefined): number | undefined {
-  const value = headers?.['retry-after'] ?? headers?.['Retry-After'];
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return parseRetryAfter(headers?.['retry-after'] ?? headers?.['Retry-After'], Date.now());
 }
 
 function isNetworkError(error: unknown): boolean {

@@ -12,7 +12,7 @@
  */
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
 import { SlackError, describeError } from '../core/errors.js';
-import { withRetry } from '../core/retry.js';
+import { parseRetryAfter, withRetry } from '../core/retry.js';
 import type { SlackMessage } from '../core/slack-message.js';
 
 /** A resolved webhook: `id` is a digest of the URL, safe to log and to key rate limits by. */
@@ -45,11 +45,7 @@ export interface WebhookPosterOptions {
 
 /** `Retry-After` (seconds, or an HTTP date) in ms; 1 s when absent or unreadable. */
 export function retryAfterMs(header: string | null, now: number): number {
-  if (header === null || header.trim() === '') return 1000;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isFinite(at) ? Math.max(0, at - now) : 1000;
+  return parseRetryAfter(header, now) ?? 1000;
 }
 
 /** Removes the webhook URL, and its secret path on its own, from a text. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelayMs, forEachConcurrent, withRetry } from '../../src/core/retry.js';
+import { backoffDelayMs, forEachConcurrent, parseRetryAfter, withRetry } from '../../src/core/retry.js';
 
 class Transient extends Error {}
 
@@ -111,5 +111,18 @@ describe('forEachConcurrent', () => {
       throw new Error('list failed');
     }
     await expect(forEachConcurrent(source(), 3, async () => undefined)).rejects.toThrow('list failed');
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-11-20T03:20:00Z');
+  it('reads delay-seconds and HTTP dates, and leaves the fallback to the caller otherwise', () => {
+    expect(parseRetryAfter('0', now)).toBe(0);
+    expect(parseRetryAfter('1.5', now)).toBe(1500);
+    expect(parseRetryAfter('Fri, 20 Nov 2026 03:20:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Fri, 20 Nov 2026 03:19:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter('  ', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 });
