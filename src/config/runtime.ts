@@ -14,7 +14,7 @@ export const RUNTIME_CONFIG_ENV = 'MESH_CERT_WATCH_CONFIG';
 
 /**
  * States a remediation policy may name. `unreachable` and `missing` are excluded on purpose:
- * they mean no certificate could be read, and DESIGN.md forbids restarting on missing data.
+ * they mean no certificate could be read, and the contract (docs/contract.md §7) forbids restarting on missing data.
  */
 export const RESTARTABLE_STATES = ['stale', 'expiring', 'expired'] as const;
 export type RestartableState = (typeof RESTARTABLE_STATES)[number];

@@ -103,7 +103,7 @@ export function unreachableVerdict(error: string): CertificateVerdict {
   return { state: 'unreachable', findings: [], source: 'unknown', certificate: null, secrets: [], error };
 }
 
-/** Who serves SDS, from the `default` version stamp and the ROOTCA shape (see DESIGN.md). */
+/** Who serves SDS, from the `default` version stamp and the ROOTCA shape (docs/contract.md §3). */
 export function inferSource(workload: ParsedSecret | undefined, trustBundle: TrustBundle | null): Source {
   const version = workload?.versionInfo ?? null;
   if (version !== null && TBOT_VERSION.test(version) && trustBundle?.shape === 'spiffe') return 'tbot';

@@ -104,7 +104,7 @@ export class PodGoneError extends MeshCertWatchError {
   }
 }
 
-/** An event whose detail is not the contract's shape (DESIGN.md "Events"); `field` names the fault. */
+/** An event whose detail is not the contract's shape (docs/contract.md §5 "Events"); `field` names the fault. */
 export class InvalidEventError extends MeshCertWatchError {
   constructor(
     readonly field: string,

@@ -4,7 +4,7 @@
  *
  * Why here (pure core): rules, the remediator, the notifier and the published JSON schemas all
  * depend on these shapes; keeping them free of SDK code lets the CLI, tests and Lambdas share
- * one definition. Detail-type names are public contracts (DESIGN.md, "Events"): never rename.
+ * one definition. Detail-type names are public contracts (docs/contract.md §5 "Events"): never rename.
  *
  * Oversized details are trimmed (diagnostic fields first) and flagged `truncated: true`; one
  * event is never split into several.

@@ -1,5 +1,5 @@
 /**
- * The remediation policy (DESIGN.md "Safety of remediation"). Given one `Pod Certificate
+ * The remediation policy (docs/contract.md §7 "Safety of remediation"). Given one `Pod Certificate
  * Unhealthy` event, what was read back from the cluster just now (pod, top controller,
  * namespace), the last recorded restart of that workload, the settings and the current instant,
  * `decide` says whether the workload may be restarted, or why not. The persisted lease and

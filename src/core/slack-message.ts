@@ -143,7 +143,7 @@ export function restartCommand(namespace: string, workload: WorkloadRef | null, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Diagnosis: what the findings mean and what to do (DESIGN.md "The problem").
+// Diagnosis: what the findings mean and what to do (docs/contract.md §3 and README "Troubleshooting by finding").
 
 export const TBOT_RESEND_FIX = 'tbot 18.6.4 or later (17.x: 17.7.14 or later)';
 export const TBOT_RENEWAL_FIX = 'tbot 18.0.1 or later (17.x: 17.5.5 or later)';

@@ -1,5 +1,5 @@
 /**
- * The product's public vocabulary (see DESIGN.md). Names here are contracts: the JSON report,
+ * The product's public vocabulary (see docs/contract.md). Names here are contracts: the JSON report,
  * the EventBridge events and the dashboards all use them verbatim.
  */
 

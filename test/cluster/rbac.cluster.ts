@@ -223,7 +223,7 @@ describe('the RBAC we ship, against a real RBAC authorizer', () => {
     });
 
     /**
-     * Verbs granted by the design rather than by a call of ours: DESIGN.md says "the sampler may
+     * Verbs granted by the design rather than by a call of ours: docs/contract.md §6 says "the sampler may
      * get/list pods", but a sweep only lists. Pinned both ways: if a sweep starts to need the
      * verb, its test fails and the entry must go.
      */

@@ -7,7 +7,7 @@ import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthorit
 import { fullSecretsDump, resourceSecretsDump, type DumpSpec, type SecretSpec } from '../../src/emulator/envoy-dump.js';
 import { parseSecretsDump, type ParsedSecrets } from '../../src/core/envoy-secrets.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/istio/', import.meta.url);
+const FIXTURES = new URL('../fixtures/istio/', import.meta.url);
 
 export function readFixture(relativePath: string): string {
   return readFileSync(new URL(relativePath, FIXTURES), 'utf8');
