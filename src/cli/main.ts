@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
 import { classifySecrets } from '../core/classify.js';
-import { parseSecretsDump } from '../core/envoy-secrets.js';
+import { parseSecretsDumpStream } from '../core/config-dump-stream.js';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
 import { computeChanges } from '../core/changes.js';
 import { DEFAULT_REMEDIATION_POLICY, type RemediationDetail } from '../core/remediation.js';
@@ -13,7 +13,7 @@ import { renderRemediationTable } from '../core/render-remediation.js';
 import { renderSweepTable, renderVerdictTable } from '../core/render.js';
 import { InMemoryRestartGuard } from '../core/restart-guard.js';
 import { runSweep } from '../core/sweep.js';
-import { DEFAULT_THRESHOLDS, parseThreshold } from '../core/threshold.js';
+import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, DEFAULT_THRESHOLDS, parseClockSkewAllowance, parseThreshold } from '../core/threshold.js';
 import { STATES, STATE_SEVERITY, type State, type Thresholds } from '../core/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
@@ -23,12 +23,14 @@ import { DEMO_HELP, demoCommand } from './demo-command.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { SLACK_PREVIEW_HELP, slackPreviewCommand } from './slack-preview-command.js';
 import { TOKEN_HELP, tokenCommand } from './token-command.js';
-import { parseCommandArgs, readInputFile } from './input.js';
+import { inputChunks, parseCommandArgs } from './input.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly readStdin: () => Promise<string>;
+  /** Standard input as it arrives (for inputs of any size); `readStdin` is used when absent. */
+  readonly stdinChunks?: () => AsyncIterable<Uint8Array>;
 }
 
 export const EXIT = { ok: 0, failOn: 1, usage: 2, unreachable: 3 } as const;
@@ -41,6 +43,7 @@ const processIo: CliIo = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  stdinChunks: () => process.stdin,
 };
 
 const USAGE = `mesh-cert-watch — find Istio sidecars whose SPIFFE certificate is not rotating
@@ -71,6 +74,8 @@ const THRESHOLD_HELP = `  --now ISO                evaluate as of this instant (
   --stale-after T          leaf older than T is "stale": duration (90s, 36m, 1h30m) or
                            share of the leaf lifetime (60%)      [default ${DEFAULT_THRESHOLDS.staleAfter.text}]
   --expiring-within T      leaf valid for less than T is "expiring"   [default ${DEFAULT_THRESHOLDS.expiringWithin.text}]
+  --clock-skew-allowance D a leaf whose notBefore is more than D in the future is
+                           "not-yet-valid" (0s to 1h)              [default ${DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS}s]
   -o, --output FORMAT      table (default) or json`;
 
 const SWEEP_HELP = `Usage: mesh-cert-watch sweep [options]
@@ -111,7 +116,8 @@ Options:
 
 const INSPECT_HELP = `Usage: mesh-cert-watch inspect FILE|- [options]
 
-Classifies one captured config_dump (full, ?mask= or ?resource= form), e.g.
+Classifies one captured config_dump (full, ?mask= or ?resource= form, any size: the input is
+streamed and only its secrets section is kept), e.g.
   kubectl exec POD -c istio-proxy -- pilot-agent request GET config_dump?resource=dynamic_active_secrets > dump.json
   mesh-cert-watch inspect dump.json
 
@@ -124,6 +130,7 @@ const COMMON_OPTIONS = {
   now: { type: 'string' },
   'stale-after': { type: 'string' },
   'expiring-within': { type: 'string' },
+  'clock-skew-allowance': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -207,6 +214,7 @@ interface CommonValues {
   now?: string;
   'stale-after'?: string;
   'expiring-within'?: string;
+  'clock-skew-allowance'?: string;
 }
 
 function commonSettings(values: CommonValues): { output: 'table' | 'json'; now: Date | undefined; thresholds: Thresholds } {
@@ -223,8 +231,18 @@ function commonSettings(values: CommonValues): { output: 'table' | 'json'; now: 
     thresholds: {
       staleAfter: thresholdSetting('--stale-after', values['stale-after']) ?? DEFAULT_THRESHOLDS.staleAfter,
       expiringWithin: thresholdSetting('--expiring-within', values['expiring-within']) ?? DEFAULT_THRESHOLDS.expiringWithin,
+      clockSkewAllowanceSeconds: clockSkewSetting(values['clock-skew-allowance']),
     },
   };
+}
+
+function clockSkewSetting(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS;
+  try {
+    return parseClockSkewAllowance(text);
+  } catch (error) {
+    throw new UsageError('--clock-skew-allowance', describeError(error), { cause: error });
+  }
 }
 
 function thresholdSetting(flag: string, text: string | undefined) {
@@ -345,8 +363,9 @@ async function inspectCommand(args: readonly string[], io: CliIo): Promise<numbe
   if (positionals.length !== 1) throw new UsageError('FILE', 'inspect takes exactly one FILE (or - for standard input)');
   const common = commonSettings(values);
   const file = positionals[0]!;
-  const text = await readInputFile(file, io.readStdin);
-  const verdict = classifySecrets(parseSecretsDump(text), { now: common.now ?? new Date(), thresholds: common.thresholds });
+  // Streamed: only the secrets section of a full dump (tens of MiB in a large mesh) is kept.
+  const secrets = await parseSecretsDumpStream(inputChunks(file, io));
+  const verdict = classifySecrets(secrets, { now: common.now ?? new Date(), thresholds: common.thresholds });
   io.stdout(common.output === 'json' ? `${JSON.stringify(verdict, null, 2)}\n` : renderVerdictTable(verdict));
   return EXIT.ok;
 }

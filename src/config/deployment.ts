@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseThreshold } from '../core/threshold.js';
 import { STATES } from '../core/types.js';
 import { configErrorFromIssues } from './issues.js';
-import { regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
+import { clockSkewText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
 
 /** CloudWatch Logs retention values, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -56,6 +56,11 @@ const clusterSchema = z.strictObject({
     .strictObject({
       staleAfter: z.string().default('60%').pipe(thresholdText),
       expiringWithin: z.string().default('20%').pipe(thresholdText),
+      /**
+       * As the CLI's `--clock-skew-allowance`: a leaf whose notBefore is further in the future
+       * than this is `not-yet-valid` (docs/contract.md §3). @default '1m'
+       */
+      clockSkewAllowance: z.string().default('1m').pipe(clockSkewText),
     })
     .prefault({}),
   /** Workload certificate TTL, drawn on the dashboard next to leaf age and thresholds. @default '1h' */

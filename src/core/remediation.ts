@@ -7,7 +7,8 @@
  *
  * Precedence, first match wins (DECISION_ORDER; `test/remediator/policy.test.ts` pins it):
  *  1. not-restartable       the event's state is not one the policy restarts for; never
- *                           `healthy`, `missing` or `unreachable` (no certificate was read)
+ *                           `healthy`, `missing` or `unreachable` (no certificate was read);
+ *                           never a leaf with `not-yet-valid` (clock skew: a restart cannot cure it)
  *  2. opted-out             `mesh-cert-watch.io/policy: alert|ignore` (workload, else pod, else
  *                           namespace); an unknown value counts as `alert`
  *  3. gone                  namespace, pod (same uid, not terminating) or an owner no longer exists
@@ -285,6 +286,14 @@ export function decide(input: DecisionInput): Decision {
           ? `state ${trigger.state} is never restarted for: no certificate was read, so nothing proves it is failing`
           : `state ${trigger.state} is not in the policy's restart states (${policy.restartStates.join(', ')})`;
     return skip('not-restartable', `pod ${trigger.name}: ${why}`);
+  }
+  if (trigger.findings.includes('not-yet-valid')) {
+    // The leaf's notBefore lies ahead of our clock: a restart fetches a certificate from the same
+    // issuer clock (or our clock is the wrong one). Time sync is the fix; alert, never restart.
+    return skip(
+      'not-restartable',
+      `pod ${trigger.name}: the leaf is not valid yet (notBefore ${trigger.certificate?.notBefore ?? 'unknown'}); a restart would fetch a certificate from the same clock: check time sync`,
+    );
   }
 
   // 2. Opt-out / alert-only.

@@ -124,7 +124,8 @@ export function renderVerdictTable(verdict: CertificateVerdict): string {
  */
 function workloadPushAge(pod: CertificateVerdict): number | null {
   if (pod.state === 'missing') return null;
-  return pod.secrets.find((secret) => secret.name === 'default')?.pushAgeSeconds ?? null;
+  const secret = pod.secrets.find((candidate) => candidate.name === 'default') ?? pod.secrets.find((candidate) => candidate.name.startsWith('file-cert:'));
+  return secret?.pushAgeSeconds ?? null;
 }
 
 function formatOptionalDuration(seconds: number | null): string {

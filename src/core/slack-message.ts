@@ -157,9 +157,11 @@ function diagnosis(finding: Finding, source: Source): string {
     case 'workload-certs-volume':
       return 'a `workload-certs` emptyDir sits beside the SPIFFE socket';
     case 'identity-mismatch':
-      return "the SPIFFE ID does not match the pod's namespace and service account";
+      return "the leaf has no SPIFFE ID, or one that does not match the pod's namespace and service account";
     case 'bundle-mismatch':
-      return 'the leaf does not verify against the ROOTCA bundle';
+      return "the chain does not verify against the trust bundle of the leaf's trust domain (untrusted, no bundle for that domain, or an intermediate or root outside its validity)";
+    case 'not-yet-valid':
+      return 'the leaf is not valid yet (notBefore in the future): peers reject it';
   }
 }
 
@@ -176,9 +178,11 @@ function findingAdvice(finding: Finding, source: Source): string {
     case 'workload-certs-volume':
       return 'Remove the `workload-certs` volume from the pod template: when it holds certificate files, the agent serves them instead of the socket.';
     case 'identity-mismatch':
-      return "Check the workload's SPIFFE registration (tbot workload identity, selectors) for this service account.";
+      return "Check the workload's SPIFFE registration (tbot workload identity, selectors) for this service account: the leaf needs a `spiffe://` URI SAN with its namespace and service account.";
     case 'bundle-mismatch':
-      return 'Check that the mesh trusts the CA that issued the leaf (trust bundle, recent CA rotation).';
+      return "Check the trust bundle served for the leaf's trust domain and the dates of the intermediates and roots (an expired intermediate, a recent CA rotation, a federated domain without a bundle).";
+    case 'not-yet-valid':
+      return 'Do not restart: a new pod gets a certificate from the same clock. Check time sync on the issuer (tbot, the Teleport auth service, the CA) and on the node.';
   }
 }
 
@@ -220,7 +224,11 @@ function leafFacts(pods: readonly PodStateChangedDetail[]): string[] {
     const oldest = Math.max(...present.map((p) => p.certificate!.ageSeconds));
     facts.push(`leaf ${formatDuration(oldest)} old`);
     const closest = Math.min(...present.map((p) => p.certificate!.remainingSeconds));
-    if (present.some((p) => p.state === 'expired')) facts.push(`expired ${formatDuration(-closest)} ago`);
+    // A not-yet-valid leaf is judged `expired` but has time left: its fact is its notBefore.
+    const futureLeaf = present.find((p) => p.findings.includes('not-yet-valid'));
+    if (futureLeaf) facts.push(`not valid before ${futureLeaf.certificate!.notBefore}`);
+    const expired = present.filter((p) => p.state === 'expired' && !p.findings.includes('not-yet-valid'));
+    if (expired.length > 0) facts.push(`expired ${formatDuration(-Math.min(...expired.map((p) => p.certificate!.remainingSeconds)))} ago`);
     else if (present.some((p) => p.state === 'expiring')) facts.push(`expires in ${formatDuration(closest)}`);
   }
   if (pods.some((p) => p.state === 'missing')) facts.push('no certificate in Envoy');
@@ -256,9 +264,11 @@ function changeRow(section: SectionId, pods: readonly PodStateChangedDetail[]): 
   const lines = [`• ${label}: ${oneLine(`${head}${was}${why ? ` · ${why}` : ''}`)}`, indent(podList(names))];
 
   const command = restartCommand(first.namespace, first.workload, present.map((p) => p.name));
+  // A restart does not cure a leaf from the future: no restart advice for those pods' `expired`.
+  const adviceStates = present.filter((p) => !(p.state === 'expired' && p.findings.includes('not-yet-valid'))).map((p) => p.state);
   const todo = [
     ...findings.map((f) => findingAdvice(f, source)),
-    ...[...new Set(states)].sort(bySeverityDesc).flatMap((s) => stateAdvice(s, command) ?? []),
+    ...[...new Set(adviceStates)].sort(bySeverityDesc).flatMap((s) => stateAdvice(s, command) ?? []),
   ];
   if (section !== 'improved') lines.push(...[...new Set(todo)].slice(0, 3).map((t) => advice(oneLine(t))));
   const score = Math.max(...states.map((s) => STATE_SEVERITY[s]));

@@ -27,6 +27,7 @@ export const FINDINGS = [
   'workload-certs-volume',
   'identity-mismatch',
   'bundle-mismatch',
+  'not-yet-valid',
 ] as const;
 export type Finding = (typeof FINDINGS)[number];
 
@@ -43,6 +44,11 @@ export interface Thresholds {
   readonly staleAfter: Threshold;
   /** A leaf valid for less than this is about to fail (`--expiring-within`, default 20%). */
   readonly expiringWithin: Threshold;
+  /**
+   * How far in the future a notBefore may lie and still count as valid, in whole seconds
+   * (`--clock-skew-allowance`, default DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS when absent).
+   */
+  readonly clockSkewAllowanceSeconds?: number;
 }
 
 /** Facts read from the leaf (first) certificate of the `default` chain. */
@@ -112,6 +118,8 @@ export interface Summary {
 export interface ThresholdsReport {
   readonly staleAfter: string;
   readonly expiringWithin: string;
+  /** The clock-skew allowance applied to notBefore, as a duration (`60s`). */
+  readonly clockSkewAllowance?: string;
 }
 
 export interface SweepReport {

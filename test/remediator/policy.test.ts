@@ -129,6 +129,17 @@ describe('decide: states', () => {
     expect(decision.message).toContain(state === 'healthy' ? 'findings alone never restart' : 'never restarted for: no certificate was read');
   });
 
+  it('never restarts for a leaf that is not valid yet (expired by state, but a restart gets a certificate from the same clock)', () => {
+    const future = { ...TRIGGER.certificate!, notBefore: iso(minutes(10)), notAfter: iso(minutes(70)), ageSeconds: 0, remainingSeconds: 4200 };
+    const decision = decide(input({ trigger: { state: 'expired', findings: ['not-yet-valid'], certificate: future } }));
+    expect(reasonOf(decision)).toBe('not-restartable');
+    expect(decision.message).toBe(
+      `pod carts-5d8f-abcde: the leaf is not valid yet (notBefore ${iso(minutes(10))}); a restart would fetch a certificate from the same clock: check time sync`,
+    );
+    // The same pod without the finding is restarted: the rule is the finding, not the state.
+    expect(reasonOf(decide(input({ trigger: { state: 'expired' } })))).toBe('restart:rollout-restart');
+  });
+
   it('restarts for stale only when the policy names it', () => {
     expect(reasonOf(decide(input({ trigger: { state: 'stale' } })))).toBe('not-restartable');
     expect(reasonOf(decide(input({ trigger: { state: 'stale' }, policy: { restartStates: ['stale', 'expiring', 'expired'] } })))).toBe('restart:rollout-restart');
