@@ -244,10 +244,11 @@ function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `default` and `ROOTCA` are what the verdict is about; keep them first when trimming secrets. */
+/** `default` and `ROOTCA` (or their file-mounted stand-ins) are what the verdict is about; keep them first when trimming secrets. */
 function secretRank(secret: Json): number {
   const name = isObject(secret) ? secret.name : undefined;
-  return name === 'default' ? 0 : name === 'ROOTCA' ? 1 : 2;
+  if (name === 'default' || (typeof name === 'string' && name.startsWith('file-cert:'))) return 0;
+  return name === 'ROOTCA' || (typeof name === 'string' && name.startsWith('file-root:')) ? 1 : 2;
 }
 
 function keepSecrets(detail: JsonObject, n: number): void {
