@@ -12,7 +12,11 @@ import { STATES, STATE_SEVERITY, type SweepReport } from '../core/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import { remediate } from '../remediator/remediate.js';
+import { indexSnapshot, nextSnapshot } from '../core/history.js';
+import { renderRotationsLine } from '../core/render-history.js';
+import { loadHistoryFile, saveHistoryFile } from './history-file.js';
 import { parseCommandArgs } from './input.js';
+import { hasRotationFlags, renewalPolicyFrom, ROTATION_HELP, ROTATION_OPTIONS } from './rotation-options.js';
 import { EXIT, type CliIo } from './io.js';
 import { COMMON_OPTIONS, THRESHOLD_HELP, commonSettings, durationMs, positiveInteger, stateSetting } from './settings.js';
 
@@ -29,6 +33,11 @@ Options:
   -n, --namespace NS       only this namespace; repeat for several
 ${THRESHOLD_HELP}
   -o, --output FORMAT      table (default) or json
+  --history FILE           rotation history: compare every pod with its observation in FILE,
+                           flag a leaf unchanged past its expected renewal point, count
+                           rotations; FILE is then replaced (atomically) by this sweep's
+                           snapshot. A missing FILE starts a new history
+${ROTATION_HELP}
   --concurrency N          pods sampled at once                    [default 32]
   --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
@@ -52,6 +61,8 @@ const SWEEP_OPTIONS = {
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  history: { type: 'string' },
+  ...ROTATION_OPTIONS,
 } as const satisfies ParseArgsConfig['options'];
 
 export async function sweepCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -74,20 +85,33 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     ...(values.namespace ? { namespaces: values.namespace } : {}),
     sampler: { timeoutMs, maxOutputBytes: 4 * 1024 * 1024 },
   });
+  if (values.history === undefined && hasRotationFlags(values)) {
+    throw new UsageError('--renewal-interval', 'the renewal flags need --history FILE (the expected renewal point is judged with rotation history)');
+  }
+  const renewal = renewalPolicyFrom(values);
+  const cluster = values.cluster ?? kubeConfig.getCurrentCluster()?.name ?? kubeConfig.getCurrentContext();
+  const historyFile = values.history;
+  const previousSnapshot = historyFile === undefined ? null : await loadHistoryFile(historyFile, cluster);
+  const previous = indexSnapshot(previousSnapshot);
   const report = await runSweep(source, {
-    cluster: values.cluster ?? kubeConfig.getCurrentCluster()?.name ?? kubeConfig.getCurrentContext(),
+    cluster,
     sweepId: randomUUID(),
     thresholds: common.thresholds,
     concurrency,
     ...(common.now ? { now: common.now } : {}),
+    ...(historyFile !== undefined ? { history: { previous, renewal } } : {}),
   });
+  if (historyFile !== undefined) {
+    await saveHistoryFile(historyFile, nextSnapshot({ cluster, sweepId: report.sweepId, now: report.now, partial: report.partial, pods: report.pods, previous }));
+  }
+  const rotationsLine = report.rotations ? `${renderRotationsLine(report.rotations)}\n` : '';
   if (values.remediate) {
     const dryRun = values['dry-run'] === true;
     const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io });
     if (common.output === 'json') io.stdout(`${JSON.stringify({ ...report, remediation: { dryRun, outcomes } }, null, 2)}\n`);
-    else io.stdout(`${renderSweepTable(report)}\n${renderRemediationTable(outcomes, dryRun)}`);
+    else io.stdout(`${renderSweepTable(report)}${rotationsLine}\n${renderRemediationTable(outcomes, dryRun)}`);
   } else {
-    io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSweepTable(report));
+    io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${renderSweepTable(report)}${rotationsLine}`);
   }
   if (failOn && report.pods.some((pod) => STATE_SEVERITY[pod.state] >= STATE_SEVERITY[failOn])) return EXIT.failOn;
   return EXIT.ok;
