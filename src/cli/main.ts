@@ -162,7 +162,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       case 'demo':
         return await demoCommand(rest, io);
       case 'simulate':
-        return simulateCommand(rest, io);
+        return await simulateCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
