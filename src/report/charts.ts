@@ -14,42 +14,60 @@ export const STATE_COLORS: Readonly<Record<State, string>> = {
   unreachable: '#7f7f7f',
 };
 
-/** A rendered chart and how many data points it drew (the browser test checks both). */
+/**
+ * A rendered chart and how many data points it drew (the browser test checks both). Drawn twice:
+ * for wide screens and for phones, where a scaled-down wide chart would have unreadable text;
+ * the page's CSS shows one.
+ */
 export interface Chart {
   readonly id: string;
   readonly title: string;
   readonly caption: string;
   readonly svg: string;
+  readonly narrowSvg: string;
   readonly points: number;
 }
 
 type Spec = Record<string, unknown>;
 
-const WIDTH = 640;
-const HEIGHT = 220;
+const SIZES = { wide: { width: 960, height: 260 }, narrow: { width: 300, height: 200 } } as const;
 
 const CONFIG = {
   font: 'Lato, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, gridColor: '#eceff1' },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom', direction: 'horizontal' },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom', direction: 'horizontal', labelLimit: 260, columns: 3 },
   view: { stroke: null },
 };
 
 /** A time axis in UTC, labelled HH:MM. */
 const timeX = (title: string) => ({ field: 'at', type: 'temporal', title, scale: { type: 'utc' }, axis: { format: '%H:%M', labelAngle: 0, tickCount: 8 } });
 
-async function render(id: string, title: string, caption: string, spec: Spec, points: number): Promise<Chart> {
+async function toSvg(spec: Spec, size: { width: number; height: number }, title: string): Promise<string> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const compiled = vegaLite.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: WIDTH, height: HEIGHT, config: CONFIG, ...spec } as never).spec;
+  const narrow = size.width < 400;
+  const config = narrow ? { ...CONFIG, axis: { ...CONFIG.axis, tickCount: 4 }, legend: { ...CONFIG.legend, columns: 2 } } : CONFIG;
+  const sized = { ...size, ...spec, ...(typeof spec.height === 'number' ? { height: spec.height } : {}) };
+  const compiled = vegaLite.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config, ...sized } as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    // Scales with the page: keep the viewBox, let CSS set the size.
-    const responsive = svg.replace(/^<svg([^>]*?) width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/, '<svg$1 role="img" aria-label="' + title.replace(/"/g, '') + '"');
-    return { id, title, caption, svg: responsive, points };
+    // Scales with its box: keep the viewBox, let CSS set the size.
+    return svg.replace(/^<svg([^>]*?) width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/, `<svg$1 role="img" aria-label="${title.replace(/"/g, '')}"`);
   } finally {
     view.finalize();
   }
+}
+
+async function render(id: string, title: string, caption: string, spec: Spec, points: number): Promise<Chart> {
+  const narrowSpec = { ...spec, ...(spec.encoding ? { encoding: narrowAxes(spec.encoding as Spec) } : {}), ...(Array.isArray(spec.layer) ? { layer: (spec.layer as Spec[]).map((l) => ({ ...l, ...(l.encoding ? { encoding: narrowAxes(l.encoding as Spec) } : {}) })) } : {}) };
+  return { id, title, caption, svg: await toSvg(spec, SIZES.wide, title), narrowSvg: await toSvg(narrowSpec, SIZES.narrow, title), points };
+}
+
+/** On a phone: fewer time ticks, shorter axis titles. */
+function narrowAxes(encoding: Spec): Spec {
+  const x = encoding.x as Spec | undefined;
+  if (!x || x.type !== 'temporal') return encoding;
+  return { ...encoding, x: { ...x, title: null, axis: { ...(x.axis as Spec), tickCount: 4 } } };
 }
 
 export interface StatePoint {

@@ -180,6 +180,7 @@ figure.chart { background: #fff; border: 1px solid #e3e5e8; border-radius: 8px; 
 figure.chart h3 { margin: 0 0 4px; font-size: 16px; }
 figure.chart figcaption { color: #5e6470; font-size: 13px; margin-bottom: 6px; }
 figure.chart svg { width: 100%; height: auto; display: block; }
+.chart-narrow { display: none; }
 .cards { display: grid; grid-template-columns: 1fr; gap: 0; }
 .table-wrap { overflow-x: auto; background: #fff; border: 1px solid #e3e5e8; border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
@@ -192,6 +193,9 @@ td.message { min-width: 280px; }
 .outcome.skipped { background: #fff8c5; color: #7d5e00; }
 footer { color: #5e6470; font-size: 12px; margin-top: 32px; }
 @media (max-width: 600px) {
+  .chart-wide { display: none; }
+  .chart-narrow { display: block; }
+  figure.chart { padding: 10px 8px 6px; }
   main { padding: 16px 12px 32px; }
   h1 { font-size: 21px; }
   .figure .value { font-size: 21px; }
@@ -206,7 +210,7 @@ const inlineCode = (text: string): string => escapeHtml(text).replace(/`([^`]+)`
 export function renderReportHtml(data: ReportData): string {
   const figures = data.figures.map((f) => `<div class="figure${f.tone ? ` ${f.tone}` : ''}"><div class="value">${escapeHtml(f.value)}</div><div class="label">${escapeHtml(f.label)}</div></div>`).join('\n');
   const charts = data.charts
-    .map((c) => `<figure class="chart" id="${c.id}" data-testid="chart" data-points="${c.points}"><h3>${escapeHtml(c.title)}</h3><figcaption>${escapeHtml(c.caption)}</figcaption>${c.svg}</figure>`)
+    .map((c) => `<figure class="chart" id="${c.id}" data-testid="chart" data-points="${c.points}"><h3>${escapeHtml(c.title)}</h3><figcaption>${escapeHtml(c.caption)}</figcaption><div class="chart-wide">${c.svg}</div><div class="chart-narrow">${c.narrowSvg}</div></figure>`)
     .join('\n');
   const slack = data.slack.length
     ? `<h2 id="slack">Slack messages (${data.slack.length})</h2>

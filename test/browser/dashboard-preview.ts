@@ -109,10 +109,17 @@ async function lineChart(series: Series[], widget: Widget, width: number, height
   const values = series.flatMap((s) => s.values.filter((v) => Number.isFinite(v.value)).map((v) => ({ ...v, series: s.label })));
   const colors = series.map((s, i) => s.color ?? ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2'][i % 6]!);
   const annotations = widget.properties.annotations?.horizontal ?? [];
+  const legendRows = Math.ceil(series.length / (series.length > 4 ? 2 : 3));
   const spec = {
     width,
-    height,
-    config: { font: 'Amazon Ember, Helvetica Neue, Arial, sans-serif', axis: { labelFontSize: 10, titleFontSize: 10, gridColor: '#eaeded' }, legend: { orient: 'bottom', labelFontSize: 10, symbolSize: 60, columns: 3, labelLimit: 220 }, view: { stroke: null } },
+    height: height - 16 * Math.max(0, legendRows - 1),
+    config: {
+      font: 'Amazon Ember, Helvetica Neue, Arial, sans-serif',
+      axis: { labelFontSize: 10, titleFontSize: 10, gridColor: '#eaeded' },
+      // Many series: a compact legend, so the plot keeps the widget's width.
+      legend: { orient: 'bottom', labelFontSize: 10, symbolSize: 60, columns: series.length > 4 ? 2 : 3, labelLimit: series.length > 4 ? 130 : 220 },
+      view: { stroke: null },
+    },
     layer: [
       {
         data: { values },
@@ -124,7 +131,7 @@ async function lineChart(series: Series[], widget: Widget, width: number, height
             type: 'quantitative',
             title: widget.properties.yAxis?.left?.label ?? null,
             scale: { domainMin: 0, ...(Math.max(0, ...values.map((v) => v.value), ...annotations.map((a) => a.value)) === 0 ? { domainMax: 1 } : {}) },
-            axis: { format: '~g' },
+            axis: { format: '~r' },
             ...(widget.properties.stacked ? { stack: 'zero' } : { stack: null }),
           },
           color: { field: 'series', type: 'nominal', title: null, scale: { domain: series.map((s) => s.label), range: colors } },
@@ -227,7 +234,7 @@ async function barChart(bars: Array<{ at: string; series: string; value: number 
     mark: view === 'bar' ? { type: 'bar' } : { type: 'line', point: { size: 10 } },
     encoding: {
       x: view === 'bar' ? { field: 'at', type: 'ordinal', timeUnit: 'utchoursminutes', title: null } : { field: 'at', type: 'temporal', scale: { type: 'utc' }, axis: { format: '%H:%M', tickCount: 5 }, title: null },
-      y: { field: 'value', type: 'quantitative', title: null, scale: { domainMin: 0 }, axis: { format: '~g' }, ...(view === 'bar' ? { stack: 'zero' } : {}) },
+      y: { field: 'value', type: 'quantitative', title: null, scale: { domainMin: 0 }, axis: { format: '~r' }, ...(view === 'bar' ? { stack: 'zero' } : {}) },
       color: { field: 'series', type: 'nominal', title: null },
       ...(view === 'bar' ? { xOffset: undefined } : {}),
     },

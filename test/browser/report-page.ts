@@ -37,7 +37,7 @@ export interface PageLayout {
 /** Runs in the page (a string: the project compiles without the DOM library). */
 const MEASURE = `(() => {
   const charts = [...document.querySelectorAll('figure[data-testid="chart"]')].map((figure) => {
-    const svg = figure.querySelector('svg');
+    const svg = [...figure.querySelectorAll('svg')].find((el) => el.getBoundingClientRect().width > 0);
     const marks = svg ? [...svg.querySelectorAll('g[class*="mark-"] path, g[class*="mark-"] line')].filter((el) => (el.getAttribute('d') ?? 'line').length > 2).length : 0;
     return { id: figure.id, points: Number(figure.dataset.points ?? 0), marks, width: svg ? svg.getBoundingClientRect().width : 0 };
   });

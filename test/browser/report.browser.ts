@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runCli } from '../support/cli.js';
+import { runCliProcess as runCli } from '../support/cli.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
 import { measure, watchPage } from './report-page.js';
 

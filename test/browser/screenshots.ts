@@ -19,7 +19,8 @@ import { launchChromium } from './chromium.js';
 import { demoDashboardWidgets, renderDashboardPreview } from './dashboard-preview.js';
 import { watchPage } from './report-page.js';
 
-const OUT = join(import.meta.dirname, '../../docs/images');
+// MCW_SCREENSHOTS_DIR: where .ci/run takes them to prove the script works, without touching docs/.
+const OUT = process.env.MCW_SCREENSHOTS_DIR ?? join(import.meta.dirname, '../../docs/images');
 const work = mkdtempSync(join(tmpdir(), 'mcw-screenshots-'));
 const started = Date.now();
 const step = (what: string) => console.log(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${what}`);

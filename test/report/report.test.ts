@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mrkdwnToHtml, renderSlackCard } from '../../src/report/slack-card.js';
-import { runCli } from '../support/cli.js';
+import { runCliProcess as runCli } from '../support/cli.js';
 
 describe('Slack card rendering', () => {
   it('turns mrkdwn into HTML after escaping: bold, italic, strike, code, links, code blocks', () => {
@@ -45,7 +45,7 @@ describe('demo --report and simulate --report', () => {
     const directory = await mkdtemp(join(tmpdir(), 'mcw-report-test-'));
     try {
       const demo = await runCli(['demo', '--sweeps', '8', '--quiet', '--report', join(directory, 'demo.html')]);
-      expect([demo.code, demo.stderr]).toEqual([0, '']);
+      expect([demo.code, demo.stderr.replace(/^mesh-cert-watch: .*tsx.*\n/m, '')]).toEqual([0, '']);
       expect(demo.stdout).toMatch(/report written to .*demo\.html \(\d+ KiB, 3 charts, \d+ Slack messages; opens offline\)/);
       const html = await readFile(join(directory, 'demo.html'), 'utf8');
       const posted = [...demo.stdout.matchAll(/^Slack, (\d+) messages? posted/gm)].reduce((n, m) => n + Number(m[1]), 0);
