@@ -45,7 +45,7 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(pathToFileURL(reportFile).href);
     const chartsBottom = (await page.evaluate("document.querySelector('#chart-restarts').getBoundingClientRect().bottom + window.scrollY")) as number;
-    await page.screenshot({ path: join(OUT, 'demo-report.png'), clip: { x: 0, y: 0, width: 1280, height: Math.ceil(chartsBottom + 16) } });
+    await page.screenshot({ path: join(OUT, 'demo-report.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.ceil(chartsBottom + 16) } });
 
     step('slack-card.png');
     const card = page.locator('[data-testid="slack-card"]', { hasText: 'Restarts that need a person' }).first();
