@@ -52,7 +52,9 @@ export const CUSTOM_METRICS = Object.values(SAMPLER_METRICS);
  * sampler writes one `podUnhealthy` line per unhealthy pod per sweep and one `podStateChanged`
  * line per change (fields: cluster, namespace, workload, pod, node, state, findings,
  * remainingSeconds, source, agent when known); `sweepCompleted` carries `summary` and
- * `durationMs`. The remediator writes `restartOutcome` per decision, the notifier
+ * `durationMs`, and with rotation history `rotations` (observed, overdue, proven, and per source
+ * `<source>_observed`, `<source>_interval_p50_s`, `<source>_interval_max_s`, `istio-agent` as
+ * `istio_agent`). The remediator writes `restartOutcome` per decision, the notifier
  * `slackPosted` / `slackNotPosted` per message.
  */
 export const LOG_MESSAGES = {
@@ -67,7 +69,7 @@ export const LOG_MESSAGES = {
 } as const;
 
 /**
- * Not a metric anyone emits: the dashboard derives "restarts avoided vs the 45-minute CronJob"
- * from `PodsSampled` and `Restarts` with metric math, so it cannot drift from what happened.
+ * Not a metric anyone emits: the dashboard draws what the 45-minute CronJob would restart from
+ * `PodsSampled` with metric math, beside the watcher's restarts counted in the remediator's logs.
  */
 export const CRONJOB_RESTART_INTERVAL_MINUTES = 45;

@@ -21,11 +21,12 @@ import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { KubeClientFactory } from '../aws/eks-clients.js';
 import type { EventBridgeSender, PublishOptions } from '../aws/event-publisher.js';
+import type { RotationHistoryStore } from '../aws/history-store.js';
 import { DIMENSIONS, LOG_MESSAGES } from '../config/metric-names.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/errors.js';
 import type { Summary } from '../core/types.js';
-import { changeLogFields, podLogFields, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
+import { changeLogFields, podLogFields, rotationLogFields, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
 import { namespaceSelection, sweepCluster, type FindingsLedger, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
 
 /** What the schedule sends. */
@@ -47,6 +48,8 @@ export interface SamplerDependencies {
   readonly config: SamplerRuntimeConfig;
   readonly kubeClientFor: KubeClientFactory;
   readonly ledger: FindingsLedger;
+  /** Rotation history store (S3 in AWS); absent: every sweep is judged alone. */
+  readonly history?: RotationHistoryStore;
   readonly eventBridge: EventBridgeSender;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -137,6 +140,10 @@ function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
     eventsFailed: outcome.events.failed,
     ledgerWrites: outcome.ledgerWrites,
     samplingErrors: outcome.completed.errorsTotal,
+    ...(outcome.history ? { history: outcome.history } : {}),
+    // Rotation history in the log line, not in metrics (each custom metric costs per cluster):
+    // the dashboard's rotation widgets read these fields with Logs Insights.
+    ...(outcome.completed.rotations ? { rotations: rotationLogFields(outcome.completed.rotations) } : {}),
   };
   if ('error' in outcome) logger.error(LOG_MESSAGES.sweepFailed, { ...fields, ...errorFields(outcome.error) });
   else logger.info(outcome.completed.partial ? LOG_MESSAGES.sweepPartial : LOG_MESSAGES.sweepCompleted, fields);
@@ -182,6 +189,7 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
       {
         kubeClientFor: resolved.kubeClientFor,
         ledger: resolved.ledger,
+        ...(resolved.history ? { history: resolved.history } : {}),
         eventBridge: resolved.eventBridge,
         eventBusName: config.eventBusName,
         clock,

@@ -33,7 +33,18 @@ export const PRICES = {
   dynamoReadUnit: 0.125 / 1e6,
   sqsRequest: 0.4 / 1e6,
   secretsManagerCall: 0.05 / 10_000,
+  s3PutOrListRequest: 0.005 / 1000,
+  s3GetRequest: 0.0004 / 1000,
+  s3StorageGbMonth: 0.023,
 } as const;
+
+/**
+ * Rotation history: one snapshot per sweep, one entry per pod: 496 bytes of JSON, 110 gzip'd
+ * (measured on 1,000 pods with 16-byte serials). Per sweep one LIST, one GET and one PUT, whatever
+ * the pod count; storage is the snapshots the lifecycle rule keeps (7 days by default).
+ */
+export const HISTORY_GZIP_BYTES_PER_POD = 110;
+export const HISTORY_RETENTION_DAYS = 7;
 
 /**
  * `npm run bench` (2-core machine, 100 ms exec latency, concurrency 32, 2026-11-27): 500 pods in
@@ -74,6 +85,8 @@ export interface CostInputs {
   /** Sampler concurrency (pods sampled at once). */
   readonly concurrency: number;
   readonly execLatencyMs: number;
+  /** Days the rotation-history snapshots are kept (`history.retentionDays`). @default 7 */
+  readonly historyRetentionDays?: number;
 }
 
 /** What a line grows with. */
@@ -140,6 +153,8 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
   // One line per unhealthy pod per sweep and per change: the "unhealthy now" and "changes" tables.
   const podLogGb = ((unhealthy + stateChanged) * LOG_BYTES_PER_POD_LINE + (remediatorInvocations + notifierInvocations) * LOG_BYTES_PER_INVOCATION) / 1e9;
   const sweepLogGb = (sweepsPerMonth * LOG_BYTES_PER_SWEEP) / 1e9;
+  const retentionDays = inputs.historyRetentionDays ?? HISTORY_RETENTION_DAYS;
+  const historyGb = (((retentionDays * 24 * 60) / settings.scheduleMinutes) * pods * HISTORY_GZIP_BYTES_PER_POD) / 1e9;
 
   const lines: CostLine[] = [
     {
@@ -176,6 +191,18 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
       usd: podReadUnits * PRICES.dynamoReadUnit + podWriteUnits * PRICES.dynamoWriteUnit,
     },
     { scope: 'pods', item: 'SQS', quantity: `${fmt(sqsRequests)} requests`, usd: sqsRequests * PRICES.sqsRequest },
+    {
+      scope: 'cluster',
+      item: 'S3 rotation history requests',
+      quantity: `${fmt(sweepsPerMonth)} × (LIST + GET + PUT)`,
+      usd: sweepsPerMonth * (2 * PRICES.s3PutOrListRequest + PRICES.s3GetRequest),
+    },
+    {
+      scope: 'pods',
+      item: 'S3 rotation history storage',
+      quantity: `${fmt(historyGb * 1000)} MB kept (${retentionDays} days of snapshots)`,
+      usd: historyGb * PRICES.s3StorageGbMonth,
+    },
     { scope: 'pods', item: 'Secrets Manager API', quantity: `${fmt(notifierInvocations)} GetSecretValue at most (5 min cache)`, usd: notifierInvocations * PRICES.secretsManagerCall },
     { scope: 'deployment', item: 'CloudWatch dashboard', quantity: 'one (free if the account has fewer than 3)', usd: PRICES.dashboardMonth },
     { scope: 'deployment', item: 'Slack webhook secret', quantity: 'one secret', usd: PRICES.secretMonth },
