@@ -221,6 +221,17 @@ function logRows(widget: Widget, result: DemoResult): { head: string[]; rows: st
         }),
     };
   }
+  if (query.includes('rotations.')) {
+    // The rotation widgets: the sweep line's `rotations` fields, when the run kept a history.
+    const bars = records
+      .filter((r) => (r.message === LOG_MESSAGES.sweepCompleted || r.message === LOG_MESSAGES.sweepPartial) && r.rotations)
+      .flatMap((r) => {
+        const rotations = r.rotations as Record<string, number | null>;
+        const keys = query.includes('interval') ? ['tbot_interval_p50_s', 'istio_agent_interval_p50_s'] : ['observed', 'overdue', 'proven'];
+        return keys.filter((k) => typeof rotations[k] === 'number').map((k) => ({ at: r.at, series: k, value: rotations[k]! }));
+      });
+    return bars.length > 0 ? { bars } : { head: ['no rotation history in this run'], rows: [] };
+  }
   return { head: ['(query not evaluated)'], rows: [] };
 }
 
