@@ -173,15 +173,21 @@ export class MeshCertWatchStack extends Stack {
         certificateTtlSeconds: durationSeconds(cluster.certificateTtl),
         tbotRenewalIntervalSeconds: durationSeconds(cluster.rotation.renewalInterval),
       })),
-      samplerTimeout: Duration.seconds(sizing.sampler.timeoutSeconds),
       sweepDeadlineMargin: Duration.seconds(sizing.sampler.sweepDeadlineMarginSeconds),
       samplingErrorShare: config.alarms.samplingErrorShare,
       missedSweeps: config.alarms.missedSweeps,
+      breakerUnhealthyShare: config.remediation.breakerUnhealthyShare,
       deadLetterQueues: this.deadLetters.all,
-      functions: [
-        { component: 'sampler', function: this.sampler.function },
-        { component: 'remediator', function: this.remediator.function },
-        { component: 'notifier', function: this.notifier.function },
+      notificationQueue: this.routing.notificationQueue,
+      functions: {
+        sampler: { component: 'sampler', function: this.sampler.function, timeout: Duration.seconds(sizing.sampler.timeoutSeconds), logGroup: this.sampler.logGroup },
+        remediator: { component: 'remediator', function: this.remediator.function, timeout: Duration.seconds(sizing.remediator.timeoutSeconds), logGroup: this.remediator.logGroup },
+        notifier: { component: 'notifier', function: this.notifier.function, timeout: Duration.seconds(sizing.notifier.timeoutSeconds), logGroup: this.notifier.logGroup },
+      },
+      tables: [
+        { name: 'ledger', table: this.tables.ledger },
+        { name: 'restart guard', table: this.tables.budget },
+        { name: 'notifications', table: this.tables.notifications },
       ],
       alarmTopic: config.alarms.topic
         ? config.alarms.topic.create

@@ -7,16 +7,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDeliveryLog, DynamoPostGate } from '../../src/aws/notification-store.js';
 import { SecretsManagerWebhooks } from '../../src/aws/webhook-secrets.js';
-import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
 import { notifierRuntimeConfig, parseRuntimeConfig } from '../../src/config/runtime.js';
 import { createNotifierHandler } from '../../src/notifier/lambda.js';
 import { SlackWebhookPoster } from '../../src/slack/webhook-poster.js';
 
 const logger = new Logger({ serviceName: 'mesh-cert-watch-notifier' });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-notifier' });
 
 export const handler = createNotifierHandler(
   () => {
@@ -29,8 +26,7 @@ export const handler = createNotifierHandler(
       deliveries: new DynamoDeliveryLog({ client: dynamo, tableName: config.deliveryTableName, leaseSeconds: config.deliveryLeaseSeconds }),
       gate: new DynamoPostGate({ client: dynamo, tableName: config.deliveryTableName, intervalMs: Math.ceil(1000 / config.maxMessagesPerSecond) }),
       log: logger,
-      metrics,
     };
   },
-  { logger, metrics },
+  { logger },
 );

@@ -8,15 +8,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
-import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
 import { parseRuntimeConfig, remediatorRuntimeConfig } from '../../src/config/runtime.js';
 import { eksKubeClients } from '../../src/aws/eks-clients.js';
 import { createRemediatorHandler } from '../../src/remediator/lambda.js';
 
 const logger = new Logger({ serviceName: 'mesh-cert-watch-remediator' });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-remediator' });
 
 export const handler = createRemediatorHandler(
   () => {
@@ -28,8 +25,7 @@ export const handler = createRemediatorHandler(
       guard: new DynamoRestartGuard({ client: new DynamoDBClient({}), tableName: config.budgetTableName }),
       eventBridge: new EventBridgeClient({}),
       logger,
-      metrics,
     };
   },
-  { logger, metrics },
+  { logger },
 );

@@ -1,28 +1,19 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { thresholdSeconds } from '../../src/core/threshold.js';
 import { dashboardUrl } from '../runtime-configs.js';
-import { STATES, type Threshold } from '../../src/core/types.js';
-import {
-  CRONJOB_RESTART_INTERVAL_MINUTES,
-  DIMENSIONS,
-  METRICS_NAMESPACE,
-  NOTIFIER_METRICS,
-  REMEDIATOR_METRICS,
-  ROTATION_METRIC_SOURCES,
-  ROTATION_SOURCE_METRICS,
-  RESTART_OUTCOMES,
-  SAMPLER_METRICS,
-  STATE_METRICS,
-} from '../../src/config/metric-names.js';
+import type { Threshold } from '../../src/core/types.js';
+import { CRONJOB_RESTART_INTERVAL_MINUTES, DIMENSIONS, LOG_MESSAGES, METRICS_NAMESPACE, SAMPLER_METRICS } from '../../src/config/metric-names.js';
 
 /** What the dashboard and alarms need to know about one cluster. */
 export interface MonitoredCluster {
@@ -30,11 +21,11 @@ export interface MonitoredCluster {
   readonly name: string;
   /** Sweep interval: the period of the per-sweep metrics and alarms. */
   readonly rateMinutes: number;
-  /** Drawn on the leaf-age graph. */
+  /** Drawn on the remaining-validity graph. */
   readonly staleAfter: Threshold;
   /** Drawn on the remaining-validity graph. */
   readonly expiringWithin: Threshold;
-  /** Workload certificate lifetime, to draw percentage thresholds in seconds. */
+  /** Workload certificate lifetime, to draw percentage thresholds in minutes. */
   readonly certificateTtlSeconds: number;
   /**
    * tbot's `renewal_interval`, drawn on the observed-rotation-interval graph.
@@ -48,39 +39,128 @@ export type AlarmTopicOption =
   | { readonly create: true; readonly emailSubscriptions: readonly string[] }
   | { readonly existingTopicArn: string };
 
+/** One of the watcher's functions, as the dashboard shows it. */
+export interface MonitoredFunction {
+  readonly component: string;
+  readonly function: lambda.IFunction;
+  /** Drawn on its duration graph. */
+  readonly timeout: Duration;
+  /** Where it logs (the Logs Insights widgets query it). */
+  readonly logGroup: logs.ILogGroup;
+}
+
 export interface MonitoringProps {
   /** Dashboard name and alarm name prefix (the deployment name). */
   readonly name: string;
   readonly clusters: readonly MonitoredCluster[];
-  /** Drawn on the sweep-duration graph. */
-  readonly samplerTimeout: Duration;
-  /** The sweep deadline is this long before the timeout. */
+  /** The sweep deadline is this long before the sampler's timeout (drawn on its duration graph). */
   readonly sweepDeadlineMargin: Duration;
-  /** Alarm when more than this share of sampled pods failed sampling in two sweeps running. */
+  /** Alarm when more than this share of sampled pods could not be sampled in two sweeps running. */
   readonly samplingErrorShare: number;
-  /** Alarm when this many intervals pass without a completed sweep. */
+  /** Alarm when this many intervals pass without a sweep that produced a report. */
   readonly missedSweeps: number;
+  /** The remediator's breaker threshold: alarmed when the sweep's unhealthy share is above it. */
+  readonly breakerUnhealthyShare: number;
   /** Alarmed when not empty. */
   readonly deadLetterQueues: ReadonlyArray<{ readonly component: string; readonly queue: sqs.IQueue }>;
-  /** Their errors and throttles are graphed. */
-  readonly functions: ReadonlyArray<{ readonly component: string; readonly function: lambda.IFunction }>;
+  /** The notifier's queue: its age and depth are graphed. */
+  readonly notificationQueue: sqs.IQueue;
+  /** The sampler, remediator and notifier: duration, errors and throttles graphed, logs queried. */
+  readonly functions: { readonly sampler: MonitoredFunction; readonly remediator: MonitoredFunction; readonly notifier: MonitoredFunction };
+  /** Their throttled requests are graphed. */
+  readonly tables: ReadonlyArray<{ readonly name: string; readonly table: dynamodb.ITable }>;
   /** @default no alarm actions: alarms show on the dashboard only */
   readonly alarmTopic?: AlarmTopicOption;
 }
 
-const STATE_COLORS: Readonly<Record<(typeof STATES)[number], string>> = {
+const STATE_COLORS = {
   healthy: '#2ca02c',
   stale: '#bcbd22',
   expiring: '#ff7f0e',
   expired: '#d62728',
   missing: '#9467bd',
   unreachable: '#7f7f7f',
-};
+} as const;
 
 /**
- * The deployment's CloudWatch dashboard and alarms: expired pods, sampling errors above a share,
- * the watcher itself silent for N intervals, dead letters, the restart breaker open; optionally
- * sent to an SNS topic.
+ * The Logs Insights queries of the dashboard, over the structured log lines of LOG_MESSAGES.
+ * Exported for the tests and for the README's picture of the dashboard.
+ */
+export const DASHBOARD_QUERIES = {
+  /**
+   * Every pod whose latest line in the time range says it is not healthy. A pod that recovered
+   * logs a change to `healthy` (or `gone`), so its latest line drops it from the table.
+   */
+  unhealthyNow: [
+    `filter message in ["${LOG_MESSAGES.podUnhealthy}", "${LOG_MESSAGES.podStateChanged}"]`,
+    'fields floor(remainingSeconds / 60) as remainingMin',
+    'stats latest(state) as stateNow, latest(findings) as findingsNow, latest(remainingMin) as remaining_min, latest(source) as sourceNow, latest(agent.pod) as agentPod, latest(agent.version) as agentVersion, latest(workload) as workloadNow, latest(node) as nodeNow, max(@timestamp) as lastSeen by cluster, namespace, pod',
+    'filter stateNow not in ["healthy", "gone"]',
+    'sort remaining_min asc',
+    'limit 500',
+  ],
+  /** Every state change in the time range (the dashboard's default: 24 h), newest first. */
+  changes: [
+    `filter message = "${LOG_MESSAGES.podStateChanged}"`,
+    'fields floor(remainingSeconds / 60) as remaining_min',
+    'display @timestamp, cluster, namespace, workload, pod, node, previousState, state, change, findings, remaining_min, source, agent.version',
+    'sort @timestamp desc',
+    'limit 500',
+  ],
+  /** The remediator's decisions, grouped. */
+  remediatorDecisions: [
+    `filter message = "${LOG_MESSAGES.restartOutcome}"`,
+    'stats count(*) as events, latest(detail) as lastDetail, max(@timestamp) as last by cluster, namespace, workload.kind, workload.name, outcome, reason',
+    'sort last desc',
+    'limit 200',
+  ],
+  /** Rollout restarts per hour, against what the CronJob does (graphed beside it). */
+  restartsPerHour: [
+    `filter message = "${LOG_MESSAGES.restartOutcome}"`,
+    'fields strcontains(outcome, "restarted") as restarted, strcontains(outcome, "dry-run") as dryRun, strcontains(outcome, "failed") as failed',
+    'stats sum(restarted) as rollout_restarts, sum(dryRun) as dry_run, sum(failed) as failed_restarts by bin(1h)',
+  ],
+  /** Slack messages per hour, posted and not. */
+  slackPerHour: [
+    `filter message in ["${LOG_MESSAGES.slackPosted}", "${LOG_MESSAGES.slackNotPosted}"]`,
+    `fields strcontains(message, "not posted") as notPosted`,
+    'stats sum(1 - notPosted) as posted, sum(notPosted) as not_posted by bin(1h)',
+  ],
+  /** Sweep duration, in seconds (the slowest cluster's and the average). */
+  sweepDuration: [
+    `filter message in ["${LOG_MESSAGES.sweepCompleted}", "${LOG_MESSAGES.sweepPartial}", "${LOG_MESSAGES.sweepFailed}"]`,
+    'fields durationMs / 1000 as sweepSeconds',
+    'stats max(sweepSeconds) as slowest_sweep_s, avg(sweepSeconds) as average_sweep_s by bin(15m)',
+  ],
+} as const;
+
+/** The rotation widgets' queries for one cluster (the sweep summary's `rotations` fields). */
+export function rotationQueries(cluster: string): { readonly perSweep: readonly string[]; readonly intervals: readonly string[] } {
+  const sweeps = `filter message in ["${LOG_MESSAGES.sweepCompleted}", "${LOG_MESSAGES.sweepPartial}"] and cluster = "${cluster}" and ispresent(rotations.observed)`;
+  return {
+    perSweep: [sweeps, 'stats sum(rotations.observed) as rotations_observed, max(rotations.overdue) as pods_overdue, max(rotations.proven) as missed_renewals_proven by bin(15m)'],
+    intervals: [
+      sweeps,
+      'stats avg(rotations.tbot_interval_p50_s) as tbot_p50_s, max(rotations.tbot_interval_max_s) as tbot_max_s, avg(rotations.istio_agent_interval_p50_s) as istio_agent_p50_s, max(rotations.istio_agent_interval_max_s) as istio_agent_max_s by bin(1h)',
+    ],
+  };
+}
+
+const query = (lines: readonly string[]): string[] => [...lines];
+const minutes = (seconds: number): number => Math.round((seconds / 60) * 10) / 10;
+
+/**
+ * The deployment's CloudWatch dashboard and alarms.
+ *
+ * Dashboard: per cluster, the "now" tiles (expired, expiring, stale, minimum remaining validity)
+ * and pods per state and remaining validity against the thresholds, in minutes; the pods by name
+ * (Logs Insights "unhealthy now" and "changes"); the remediator's decisions and restarts against
+ * the CronJob; Slack messages and the notification queue's age and depth; each function's p99
+ * duration against its timeout, errors and throttles; DynamoDB throttles; dead letters.
+ *
+ * Alarms (per cluster): expired pods, sampling errors above a share, no sweep report for N
+ * intervals, the restart breaker's condition; per dead-letter queue: not empty. All read the
+ * sampler's seven metrics (SAMPLER_METRICS) or AWS metrics: no other custom metric exists.
  */
 export class Monitoring extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -106,11 +186,12 @@ export class Monitoring extends Construct {
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.name,
-      defaultInterval: Duration.hours(12),
+      // "Changes in the last 24 h" and the hourly restart counts read the dashboard's range.
+      defaultInterval: Duration.hours(24),
     });
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# mesh-cert-watch: ${props.name}\nIstio sidecar certificate rotation on ${props.clusters.map((c) => `\`${c.name}\``).join(', ')}. Metrics: namespace \`${METRICS_NAMESPACE}\`.`,
+        markdown: `# mesh-cert-watch: ${props.name}\nIstio sidecar certificate rotation on ${props.clusters.map((c) => `\`${c.name}\``).join(', ')}. Metrics: namespace \`${METRICS_NAMESPACE}\`; the pods by name come from the sampler's log lines (Logs Insights).`,
         width: 24,
         height: 2,
       }),
@@ -122,6 +203,7 @@ export class Monitoring extends Construct {
       this.clusterRow(cluster);
       this.rotationRow(cluster);
     }
+    this.podRows();
     this.overviewRows();
   }
 
@@ -143,9 +225,10 @@ export class Monitoring extends Construct {
 
   private clusterAlarms(cluster: MonitoredCluster): void {
     const { name } = this.props;
+    const period = Duration.minutes(cluster.rateMinutes);
     this.alarm(`ExpiredPods-${cluster.name}`, {
       alarmName: `${name}-${cluster.name}-expired-pods`,
-      alarmDescription: `At least one Istio sidecar in ${cluster.name} serves an expired workload certificate (503s likely).`,
+      alarmDescription: `At least one Istio sidecar in ${cluster.name} serves an expired workload certificate (503s likely). Which: the dashboard's "unhealthy now" table.`,
       metric: this.metric(SAMPLER_METRICS.podsExpired, cluster, { statistic: 'Maximum' }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -154,15 +237,15 @@ export class Monitoring extends Construct {
     });
     this.alarm(`SamplingErrors-${cluster.name}`, {
       alarmName: `${name}-${cluster.name}-sampling-errors`,
-      alarmDescription: `More than ${this.props.samplingErrorShare * 100}% of sampled pods in ${cluster.name} could not be sampled in two sweeps running.`,
+      alarmDescription: `More than ${this.props.samplingErrorShare * 100}% of sampled pods in ${cluster.name} could not be sampled (state unreachable) in two sweeps running.`,
       metric: new cloudwatch.MathExpression({
-        expression: 'IF(sampled > 0, errors / sampled, 0)',
+        expression: 'IF(sampled > 0, unreachable / sampled, 0)',
         usingMetrics: {
-          errors: this.metric(SAMPLER_METRICS.samplingErrors, cluster, { statistic: 'Sum' }),
-          sampled: this.metric(SAMPLER_METRICS.podsSampled, cluster, { statistic: 'Sum' }),
+          unreachable: this.metric(SAMPLER_METRICS.podsUnreachable, cluster, { statistic: 'Maximum' }),
+          sampled: this.metric(SAMPLER_METRICS.podsSampled, cluster, { statistic: 'Maximum' }),
         },
         label: 'share of pods not sampled',
-        period: Duration.minutes(cluster.rateMinutes),
+        period,
       }),
       threshold: this.props.samplingErrorShare,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -172,20 +255,30 @@ export class Monitoring extends Construct {
     });
     this.alarm(`SweepsMissing-${cluster.name}`, {
       alarmName: `${name}-${cluster.name}-sweeps-missing`,
-      alarmDescription: `No Sweep Completed for ${cluster.name} in ${this.props.missedSweeps} intervals of ${cluster.rateMinutes} min: the watcher itself is down (schedule, sampler, network or cluster access).`,
-      metric: this.metric(SAMPLER_METRICS.sweepDurationMs, cluster, { statistic: 'SampleCount' }),
+      alarmDescription: `No sweep of ${cluster.name} produced a report in ${this.props.missedSweeps} intervals of ${cluster.rateMinutes} min: the watcher itself is down or cannot reach the cluster (schedule, sampler, network or cluster access). The sampler's log says why ("sweep failed").`,
+      metric: this.metric(SAMPLER_METRICS.podsSampled, cluster, { statistic: 'SampleCount' }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: this.props.missedSweeps,
       // Silence is the failure this alarm exists for.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // The breaker judges the sweep's own counts (pods not healthy / sampled); so does the alarm,
+    // without a metric of its own. With dry-run on it says the breaker would hold restarts.
     this.alarm(`BreakerOpen-${cluster.name}`, {
       alarmName: `${name}-${cluster.name}-breaker-open`,
-      alarmDescription: `The remediator stopped restarting in ${cluster.name}: too many pods are unhealthy at once (likely a trust-domain or issuer problem, not a stuck sidecar).`,
-      metric: this.metric(REMEDIATOR_METRICS.breakerOpen, cluster, { statistic: 'Maximum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `More than ${this.props.breakerUnhealthyShare * 100}% of the sampled pods in ${cluster.name} are not healthy: the remediator's breaker holds every restart (likely a trust-domain or issuer problem, not a stuck sidecar).`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(sampled > 0 AND sampled - healthy >= 2, (sampled - healthy) / sampled, 0)',
+        usingMetrics: {
+          sampled: this.metric(SAMPLER_METRICS.podsSampled, cluster, { statistic: 'Maximum' }),
+          healthy: this.metric(SAMPLER_METRICS.podsHealthy, cluster, { statistic: 'Maximum' }),
+        },
+        label: 'share of sampled pods not healthy',
+        period,
+      }),
+      threshold: this.props.breakerUnhealthyShare,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
@@ -226,184 +319,268 @@ export class Monitoring extends Construct {
     return topic;
   }
 
+  /** The per-state metrics of a cluster, `missing` derived: sampled minus every other state. */
+  private stateSeries(cluster: MonitoredCluster, statistic: string): cloudwatch.IMetric[] {
+    const m = (metricName: string, label: string, color: string) => this.metric(metricName, cluster, { statistic, label, color });
+    const others = {
+      healthy: m(SAMPLER_METRICS.podsHealthy, 'healthy', STATE_COLORS.healthy),
+      stale: m(SAMPLER_METRICS.podsStale, 'stale', STATE_COLORS.stale),
+      expiring: m(SAMPLER_METRICS.podsExpiring, 'expiring', STATE_COLORS.expiring),
+      expired: m(SAMPLER_METRICS.podsExpired, 'expired', STATE_COLORS.expired),
+      unreachable: m(SAMPLER_METRICS.podsUnreachable, 'unreachable', STATE_COLORS.unreachable),
+    };
+    const missing = new cloudwatch.MathExpression({
+      expression: 'MAX([0, sampled - healthy - stale - expiring - expired - unreachable])',
+      usingMetrics: { sampled: this.metric(SAMPLER_METRICS.podsSampled, cluster, { statistic }), ...others },
+      label: 'missing',
+      color: STATE_COLORS.missing,
+      period: Duration.minutes(cluster.rateMinutes),
+    });
+    return [others.healthy, others.stale, others.expiring, others.expired, missing, others.unreachable];
+  }
+
   private clusterRow(cluster: MonitoredCluster): void {
     const ttl = cluster.certificateTtlSeconds;
     const expiring = thresholdSeconds(cluster.expiringWithin, ttl);
     const stale = thresholdSeconds(cluster.staleAfter, ttl);
-    const ofTtl = (threshold: Threshold) => (threshold.kind === 'percent' ? ` (${threshold.text} of ${ttl} s TTL)` : '');
-    const timeoutMs = this.props.samplerTimeout.toMilliseconds();
-    const deadlineMs = timeoutMs - this.props.sweepDeadlineMargin.toMilliseconds();
+    const ofTtl = (threshold: Threshold) => (threshold.kind === 'percent' ? `, ${threshold.text} of the ${minutes(ttl)} min TTL` : '');
+    const period = Duration.minutes(cluster.rateMinutes);
+    const remainingMinutes = (label: string) =>
+      new cloudwatch.MathExpression({
+        expression: 'remaining / 60',
+        usingMetrics: { remaining: this.metric(SAMPLER_METRICS.minRemainingSeconds, cluster, { statistic: 'Minimum' }) },
+        label,
+        period,
+      });
 
     this.dashboard.addWidgets(
-      new cloudwatch.TextWidget({ markdown: `## Cluster \`${cluster.name}\` (every ${cluster.rateMinutes} min)`, width: 24, height: 1 }),
+      new cloudwatch.TextWidget({ markdown: `## Cluster \`${cluster.name}\` (a sweep every ${cluster.rateMinutes} min)`, width: 24, height: 1 }),
     );
     this.dashboard.addWidgets(
+      new cloudwatch.SingleValueWidget({
+        title: `Now: ${cluster.name} (latest sweep)`,
+        width: 8,
+        height: 6,
+        sparkline: true,
+        metrics: [
+          this.metric(SAMPLER_METRICS.podsExpired, cluster, { statistic: 'Maximum', label: 'expired pods', color: STATE_COLORS.expired }),
+          this.metric(SAMPLER_METRICS.podsExpiring, cluster, { statistic: 'Maximum', label: 'expiring pods', color: STATE_COLORS.expiring }),
+          this.metric(SAMPLER_METRICS.podsStale, cluster, { statistic: 'Maximum', label: 'stale pods', color: STATE_COLORS.stale }),
+          remainingMinutes('min remaining validity (minutes)'),
+        ],
+      }),
       new cloudwatch.GraphWidget({
         title: `Pods per state: ${cluster.name}`,
         stacked: true,
-        width: 6,
-        left: STATES.map((state) =>
-          this.metric(STATE_METRICS[state], cluster, { statistic: 'Maximum', label: state, color: STATE_COLORS[state] }),
-        ),
-        leftYAxis: { min: 0, showUnits: false },
+        width: 8,
+        height: 6,
+        left: this.stateSeries(cluster, 'Maximum'),
+        leftYAxis: { min: 0, label: 'pods', showUnits: false },
       }),
       new cloudwatch.GraphWidget({
         title: `Min remaining validity vs thresholds: ${cluster.name}`,
-        width: 6,
-        left: [this.metric(SAMPLER_METRICS.minRemainingSeconds, cluster, { statistic: 'Minimum', label: 'min remaining (s)' })],
+        width: 8,
+        height: 6,
+        left: [remainingMinutes('min remaining (minutes)')],
         leftAnnotations: [
-          { value: expiring, label: `expiring-within ${cluster.expiringWithin.text}${ofTtl(cluster.expiringWithin)}`, color: STATE_COLORS.expiring },
+          { value: minutes(ttl - stale), label: `stale below ${minutes(ttl - stale)} min (stale-after ${cluster.staleAfter.text}${ofTtl(cluster.staleAfter)})`, color: STATE_COLORS.stale },
+          { value: minutes(expiring), label: `expiring below ${minutes(expiring)} min (expiring-within ${cluster.expiringWithin.text}${ofTtl(cluster.expiringWithin)})`, color: STATE_COLORS.expiring },
           { value: 0, label: 'expired', color: STATE_COLORS.expired },
         ],
-        leftYAxis: { min: 0, showUnits: false },
+        leftYAxis: { min: 0, label: 'minutes', showUnits: false },
       }),
-      new cloudwatch.GraphWidget({
-        title: `Max leaf age vs TTL: ${cluster.name}`,
-        width: 6,
-        left: [
-          this.metric(SAMPLER_METRICS.maxLeafAgeSeconds, cluster, { statistic: 'Maximum', label: 'max leaf age (s)' }),
-          this.metric(SAMPLER_METRICS.maxPushAgeSeconds, cluster, { statistic: 'Maximum', label: 'max SDS push age (s)' }),
-        ],
-        leftAnnotations: [
-          { value: stale, label: `stale-after ${cluster.staleAfter.text}${ofTtl(cluster.staleAfter)}`, color: STATE_COLORS.stale },
-          { value: ttl, label: `certificate TTL ${ttl} s`, color: STATE_COLORS.expired },
-        ],
-        leftYAxis: { min: 0, showUnits: false },
+    );
+  }
+
+  private podRows(): void {
+    const { sampler, remediator } = this.props.functions;
+    this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: '## Pods by name (from the sampler\'s log lines)', width: 24, height: 1 }));
+    this.dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Unhealthy now (each pod\'s latest state in the time range; remaining in minutes)',
+        logGroupNames: [sampler.logGroup.logGroupName],
+        queryLines: query(DASHBOARD_QUERIES.unhealthyNow),
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 24,
+        height: 7,
       }),
-      new cloudwatch.GraphWidget({
-        title: `Sweep duration vs timeout: ${cluster.name}`,
-        width: 6,
-        left: [this.metric(SAMPLER_METRICS.sweepDurationMs, cluster, { statistic: 'Maximum', label: 'sweep duration (ms)' })],
-        leftAnnotations: [
-          { value: deadlineMs, label: 'sweep deadline (partial after)', color: STATE_COLORS.expiring },
-          { value: timeoutMs, label: 'sampler Lambda timeout', color: STATE_COLORS.expired },
-        ],
-        leftYAxis: { min: 0, showUnits: false },
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Changes in the last 24 h (the dashboard\'s time range), newest first',
+        logGroupNames: [sampler.logGroup.logGroupName],
+        queryLines: query(DASHBOARD_QUERIES.changes),
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 24,
+        height: 7,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Remediator decisions',
+        logGroupNames: [remediator.logGroup.logGroupName],
+        queryLines: query(DASHBOARD_QUERIES.remediatorDecisions),
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 24,
+        height: 6,
       }),
     );
   }
 
   /**
    * "Does rotation actually work?": rotations observed per sweep beside the pods overdue for
-   * renewal and the missed renewals proven across sweeps, and the observed rotation interval
-   * per source against tbot's renewal interval and the leaf TTL.
+   * renewal and the missed renewals proven across sweeps, and the observed rotation interval per
+   * source against tbot's renewal interval and the leaf TTL. From the sweep summary's `rotations`
+   * fields (Logs Insights): as metrics they would be seven more per cluster ($2.10 a month).
    */
   private rotationRow(cluster: MonitoredCluster): void {
     const renewal = cluster.tbotRenewalIntervalSeconds ?? 20 * 60;
-    const perSource = (name: string, source: string, statistic: string, label: string): cloudwatch.Metric =>
-      this.metric(name, cluster, { statistic, label, dimensionsMap: { [DIMENSIONS.source]: source } });
+    const logGroupNames = [this.props.functions.sampler.logGroup.logGroupName];
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
+      new cloudwatch.LogQueryWidget({
         title: `Rotations observed per sweep: ${cluster.name}`,
+        logGroupNames,
+        queryLines: [...rotationQueries(cluster.name).perSweep],
+        view: cloudwatch.LogQueryVisualizationType.LINE,
         width: 12,
-        left: [this.metric(SAMPLER_METRICS.rotationsObserved, cluster, { statistic: 'Sum', label: 'rotations observed', color: STATE_COLORS.healthy })],
-        right: [
-          this.metric(SAMPLER_METRICS.podsRotationOverdue, cluster, { statistic: 'Maximum', label: 'pods overdue for renewal', color: STATE_COLORS.stale }),
-          this.metric(SAMPLER_METRICS.missedRenewalsProven, cluster, { statistic: 'Maximum', label: 'missed renewals proven', color: STATE_COLORS.expired }),
-        ],
-        leftYAxis: { min: 0, showUnits: false },
-        rightYAxis: { min: 0, showUnits: false },
+        height: 6,
       }),
-      new cloudwatch.GraphWidget({
-        title: `Observed rotation interval by source: ${cluster.name}`,
+      new cloudwatch.LogQueryWidget({
+        title: `Observed rotation interval by source (seconds; tbot renews every ${renewal} s, the TTL is ${cluster.certificateTtlSeconds} s): ${cluster.name}`,
+        logGroupNames,
+        queryLines: [...rotationQueries(cluster.name).intervals],
+        view: cloudwatch.LogQueryVisualizationType.LINE,
         width: 12,
-        left: ROTATION_METRIC_SOURCES.flatMap((source) => [
-          perSource(ROTATION_SOURCE_METRICS.intervalP50Seconds, source, 'Average', `${source} p50 (s)`),
-          perSource(ROTATION_SOURCE_METRICS.intervalMaxSeconds, source, 'Maximum', `${source} max (s)`),
-        ]),
-        leftAnnotations: [
-          { value: renewal, label: `tbot renewal_interval ${renewal} s`, color: STATE_COLORS.healthy },
-          { value: cluster.certificateTtlSeconds, label: `certificate TTL ${cluster.certificateTtlSeconds} s`, color: STATE_COLORS.expired },
-        ],
-        leftYAxis: { min: 0, showUnits: false },
+        height: 6,
       }),
     );
   }
 
   private overviewRows(): void {
-    const { clusters } = this.props;
-    const hourly = { period: Duration.hours(1) };
-    this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: '## All clusters', width: 24, height: 1 }));
+    const { clusters, functions, notificationQueue } = this.props;
+    const hourly = Duration.hours(1);
+    this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: '## Restarts, notifications and the watcher itself', width: 24, height: 1 }));
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Sampling errors',
+        title: `Pods the ${CRONJOB_RESTART_INTERVAL_MINUTES}-minute CronJob would restart (per hour)`,
         width: 8,
-        left: clusters.map((cluster) => this.metric(SAMPLER_METRICS.samplingErrors, cluster, { statistic: 'Sum', label: cluster.name })),
-        leftYAxis: { min: 0, showUnits: false },
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Restarts by outcome',
-        width: 8,
-        stacked: true,
-        left: clusters.flatMap((cluster) =>
-          RESTART_OUTCOMES.map((outcome) =>
-            this.metric(REMEDIATOR_METRICS.restarts, cluster, {
-              statistic: 'Sum',
-              label: `${cluster.name} ${outcome}`,
-              dimensionsMap: { [DIMENSIONS.outcome]: outcome },
+        height: 6,
+        // The CronJob restarted every sampled pod every 45 minutes; the watcher's restarts are beside.
+        left: clusters.map(
+          (cluster, index) =>
+            new cloudwatch.MathExpression({
+              expression: `FILL(pods${index}, 0) * 60 / ${CRONJOB_RESTART_INTERVAL_MINUTES}`,
+              usingMetrics: { [`pods${index}`]: this.metric(SAMPLER_METRICS.podsSampled, cluster, { statistic: 'Average', period: hourly }) },
+              label: `${cluster.name}: CronJob pod restarts`,
+              period: hourly,
             }),
-          ),
         ),
-        leftYAxis: { min: 0, showUnits: false },
+        leftYAxis: { min: 0, label: 'pods per hour', showUnits: false },
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Slack messages and failures',
+      new cloudwatch.LogQueryWidget({
+        title: 'Watcher rollout restarts per hour',
+        logGroupNames: [functions.remediator.logGroup.logGroupName],
+        queryLines: query(DASHBOARD_QUERIES.restartsPerHour),
+        view: cloudwatch.LogQueryVisualizationType.BAR,
         width: 8,
-        left: clusters.map((cluster) => this.metric(NOTIFIER_METRICS.slackMessagesSent, cluster, { statistic: 'Sum', label: `${cluster.name} sent` })),
-        right: clusters.map((cluster) =>
-          this.metric(NOTIFIER_METRICS.slackMessagesFailed, cluster, { statistic: 'Sum', label: `${cluster.name} failed`, color: STATE_COLORS.expired }),
-        ),
-        leftYAxis: { min: 0, showUnits: false },
-        rightYAxis: { min: 0, showUnits: false },
+        height: 6,
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Slack messages per hour',
+        logGroupNames: [functions.notifier.logGroup.logGroupName],
+        queryLines: query(DASHBOARD_QUERIES.slackPerHour),
+        view: cloudwatch.LogQueryVisualizationType.BAR,
+        width: 8,
+        height: 6,
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: `Restarts avoided vs the ${CRONJOB_RESTART_INTERVAL_MINUTES}-minute CronJob (per hour)`,
-        width: 12,
-        // The CronJob restarted every sampled pod every 45 minutes; we restart only what we must.
-        left: clusters.map(
-          (cluster, index) =>
-            new cloudwatch.MathExpression({
-              expression: `FILL(pods${index}, 0) * 60 / ${CRONJOB_RESTART_INTERVAL_MINUTES} - FILL(restarted${index}, 0)`,
-              usingMetrics: {
-                [`pods${index}`]: this.metric(SAMPLER_METRICS.podsSampled, cluster, { statistic: 'Average', ...hourly }),
-                [`restarted${index}`]: this.metric(REMEDIATOR_METRICS.restarts, cluster, {
-                  statistic: 'Sum',
-                  dimensionsMap: { [DIMENSIONS.outcome]: 'restarted' },
-                  ...hourly,
-                }),
-              },
-              label: `${cluster.name}: pod restarts avoided`,
-              period: hourly.period,
-            }),
-        ),
-        leftYAxis: { min: 0, showUnits: false },
+        title: 'Notification queue: age of oldest message',
+        width: 8,
+        height: 6,
+        left: [
+          new cloudwatch.MathExpression({
+            expression: 'age / 60',
+            usingMetrics: { age: notificationQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1) }) },
+            label: 'oldest message (minutes)',
+            period: Duration.minutes(1),
+          }),
+        ],
+        leftYAxis: { min: 0, label: 'minutes', showUnits: false },
       }),
       new cloudwatch.GraphWidget({
-        title: 'Restart breaker open',
-        width: 6,
-        left: clusters.map((cluster) => this.metric(REMEDIATOR_METRICS.breakerOpen, cluster, { statistic: 'Maximum', label: cluster.name })),
-        leftYAxis: { min: 0, showUnits: false },
+        title: 'Notification queue: depth',
+        width: 8,
+        height: 6,
+        left: [
+          notificationQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1), label: 'waiting' }),
+          notificationQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: Duration.minutes(1), label: 'in flight' }),
+        ],
+        leftYAxis: { min: 0, label: 'messages', showUnits: false },
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead letters',
-        width: 6,
+        width: 8,
+        height: 6,
         left: this.props.deadLetterQueues.map(({ component, queue }) =>
           queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label: component, period: Duration.minutes(1) }),
         ),
-        leftYAxis: { min: 0, showUnits: false },
+        leftYAxis: { min: 0, label: 'messages', showUnits: false },
       }),
+    );
+    const deadline = functions.sampler.timeout.toSeconds() - this.props.sweepDeadlineMargin.toSeconds();
+    this.dashboard.addWidgets(
+      ...[functions.sampler, functions.remediator, functions.notifier].map(
+        (fn) =>
+          new cloudwatch.GraphWidget({
+            title: `${fn.component}: p99 duration vs timeout`,
+            width: 8,
+            height: 6,
+            left: [
+              new cloudwatch.MathExpression({
+                expression: 'duration / 1000',
+                usingMetrics: { duration: fn.function.metricDuration({ statistic: 'p99', period: Duration.minutes(5) }) },
+                label: 'p99 duration (seconds)',
+                period: Duration.minutes(5),
+              }),
+            ],
+            leftAnnotations: [
+              ...(fn === functions.sampler ? [{ value: deadline, label: `sweep deadline ${deadline} s (partial after)`, color: STATE_COLORS.expiring }] : []),
+              { value: fn.timeout.toSeconds(), label: `timeout ${fn.timeout.toSeconds()} s`, color: STATE_COLORS.expired },
+            ],
+            leftYAxis: { min: 0, label: 'seconds', showUnits: false },
+          }),
+      ),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Lambda errors and throttles',
-        width: 24,
-        left: this.props.functions.flatMap(({ component, function: fn }) => [
+        width: 8,
+        height: 6,
+        left: [functions.sampler, functions.remediator, functions.notifier].flatMap(({ component, function: fn }) => [
           fn.metricErrors({ statistic: 'Sum', label: `${component} errors` }),
           fn.metricThrottles({ statistic: 'Sum', label: `${component} throttles` }),
         ]),
-        leftYAxis: { min: 0, showUnits: false },
+        leftYAxis: { min: 0, label: 'invocations', showUnits: false },
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'DynamoDB throttled requests',
+        width: 8,
+        height: 6,
+        left: this.props.tables.flatMap(({ name, table }) => [
+          table.metric('ReadThrottleEvents', { statistic: 'Sum', label: `${name} reads`, period: Duration.minutes(5) }),
+          table.metric('WriteThrottleEvents', { statistic: 'Sum', label: `${name} writes`, period: Duration.minutes(5) }),
+        ]),
+        leftYAxis: { min: 0, label: 'requests', showUnits: false },
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Sweep duration (seconds)',
+        logGroupNames: [functions.sampler.logGroup.logGroupName],
+        queryLines: query(DASHBOARD_QUERIES.sweepDuration),
+        view: cloudwatch.LogQueryVisualizationType.LINE,
+        width: 8,
+        height: 6,
       }),
     );
   }

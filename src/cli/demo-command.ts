@@ -24,11 +24,15 @@ Options:
   --sweeps N               scheduled sweeps to run, 5 minutes apart   [default 24]
   --quiet                  print only operator actions, restarts and Slack messages,
                            then the summary
+  --report FILE            also write the run as one self-contained HTML page: pods per
+                           state, remaining validity against the thresholds, restarts
+                           against the CronJob, every Slack message, every decision
 `;
 
 const OPTIONS = {
   sweeps: { type: 'string' },
   quiet: { type: 'boolean' },
+  report: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,5 +66,10 @@ export async function demoCommand(args: readonly string[], io: DemoCommandIo): P
     onSweep: (sweep) => io.stdout(renderSweep(sweep, { total, quiet })),
   });
   io.stdout(renderSummary(result));
+  if (typeof values.report === 'string') {
+    const { writeReport } = await import('../report/write-report.js');
+    const { demoReportData } = await import('../report/html-report.js');
+    io.stdout(await writeReport(values.report, await demoReportData(result)));
+  }
   return 0;
 }

@@ -61,7 +61,8 @@ Usage:
   mesh-cert-watch token --cluster NAME     print an EKS token as an ExecCredential
                                            (like "aws eks get-token")
   mesh-cert-watch slack-preview FILE|-     render the Slack message for a file of events
-                                           (Block Kit JSON and plain text, offline)
+                                           (Block Kit JSON, plain text and a Block Kit
+                                           Builder link, offline)
   mesh-cert-watch demo    [options]        the whole product on a simulated cluster and an
                                            accelerated clock, in this process (no AWS)
   mesh-cert-watch simulate [options]       restarts and expiries of the watcher vs the

@@ -1,7 +1,7 @@
 /**
  * `mesh-cert-watch simulate [--pods N] [--broken P%] [--hours H] [--seed S] ...`: the watcher
  * against the 45-minute restart CronJob on a modelled mesh (src/simulation/), and what the
- * watcher costs per 1,000 pods per month. No cluster, no AWS.
+ * watcher costs per month for that many pods. No cluster, no AWS.
  */
 import { UsageError } from '../core/errors.js';
 import { SAMPLER_BENCHMARK } from '../simulation/cost.js';
@@ -14,8 +14,9 @@ Models a mesh minute by minute (no Kubernetes): 1 h certificates renewed at half
 of pods that stop renewing at random times, and either the watcher (a sweep every 5 minutes,
 restarts of expiring/expired pods under the deployment's cooldown, hourly budget and breaker)
 or the CronJob that restarts every pod every 45 minutes. Reports pod restarts per day under
-each, the certificates that reached expiry, the ratio, and the watcher's cost per 1,000 pods
-per month (us-east-1 list prices; the sampler's duration from the benchmark's N·L/C model).
+each, the certificates that reached expiry, the ratio, and what the watcher costs per month for
+that many pods, broken down per cluster, per pod and per deployment (us-east-1 list prices; the
+sampler's duration from the benchmark's N·L/C model).
 
 Options:
   --pods N                 pods in the mesh                            [default 1000]
@@ -24,9 +25,11 @@ Options:
   --seed S                 random seed (same seed, same result)        [default 1]
   --replicas R             pods per workload (a restart replaces all)  [default 2]
   --budget N               restarts per cluster per clock hour         [default: deployment's, 5]
-  --concurrency C          sampler concurrency, for the cost           [default: deployment's, 8]
+  --concurrency C          sampler concurrency, for the cost           [default: deployment's, 16]
   --exec-latency D         one exec's latency, for the cost (e.g. 150ms) [default ${SAMPLER_BENCHMARK.execLatencyMs}ms]
   -o, --output FORMAT      table (default) or json
+  --report FILE            also write the run as one self-contained HTML page (charts of
+                           pods per state, remaining validity, restarts, the cost)
 `;
 
 const OPTIONS = {
@@ -39,6 +42,7 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   'exec-latency': { type: 'string' },
   output: { type: 'string', short: 'o' },
+  report: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,7 +81,7 @@ function milliseconds(text: string | undefined, fallback: number): number {
   return value;
 }
 
-export function simulateCommand(args: readonly string[], io: SimulateCommandIo): number {
+export async function simulateCommand(args: readonly string[], io: SimulateCommandIo): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS, false);
   if (values.help) {
     io.stdout(SIMULATE_HELP);
@@ -103,7 +107,17 @@ export function simulateCommand(args: readonly string[], io: SimulateCommandIo):
       execLatencyMs: milliseconds(text('exec-latency'), defaults.cost.execLatencyMs),
     },
   );
-  // Infinity (the watcher restarted nothing) is not JSON: report it as null.
-  io.stdout(output === 'json' ? `${JSON.stringify({ ...report, ratio: Number.isFinite(report.ratio) ? report.ratio : null }, null, 2)}\n` : renderSimulation(report));
+  // Infinity (the watcher restarted nothing) is not JSON: report it as null. The per-sweep
+  // timeline is for the HTML report only.
+  const { timeline: _timeline, ...result } = report.result;
+  io.stdout(output === 'json' ? `${JSON.stringify({ ...report, result, ratio: Number.isFinite(report.ratio) ? report.ratio : null }, null, 2)}\n` : renderSimulation(report));
+  const reportFile = text('report');
+  if (reportFile !== undefined) {
+    const { writeReport } = await import('../report/write-report.js');
+    const { simulationReportData } = await import('../report/html-report.js');
+    const written = await writeReport(reportFile, await simulationReportData(report));
+    // JSON on stdout stays parseable: the note goes with the table only.
+    if (output === 'table') io.stdout(written);
+  }
   return 0;
 }

@@ -81,8 +81,8 @@ const clusterSchema = z.strictObject({
     .prefault({}),
   /** Workload certificate TTL, drawn on the dashboard next to leaf age and thresholds. @default '1h' */
   certificateTtl: z.string().default('1h').pipe(durationText),
-  /** Pods sampled at once. @default 8 */
-  concurrency: z.int().min(1).max(64).default(8),
+  /** Pods sampled at once (16 keeps 1,000 pods at 100 ms exec latency to ≈ 8 s). @default 16 */
+  concurrency: z.int().min(1).max(64).default(16),
   /** Time allowed for one pod's exec + config_dump. @default 15 */
   sampleTimeoutSeconds: z.int().min(1).max(120).default(15),
   /**

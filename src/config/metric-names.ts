@@ -13,86 +13,63 @@ export const METRICS_NAMESPACE = 'MeshCertWatch';
 export const DIMENSIONS = {
   /** Every metric has it: the cluster name from the deployment configuration. */
   cluster: 'Cluster',
-  /** `Restarts` only: one of RESTART_OUTCOMES. */
-  outcome: 'Outcome',
-  /** ROTATION_SOURCE_METRICS only: `tbot`, `istio-agent` or `unknown`. */
-  source: 'Source',
 } as const;
 
 /**
- * Emitted by the sampler once per sweep and cluster, dimension set `[Cluster]`, unit Count
- * unless noted. `SweepDurationMs` is emitted exactly once per `Sweep Completed` event (also
- * for partial and failed sweeps): the "watcher stopped reporting" alarm counts its samples.
+ * The only custom metrics: emitted by the sampler once per sweep and cluster that produced a
+ * report, dimension set `[Cluster]`, unit Count unless noted. Each costs $0.30 a month per
+ * cluster, so the set is the least the alarms and the "now" tiles need; everything else (which
+ * pods, findings, sweep duration, restarts, Slack messages) is in the structured logs and read
+ * with Logs Insights (see LOG_MESSAGES). `PodsMissing` and the per-state sum are derived with
+ * metric math: missing = sampled - healthy - stale - expiring - expired - unreachable.
  */
 export const SAMPLER_METRICS = {
   podsSampled: 'PodsSampled',
-  podsSkipped: 'PodsSkipped',
   podsHealthy: 'PodsHealthy',
   podsStale: 'PodsStale',
   podsExpiring: 'PodsExpiring',
   podsExpired: 'PodsExpired',
-  podsMissing: 'PodsMissing',
+  /** Pods that could not be sampled or judged: the sampling-errors alarm's numerator. */
   podsUnreachable: 'PodsUnreachable',
   /** Seconds; the smallest `remainingSeconds` of any sampled leaf (omitted when none). */
   minRemainingSeconds: 'MinRemainingSeconds',
-  /** Seconds; the largest leaf `ageSeconds`. */
-  maxLeafAgeSeconds: 'MaxLeafAgeSeconds',
-  /** Seconds; the largest `default` secret `pushAgeSeconds`. */
-  maxPushAgeSeconds: 'MaxPushAgeSeconds',
-  /** Milliseconds from sweep start to the `Sweep Completed` event. */
-  sweepDurationMs: 'SweepDurationMs',
-  /** Pods whose sampling failed (they are counted as `unreachable` too). */
-  samplingErrors: 'SamplingErrors',
-  eventsPublished: 'EventsPublished',
-  /** PutEvents entries that still failed after retries. */
-  eventsFailed: 'EventsFailed',
-  /** Pods whose leaf changed since their previous observation (rotation history; omitted without it). */
-  rotationsObserved: 'RotationsObserved',
-  /** Pods past their expected renewal point (+ slack), or with the missed renewal proven. */
-  podsRotationOverdue: 'PodsRotationOverdue',
-  /** Pods where `sds-push-without-rotation` was proven by a push seen across two sweeps. */
-  missedRenewalsProven: 'MissedRenewalsProven',
 } as const;
 
-/**
- * Emitted by the sampler per sweep, cluster and SDS source, dimension set `[Cluster, Source]`,
- * unit Seconds, only for a source with a rotation observed in that sweep: the observed rotation
- * interval (notBefore of the new leaf − notBefore of the previous one).
- */
-export const ROTATION_SOURCE_METRICS = {
-  intervalP50Seconds: 'RotationIntervalP50Seconds',
-  intervalMaxSeconds: 'RotationIntervalMaxSeconds',
-} as const;
-
-/** Sources the dashboard draws rotation intervals for. */
-export const ROTATION_METRIC_SOURCES = ['tbot', 'istio-agent'] as const;
-
-/** The per-state pod count metric, by state. */
-export const STATE_METRICS: Readonly<Record<State, string>> = {
+/** The per-state pod count metric, for the states that have one (`missing` is derived). */
+export const STATE_METRICS: Readonly<Partial<Record<State, string>>> = {
   healthy: SAMPLER_METRICS.podsHealthy,
   stale: SAMPLER_METRICS.podsStale,
   expiring: SAMPLER_METRICS.podsExpiring,
   expired: SAMPLER_METRICS.podsExpired,
-  missing: SAMPLER_METRICS.podsMissing,
   unreachable: SAMPLER_METRICS.podsUnreachable,
 };
 
-/** Emitted by the remediator. */
-export const REMEDIATOR_METRICS = {
-  /** Count per `Workload Restart` event; dimension set `[Cluster, Outcome]`. */
-  restarts: 'Restarts',
-  /** 1 when the breaker stopped a restart, else nothing; dimension set `[Cluster]`. */
-  breakerOpen: 'BreakerOpen',
-} as const;
+/** Every custom metric, per cluster: what the cost model bills. */
+export const CUSTOM_METRICS = Object.values(SAMPLER_METRICS);
 
-/** Emitted by the notifier, dimension set `[Cluster]` (the event's `detail.cluster`). */
-export const NOTIFIER_METRICS = {
-  slackMessagesSent: 'SlackMessagesSent',
-  slackMessagesFailed: 'SlackMessagesFailed',
+/**
+ * The `message` of the structured log lines the dashboard's Logs Insights widgets read. The
+ * sampler writes one `podUnhealthy` line per unhealthy pod per sweep and one `podStateChanged`
+ * line per change (fields: cluster, namespace, workload, pod, node, state, findings,
+ * remainingSeconds, source, agent when known); `sweepCompleted` carries `summary` and
+ * `durationMs`, and with rotation history `rotations` (observed, overdue, proven, and per source
+ * `<source>_observed`, `<source>_interval_p50_s`, `<source>_interval_max_s`, `istio-agent` as
+ * `istio_agent`). The remediator writes `restartOutcome` per decision, the notifier
+ * `slackPosted` / `slackNotPosted` per message.
+ */
+export const LOG_MESSAGES = {
+  podUnhealthy: 'pod certificate unhealthy',
+  podStateChanged: 'pod certificate state changed',
+  sweepCompleted: 'sweep completed',
+  sweepPartial: 'sweep completed partially (deadline reached)',
+  sweepFailed: 'sweep failed',
+  restartOutcome: 'workload restart outcome',
+  slackPosted: 'slack message posted',
+  slackNotPosted: 'slack message not posted',
 } as const;
 
 /**
- * Not a metric anyone emits: the dashboard derives "restarts avoided vs the 45-minute CronJob"
- * from `PodsSampled` and `Restarts` with metric math, so it cannot drift from what happened.
+ * Not a metric anyone emits: the dashboard draws what the 45-minute CronJob would restart from
+ * `PodsSampled` with metric math, beside the watcher's restarts counted in the remediator's logs.
  */
 export const CRONJOB_RESTART_INTERVAL_MINUTES = 45;

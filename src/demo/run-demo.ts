@@ -106,6 +106,10 @@ export interface DemoSweep {
   readonly slack: readonly SlackPost[];
   /** Warnings and errors the handlers logged. */
   readonly logProblems: readonly string[];
+  /** The EMF metric values the handlers emitted in this sweep, by metric name. */
+  readonly metricValues: Readonly<Record<string, number>>;
+  /** The handlers' structured log lines of this sweep (what CloudWatch Logs Insights would query). */
+  readonly logRecords: readonly DemoLogRecord[];
   /** Real time the handlers took (the simulated clock stands still meanwhile). */
   readonly wallMs: { readonly sampler: number; readonly remediator: number; readonly notifier: number };
 }
@@ -115,6 +119,20 @@ export interface DemoResult {
   readonly sweeps: readonly DemoSweep[];
   /** Distinct CloudWatch metrics (namespace, name, dimensions) the handlers emitted as EMF. */
   readonly metrics: readonly string[];
+}
+
+/** One structured (Powertools JSON) log line a handler wrote, EMF documents excluded. */
+export interface DemoLogRecord {
+  readonly fn: 'sampler' | 'remediator' | 'notifier';
+  readonly record: Readonly<Record<string, unknown>>;
+}
+
+/** What one sweep's handlers wrote: read by readLogs. */
+interface SweepLogs {
+  readonly metrics: Set<string>;
+  readonly problems: string[];
+  readonly values: Record<string, number>;
+  readonly records: DemoLogRecord[];
 }
 
 /** What a handler printed while it ran: its CloudWatch Logs stream. */
@@ -152,7 +170,8 @@ async function captureOutput<T>(run: () => Promise<T>): Promise<Captured<T>> {
 }
 
 /** EMF metric identities and WARN/ERROR log lines in captured output. */
-function readLogs(lines: readonly string[], metrics: Set<string>, problems: string[], fn: string): void {
+function readLogs(lines: readonly string[], logs: SweepLogs, fn: DemoLogRecord['fn']): void {
+  const { metrics, problems } = logs;
   for (const line of lines) {
     let record: Record<string, unknown>;
     try {
@@ -165,10 +184,14 @@ function readLogs(lines: readonly string[], metrics: Set<string>, problems: stri
     if (aws?.CloudWatchMetrics) {
       for (const directive of aws.CloudWatchMetrics) {
         const dimensions = (directive.Dimensions[0] ?? []).map((d) => `${d}=${String(record[d])}`).join(',');
-        for (const metric of directive.Metrics) metrics.add(`${directive.Namespace}/${metric.Name}{${dimensions}}`);
+        for (const metric of directive.Metrics) {
+          metrics.add(`${directive.Namespace}/${metric.Name}{${dimensions}}`);
+          if (typeof record[metric.Name] === 'number') logs.values[metric.Name] = record[metric.Name] as number;
+        }
       }
       continue;
     }
+    logs.records.push({ fn, record });
     if (record.level === 'WARN' || record.level === 'ERROR') problems.push(`${fn} ${String(record.level)}: ${String(record.message)}${record.error ? `: ${String(record.error)}` : ''}`);
   }
 }
@@ -271,7 +294,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         guard: new DynamoRestartGuard({ client: dynamo.client(), tableName: tables.budgetTableName }),
         eventBridge: bus,
         logger: remediatorShell.logger,
-        metrics: remediatorShell.metrics,
         clock: clock.date,
       }),
       remediatorShell,
@@ -298,7 +320,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           sleep: clock.sleep,
         }),
         log: notifierShell.logger,
-        metrics: notifierShell.metrics,
         clock: clock.date,
       }),
       notifierShell,
@@ -325,6 +346,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const at = start.getTime() + (sweepNumber - 1) * intervalMinutes * 60_000;
       moveTo(at);
       const logProblems: string[] = [];
+      const logs: SweepLogs = { metrics, problems: logProblems, values: {}, records: [] };
 
       const operator: string[] = [];
       for (const [workload, due] of upgrades) {
@@ -338,7 +360,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const firstEvent = bus.routed.length;
       const outcomesBefore = sweepOutcomes.length;
       const sampled = await invoke(() => sampler({ cluster: DEMO_CLUSTER }, lambdaContext('mesh-cert-watch-sampler', sizing.sampler.memoryMiB, sizing.sampler.timeoutSeconds, `sampler-${sweepNumber}`)), 'sampler');
-      readLogs(sampled.lines, metrics, logProblems, 'sampler');
+      readLogs(sampled.lines, logs, 'sampler');
       const report = sweepOutcomes.length > outcomesBefore ? sweepOutcomes.at(-1)!.report : null;
       if (report == null) throw new MeshCertWatchError('AWS', `sweep ${sweepNumber} produced no report`);
       const events = bus.routed.slice(firstEvent);
@@ -351,7 +373,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       for (const [i, event] of bus.drain(RULES.remediator).entries()) {
         const context = lambdaContext('mesh-cert-watch-remediator', sizing.remediator.memoryMiB, sizing.remediator.timeoutSeconds, `remediator-${sweepNumber}-${i + 1}`);
         const invoked = await invoke(() => remediator(event as unknown as EventBridgeEvent<'Pod Certificate Unhealthy', unknown>, context), 'remediator');
-        readLogs(invoked.lines, metrics, logProblems, 'remediator');
+        readLogs(invoked.lines, logs, 'remediator');
         remediation.push(invoked.value);
         remediatorMs += invoked.wallMs;
       }
@@ -371,7 +393,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           () => notifier({ Records: records }, lambdaContext('mesh-cert-watch-notifier', sizing.notifier.memoryMiB, sizing.notifier.timeoutSeconds, `notifier-${sweepNumber}`)),
           'notifier',
         );
-        readLogs(invoked.lines, metrics, logProblems, 'notifier');
+        readLogs(invoked.lines, logs, 'notifier');
         notifierMs = invoked.wallMs;
         if (invoked.value.batchItemFailures.length > 0) logProblems.push(`notifier: ${invoked.value.batchItemFailures.length} records returned to the queue`);
       }
@@ -397,6 +419,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         replacements,
         slack: slackPosts,
         logProblems,
+        metricValues: logs.values,
+        logRecords: logs.records,
         wallMs: { sampler: sampled.wallMs, remediator: remediatorMs, notifier: notifierMs },
       };
       results.push(sweep);

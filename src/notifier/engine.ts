@@ -12,6 +12,7 @@
  * retried, within the deadline), then confirm the claims. A failed post releases its claims
  * and fails exactly the records in that message; the other destinations are not affected.
  */
+import { LOG_MESSAGES } from '../config/metric-names.js';
 import { MeshCertWatchError, SlackError, describeError } from '../core/errors.js';
 import {
   clusterOf,
@@ -169,7 +170,7 @@ async function deliver(destination: string, entries: readonly Claimed[], engine:
     const statusCode = error instanceof SlackError ? error.statusCode : undefined;
     // A refused URL (revoked webhook, rotated secret): read the secret again on the retry.
     if (statusCode !== undefined && statusCode >= 400 && statusCode < 500 && statusCode !== 429) engine.webhooks.invalidate(destination);
-    log.error('slack message not posted', { ...base, webhookId: webhook?.id ?? null, statusCode, error: describeError(error) });
+    log.error(LOG_MESSAGES.slackNotPosted, { ...base, webhookId: webhook?.id ?? null, statusCode, error: describeError(error) });
     for (const entry of entries) {
       try {
         await engine.deliveries.release(entry.key, context.holder);
@@ -191,6 +192,6 @@ async function deliver(destination: string, entries: readonly Claimed[], engine:
       log.error('posted notification not recorded as delivered', { key: entry.key, error: describeError(error) });
     }
   }
-  log.info('slack message posted', { ...base, webhookId: webhook.id });
+  log.info(LOG_MESSAGES.slackPosted, { ...base, webhookId: webhook.id });
   return { ...base, webhookId: webhook.id, outcome: 'sent' };
 }

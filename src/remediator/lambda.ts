@@ -1,23 +1,23 @@
 /**
- * The remediator Lambda, as a factory: middy with Powertools logging and metrics around the
+ * The remediator Lambda, as a factory: middy with Powertools logging around the
  * engine (remediate.ts). `functions/remediator/handler.ts` supplies the AWS clients and the
  * configuration from `MESH_CERT_WATCH_CONFIG`; tests supply the emulator, dynalite and a
  * recording EventBridge sender.
  *
  * Per event: parse the detail → the cluster's KubeClient → remediate → publish one
- * `Workload Restart` → metrics `Restarts` [Cluster, Outcome] and `BreakerOpen` [Cluster].
+ * `Workload Restart` → one `workload restart outcome` log line (outcome, reason, workload), which
+ * the dashboard's Logs Insights widgets count: no custom metric, each would cost per cluster.
+ * The breaker alarm reads the sampler's pod counts, the same numbers the breaker judges.
  * A detail that is not the contract, an unknown cluster, or an event that could not be
  * published fails the invocation (Lambda retries, then the on-failure destination): nothing
  * is dropped silently. Everything else ends in an outcome event.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { publishEvents, type EventBridgeSender, type PublishOptions } from '../aws/event-publisher.js';
-import { DIMENSIONS, REMEDIATOR_METRICS } from '../config/metric-names.js';
+import { LOG_MESSAGES } from '../config/metric-names.js';
 import type { RemediatorRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.js';
 import { WORKLOAD_RESTART } from '../core/events.js';
@@ -34,20 +34,17 @@ export interface RemediatorDependencies {
   readonly guard: RestartGuard;
   readonly eventBridge: EventBridgeSender;
   readonly logger: Logger;
-  readonly metrics: Metrics;
   readonly clock?: () => Date;
   readonly publishOptions?: PublishOptions;
 }
 
 /** `dependencies` is called once, on the first event (cold start), and kept. */
-export function createRemediatorHandler(dependencies: () => RemediatorDependencies, shell: { logger: Logger; metrics: Metrics }) {
+export function createRemediatorHandler(dependencies: () => RemediatorDependencies, shell: { logger: Logger }) {
   let resolved: RemediatorDependencies | undefined;
-  // EMF metrics must carry exactly the dimension sets the dashboard reads: no `service`.
-  shell.metrics.clearDefaultDimensions();
 
   const handle = async (event: UnhealthyEvent): Promise<RemediationDetail> => {
     resolved ??= dependencies();
-    const { config, logger, metrics, guard } = resolved;
+    const { config, logger, guard } = resolved;
     const clock = resolved.clock ?? (() => new Date());
     const policy = remediationPolicy(config.policy);
 
@@ -77,7 +74,7 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
     }
 
     const log = detail.outcome === 'failed' ? logger.error.bind(logger) : logger.info.bind(logger);
-    log('workload restart outcome', {
+    log(LOG_MESSAGES.restartOutcome, {
       outcome: detail.outcome,
       reason: detail.reason,
       workload: detail.workload,
@@ -86,14 +83,6 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
       detail: detail.message,
       ...(detail.statusCode !== undefined ? { statusCode: detail.statusCode } : {}),
     });
-    metrics.addDimensions({ [DIMENSIONS.cluster]: trigger.cluster, [DIMENSIONS.outcome]: detail.outcome });
-    metrics.addMetric(REMEDIATOR_METRICS.restarts, MetricUnit.Count, 1);
-    if (detail.reason === 'breaker') {
-      const single = metrics.singleMetric();
-      single.clearDefaultDimensions();
-      single.addDimension(DIMENSIONS.cluster, trigger.cluster);
-      single.addMetric(REMEDIATOR_METRICS.breakerOpen, MetricUnit.Count, 1);
-    }
 
     const published = await publishEvents(resolved.eventBridge, config.eventBusName, [{ detailType: WORKLOAD_RESTART, detail }], resolved.publishOptions);
     if (published.failed.length > 0) {
@@ -105,6 +94,5 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
   };
 
   return middy<UnhealthyEvent, RemediationDetail, Error, Context>(handle)
-    .use(injectLambdaContext(shell.logger, { resetKeys: true }))
-    .use(logMetrics(shell.metrics));
+    .use(injectLambdaContext(shell.logger, { resetKeys: true }));
 }

@@ -6,8 +6,8 @@
  *
  * Per invocation (EventBridge Scheduler sends `{"cluster": "<name>"}`): find the cluster in the
  * configuration → deadline = now + remaining time − max(sweepDeadlineMarginSeconds,
- * 2 × sampleTimeoutSeconds + publish allowance) → sweep → EMF metrics `[Cluster]` (SAMPLER_METRICS) and one summary log
- * line carrying the sweep id. A sweep that could not run fails the invocation with its typed
+ * 2 × sampleTimeoutSeconds + publish allowance) → sweep → EMF metrics `[Cluster]` (SAMPLER_METRICS), one summary log
+ * line carrying the sweep id, and one line per state change and per unhealthy pod. A sweep that could not run fails the invocation with its typed
  * error after `Sweep Completed` went out (the function's error metric and dead-letter queue
  * alarm on it). Nothing here logs a token, a credential or key material: errors are logged as
  * their messages, never as objects that could carry request headers.
@@ -22,11 +22,11 @@ import { randomUUID } from 'node:crypto';
 import type { KubeClientFactory } from '../aws/eks-clients.js';
 import type { EventBridgeSender, PublishOptions } from '../aws/event-publisher.js';
 import type { RotationHistoryStore } from '../aws/history-store.js';
-import { DIMENSIONS } from '../config/metric-names.js';
+import { DIMENSIONS, LOG_MESSAGES } from '../config/metric-names.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/errors.js';
 import type { Summary } from '../core/types.js';
-import { sweepMetrics, type SamplerMetricUnit } from './metrics.js';
+import { changeLogFields, podLogFields, rotationLogFields, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
 import { namespaceSelection, sweepCluster, type FindingsLedger, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
 
 /** What the schedule sends. */
@@ -117,14 +117,7 @@ export function errorFields(error: unknown): Record<string, unknown> {
 
 function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
   metrics.addDimensions({ [DIMENSIONS.cluster]: outcome.cluster });
-  for (const metric of sweepMetrics(outcome)) {
-    if (metric.dimensions) {
-      // Another dimension set is another EMF document: a single metric flushed on its own.
-      const single = metrics.singleMetric();
-      single.addDimensions({ [DIMENSIONS.cluster]: outcome.cluster, ...metric.dimensions });
-      single.addMetric(metric.name, UNITS[metric.unit], metric.value);
-    } else metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
-  }
+  for (const metric of sweepMetrics(outcome)) metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
 
   const failures = [...outcome.changes.failed, ...outcome.unhealthy.failed];
   if (failures.length > 0) {
@@ -148,12 +141,20 @@ function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
     ledgerWrites: outcome.ledgerWrites,
     samplingErrors: outcome.completed.errorsTotal,
     ...(outcome.history ? { history: outcome.history } : {}),
-    ...(outcome.completed.rotations
-      ? { rotations: { observed: outcome.completed.rotations.observed, overdue: outcome.completed.rotations.overdue, proven: outcome.completed.rotations.provenAcrossSweeps } }
-      : {}),
+    // Rotation history in the log line, not in metrics (each custom metric costs per cluster):
+    // the dashboard's rotation widgets read these fields with Logs Insights.
+    ...(outcome.completed.rotations ? { rotations: rotationLogFields(outcome.completed.rotations) } : {}),
   };
-  if ('error' in outcome) logger.error('sweep failed', { ...fields, ...errorFields(outcome.error) });
-  else logger.info(outcome.completed.partial ? 'sweep completed partially (deadline reached)' : 'sweep completed', fields);
+  if ('error' in outcome) logger.error(LOG_MESSAGES.sweepFailed, { ...fields, ...errorFields(outcome.error) });
+  else logger.info(outcome.completed.partial ? LOG_MESSAGES.sweepPartial : LOG_MESSAGES.sweepCompleted, fields);
+
+  // Which pods: one line per change and one per unhealthy pod, read by the dashboard's
+  // Logs Insights tables ("unhealthy now", "changes in the last 24 h").
+  const pods = new Map((outcome.report?.pods ?? []).map((pod) => [pod.uid, pod]));
+  for (const change of outcome.stateChanges ?? []) logger.info(LOG_MESSAGES.podStateChanged, changeLogFields(change, pods.get(change.uid)));
+  for (const pod of outcome.report?.pods ?? []) {
+    if (pod.state !== 'healthy') logger.info(LOG_MESSAGES.podUnhealthy, podLogFields(pod));
+  }
 }
 
 /** `dependencies` is called once, on the first invocation (cold start), and kept. */

@@ -1,16 +1,18 @@
 /**
- * The sampler's per-sweep metrics, computed from a sweep outcome (pure; lambda.ts hands them to
- * Powertools as EMF with the single dimension `Cluster`). Names are SAMPLER_METRICS: the
- * dashboard and alarms of the stack read exactly these.
+ * The sampler's per-sweep metrics and per-pod log fields, computed from a sweep outcome (pure;
+ * lambda.ts hands the metrics to Powertools as EMF with the single dimension `Cluster` and writes
+ * the log lines). Names are SAMPLER_METRICS: the dashboard and alarms of the stack read exactly
+ * these.
  *
- * `SweepDurationMs`, `EventsPublished` and `EventsFailed` are emitted for every sweep, failed ones
- * included (the "watcher stopped reporting" alarm counts `SweepDurationMs` samples). Pod counts
- * and certificate extremes only when the sweep produced a report: a failed sweep saw nothing, and
- * zeros would draw a healthy-looking cluster. The certificate extremes are omitted when no sampled
- * pod had a certificate (or, for the push age, a `default` push time).
+ * Metrics only when the sweep produced a report: a failed sweep saw nothing, and zeros would
+ * draw a healthy-looking cluster (the "sweeps missing" alarm counts `PodsSampled` samples, so a
+ * cluster that cannot be swept raises it). `MinRemainingSeconds` is omitted when no sampled pod
+ * had a certificate. Everything per pod goes to the log lines, not to metric dimensions: a
+ * dimension value per pod would be a custom metric per pod.
  */
-import { DIMENSIONS, ROTATION_SOURCE_METRICS, SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
-import { STATES, type Source } from '../core/types.js';
+import { SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
+import type { PodStateChangedDetail } from '../core/events.js';
+import { STATES, type PodReport, type RotationsReport } from '../core/types.js';
 import type { SweepOutcome } from './sweep-cluster.js';
 
 export type SamplerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
@@ -19,44 +21,86 @@ export interface SamplerMetric {
   readonly name: string;
   readonly unit: SamplerMetricUnit;
   readonly value: number;
-  /** Dimensions beside `Cluster` (emitted as a separate EMF document); absent for `[Cluster]`. */
-  readonly dimensions?: Readonly<Record<string, string>>;
 }
 
-export function sweepMetrics(outcome: Pick<SweepOutcome, 'report' | 'completed' | 'events'>): SamplerMetric[] {
+export function sweepMetrics(outcome: Pick<SweepOutcome, 'report'>): SamplerMetric[] {
   const metrics: SamplerMetric[] = [];
-  const count = (name: string, value: number): void => void metrics.push({ name, unit: 'Count', value });
-  const seconds = (name: string, values: readonly number[], pick: (a: number, b: number) => number): void => {
-    if (values.length > 0) metrics.push({ name, unit: 'Seconds', value: values.reduce(pick) });
-  };
-
   const report = outcome.report;
-  if (report) {
-    count(SAMPLER_METRICS.podsSampled, report.summary.sampled);
-    count(SAMPLER_METRICS.podsSkipped, report.summary.skipped);
-    for (const state of STATES) count(STATE_METRICS[state], report.summary[state]);
-    count(SAMPLER_METRICS.samplingErrors, report.pods.filter((pod) => pod.error !== undefined).length);
-    const certificates = report.pods.flatMap((pod) => (pod.certificate ? [pod.certificate] : []));
-    seconds(SAMPLER_METRICS.minRemainingSeconds, certificates.map((c) => c.remainingSeconds), (a, b) => Math.min(a, b));
-    seconds(SAMPLER_METRICS.maxLeafAgeSeconds, certificates.map((c) => c.ageSeconds), (a, b) => Math.max(a, b));
-    const pushAges = report.pods.flatMap((pod) =>
-      pod.secrets.flatMap((secret) => (secret.name === 'default' && secret.pushAgeSeconds !== null ? [secret.pushAgeSeconds] : [])),
-    );
-    seconds(SAMPLER_METRICS.maxPushAgeSeconds, pushAges, (a, b) => Math.max(a, b));
-    const rotations = report.rotations;
-    if (rotations) {
-      count(SAMPLER_METRICS.rotationsObserved, rotations.observed);
-      count(SAMPLER_METRICS.podsRotationOverdue, rotations.overdue);
-      count(SAMPLER_METRICS.missedRenewalsProven, rotations.provenAcrossSweeps);
-      for (const [source, entry] of Object.entries(rotations.bySource) as [Source, NonNullable<(typeof rotations.bySource)[Source]>][]) {
-        const dimensions = { [DIMENSIONS.source]: source };
-        if (entry.intervalSecondsP50 !== null) metrics.push({ name: ROTATION_SOURCE_METRICS.intervalP50Seconds, unit: 'Seconds', value: entry.intervalSecondsP50, dimensions });
-        if (entry.intervalSecondsMax !== null) metrics.push({ name: ROTATION_SOURCE_METRICS.intervalMaxSeconds, unit: 'Seconds', value: entry.intervalSecondsMax, dimensions });
-      }
-    }
+  if (!report) return metrics;
+  metrics.push({ name: SAMPLER_METRICS.podsSampled, unit: 'Count', value: report.summary.sampled });
+  for (const state of STATES) {
+    const name = STATE_METRICS[state];
+    if (name) metrics.push({ name, unit: 'Count', value: report.summary[state] });
   }
-  metrics.push({ name: SAMPLER_METRICS.sweepDurationMs, unit: 'Milliseconds', value: outcome.completed.durationMs });
-  count(SAMPLER_METRICS.eventsPublished, outcome.events.published);
-  count(SAMPLER_METRICS.eventsFailed, outcome.events.failed);
+  const remaining = report.pods.flatMap((pod) => (pod.certificate ? [pod.certificate.remainingSeconds] : []));
+  if (remaining.length > 0) metrics.push({ name: SAMPLER_METRICS.minRemainingSeconds, unit: 'Seconds', value: Math.min(...remaining) });
   return metrics;
+}
+
+const ERROR_CHARS = 300;
+
+/** The tbot agent serving a pod, when the engine knows it (added per pod by the agent model). */
+interface AgentRef {
+  readonly pod?: unknown;
+  readonly version?: unknown;
+}
+
+/**
+ * One pod as a log line's fields: what the dashboard's "unhealthy now" table shows. Findings are
+ * one comma-separated string (Logs Insights flattens arrays into numbered fields).
+ */
+export function podLogFields(pod: PodReport): Record<string, unknown> {
+  const agent = (pod as PodReport & { agent?: AgentRef | null }).agent;
+  return {
+    namespace: pod.namespace,
+    pod: pod.name,
+    workload: pod.workload ? `${pod.workload.kind}/${pod.workload.name}` : null,
+    node: pod.node,
+    state: pod.state,
+    findings: pod.findings.join(','),
+    remainingSeconds: pod.certificate ? Math.round(pod.certificate.remainingSeconds) : null,
+    source: pod.source,
+    ...(agent ? { agent: { pod: agent.pod ?? null, version: agent.version ?? null } } : {}),
+    // The whole error is in the Sweep Completed event; the line keeps its start (cost is per byte).
+    ...(pod.error !== undefined ? { error: pod.error.length > ERROR_CHARS ? `${pod.error.slice(0, ERROR_CHARS - 1)}…` : pod.error } : {}),
+  };
+}
+
+/** Log fields of one state change; the pod's current fields when it is still there. */
+export function changeLogFields(change: PodStateChangedDetail, pod: PodReport | undefined): Record<string, unknown> {
+  const base = pod
+    ? podLogFields(pod)
+    : {
+        namespace: change.namespace,
+        pod: change.name,
+        workload: change.workload ? `${change.workload.kind}/${change.workload.name}` : null,
+        node: null,
+        state: 'gone',
+        findings: '',
+        remainingSeconds: null,
+        source: null,
+      };
+  return { ...base, change: change.change, previousState: change.previousState ?? 'new' };
+}
+
+/**
+ * The rotation history of one sweep as fields of the sweep's summary log line (the dashboard's
+ * rotation widgets read them with Logs Insights; as metrics they would cost $0.30 each per
+ * cluster and source). Flat names, `istio-agent` as `istio_agent`: no quoting in queries.
+ */
+export function rotationLogFields(rotations: RotationsReport): Record<string, number | null> {
+  const fields: Record<string, number | null> = {
+    observed: rotations.observed,
+    compared: rotations.compared,
+    overdue: rotations.overdue,
+    proven: rotations.provenAcrossSweeps,
+  };
+  for (const [source, entry] of Object.entries(rotations.bySource)) {
+    if (!entry) continue;
+    const key = source.replace(/-/g, '_');
+    fields[`${key}_observed`] = entry.observed;
+    fields[`${key}_interval_p50_s`] = entry.intervalSecondsP50;
+    fields[`${key}_interval_max_s`] = entry.intervalSecondsMax;
+  }
+  return fields;
 }

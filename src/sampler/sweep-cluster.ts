@@ -131,6 +131,8 @@ export interface SweepOutcome {
   readonly changes: EventsOutcome;
   /** `Pod Certificate Unhealthy` events of this sweep. */
   readonly unhealthy: EventsOutcome;
+  /** The state changes this sweep found (published or not; empty without a usable ledger). */
+  readonly stateChanges?: readonly PodStateChangedDetail[];
   /** Entries of this sweep published / still failed after retries, `Sweep Completed` included. */
   readonly events: { readonly published: number; readonly failed: number };
   /** Ledger writes applied (0 when the ledger was not usable). */
@@ -281,6 +283,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
     completed,
     changes,
     unhealthy,
+    stateChanges: previous !== undefined ? changeSet.changes : [],
     ledgerWrites,
     ...(deps.history ? { history: { loaded: historyLoaded, saved: historySaved } } : {}),
     ...(ledgerError !== undefined ? { error: ledgerError } : {}),

@@ -69,6 +69,8 @@ export interface CronJobCounts {
 export interface SimulationResult {
   readonly settings: SimulationSettings;
   readonly minutes: number;
+  /** Per watcher sweep and CronJob run, for the HTML report's charts (not in `-o json`). */
+  readonly timeline: SimulationTimeline;
   readonly brokenPods: number;
   readonly workloads: number;
   readonly watcher: WatcherCounts;
@@ -97,6 +99,25 @@ interface Mesh {
 }
 
 /** The same mesh for both strategies: phases and break times come from the seed alone. */
+/** One watcher sweep of the simulation: pods per state, the tightest certificate, restarts so far. */
+export interface TimelineSweep {
+  readonly minute: number;
+  readonly healthy: number;
+  readonly stale: number;
+  readonly expiring: number;
+  readonly expired: number;
+  /** Minutes left on the certificate closest to expiry (negative: expired that long ago). */
+  readonly minRemainingMinutes: number;
+  /** Pod restarts by the watcher up to and including this sweep. */
+  readonly watcherPodRestarts: number;
+}
+
+export interface SimulationTimeline {
+  readonly sweeps: readonly TimelineSweep[];
+  /** Pod restarts by the CronJob up to each run. */
+  readonly cronJobRuns: ReadonlyArray<{ readonly minute: number; readonly podRestarts: number }>;
+}
+
 function buildMesh(settings: SimulationSettings, minutes: number): { mesh: Mesh; brokenPods: number } {
   const random = seededRandom(settings.seed);
   const rotateEvery = settings.lifetimeMinutes / 2;
@@ -153,7 +174,7 @@ const STALE = 1;
 const EXPIRING = 2;
 const EXPIRED = 3;
 
-function runWatcher(source: Mesh, settings: SimulationSettings, minutes: number): WatcherCounts {
+function runWatcher(source: Mesh, settings: SimulationSettings, minutes: number, timeline: TimelineSweep[]): WatcherCounts {
   const mesh = cloneMesh(source);
   const lifetime = settings.lifetimeMinutes;
   const staleAfter = lifetime * settings.staleAfterShare;
@@ -184,11 +205,15 @@ function runWatcher(source: Mesh, settings: SimulationSettings, minutes: number)
     counts.sweeps += 1;
     let unhealthy = 0;
     let changes = 0;
+    const perState = [0, 0, 0, 0];
+    let minRemaining = Infinity;
     for (let i = 0; i < settings.pods; i++) {
       const age = t - mesh.issuedAt[i]!;
       const remaining = lifetime - age;
       const now = remaining <= 0 ? EXPIRED : remaining < expiringWithin ? EXPIRING : age >= staleAfter ? STALE : HEALTHY;
       state[i] = now;
+      perState[now]! += 1;
+      if (remaining < minRemaining) minRemaining = remaining;
       if (now !== HEALTHY) unhealthy += 1;
       // The pod the ledger knew was replaced: its item goes (`gone`) if it had one.
       const before = replaced[i] ? HEALTHY : previous[i]!;
@@ -224,12 +249,21 @@ function runWatcher(source: Mesh, settings: SimulationSettings, minutes: number)
       }
     }
     counts.events.workloadRestart += restartOutcomes;
+    timeline.push({
+      minute: t,
+      healthy: perState[HEALTHY]!,
+      stale: perState[STALE]!,
+      expiring: perState[EXPIRING]!,
+      expired: perState[EXPIRED]!,
+      minRemainingMinutes: minRemaining,
+      watcherPodRestarts: counts.podRestarts,
+    });
     if (changes > 0 || restartOutcomes > 0) counts.notifierInvocations += 1;
   }
   return counts;
 }
 
-function runCronJob(source: Mesh, settings: SimulationSettings, minutes: number): CronJobCounts {
+function runCronJob(source: Mesh, settings: SimulationSettings, minutes: number, timeline: Array<{ minute: number; podRestarts: number }>): CronJobCounts {
   const mesh = cloneMesh(source);
   const workloads = Math.ceil(settings.pods / settings.replicas);
   let runs = 0;
@@ -240,6 +274,7 @@ function runCronJob(source: Mesh, settings: SimulationSettings, minutes: number)
     if (t % settings.cronJobIntervalMinutes !== 0) continue;
     runs += 1;
     for (let w = 0; w < workloads; w++) podRestarts += restartWorkload(mesh, settings, w, t);
+    timeline.push({ minute: t, podRestarts });
   }
   return { runs, podRestarts, expiries };
 }
@@ -264,12 +299,14 @@ export function simulate(settings: SimulationSettings): SimulationResult {
   validateSettings(settings);
   const minutes = Math.round(settings.hours * 60);
   const { mesh, brokenPods } = buildMesh(settings, minutes);
+  const timeline = { sweeps: [] as TimelineSweep[], cronJobRuns: [] as Array<{ minute: number; podRestarts: number }> };
   return {
     settings,
     minutes,
+    timeline,
     brokenPods,
     workloads: Math.ceil(settings.pods / settings.replicas),
-    watcher: runWatcher(mesh, settings, minutes),
-    cronJob: runCronJob(mesh, settings, minutes),
+    watcher: runWatcher(mesh, settings, minutes, timeline.sweeps),
+    cronJob: runCronJob(mesh, settings, minutes, timeline.cronJobRuns),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * `mesh-cert-watch simulate`: the settings a run starts from (the deployment's defaults), and
  * the report: restarts per day for the watcher and the CronJob, expiries under each, the ratio,
- * and the cost per 1,000 pods per month with the prices used.
+ * and the monthly cost for the simulated size (per cluster, per pod, per deployment) with the prices used.
  */
 import { parseDeploymentConfig } from '../config/deployment.js';
 import { CRONJOB_RESTART_INTERVAL_MINUTES } from '../config/metric-names.js';
@@ -92,19 +92,29 @@ export function renderSimulation(report: SimulationReport): string {
   const ratio = Number.isFinite(report.ratio)
     ? `the CronJob restarts ${n(Math.round(report.ratio * 10) / 10)}× as many pods as the watcher`
     : `the watcher restarted nothing; the CronJob restarted ${n(cronJob.podRestarts)} pods`;
-  const costRows = cost.lines.map((line) => [line.item, line.quantity, usd(line.usd)]);
+  const scopes = [
+    ['cluster', 'per cluster, whatever its size'],
+    ['pods', `for ${n(cost.pods)} pods`],
+    ['deployment', 'per deployment, whatever its clusters'],
+  ] as const;
+  const costRows = scopes.flatMap(([scope, title]) => {
+    const lines = cost.lines.filter((line) => line.scope === scope);
+    const subtotal = lines.reduce((total, line) => total + line.usd, 0);
+    return [[`${title}:`, '', usd(subtotal)], ...lines.map((line) => [`  ${line.item}`, line.quantity, usd(line.usd)])];
+  });
   const costTable = renderColumns([['ITEM', 'PER MONTH', 'USD'], ...costRows, ['total', '', usd(cost.totalUsd)]]);
+  const shape = `fixed ${usd(cost.perClusterFixedUsd)} per cluster + ${usd(cost.variablePer1000PodsUsd)} per 1,000 pods + ${usd(cost.perDeploymentFixedUsd)} per deployment`;
   const p = report.prices;
   const prices = [
     `Lambda $${p.lambdaGbSecond}/GB-s + $${(p.lambdaRequest * 1e6).toFixed(2)}/M requests; EventBridge $${(p.eventBridgeEvent * 1e6).toFixed(2)}/M events, Scheduler $${(p.schedulerInvocation * 1e6).toFixed(2)}/M;`,
-    `CloudWatch $${p.customMetricMonth.toFixed(2)}/metric-month, Logs $${p.logsIngestionGb.toFixed(2)}/GB; DynamoDB on-demand $${(p.dynamoWriteUnit * 1e6).toFixed(3)}/M WRU, $${(p.dynamoReadUnit * 1e6).toFixed(3)}/M RRU;`,
-    `SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests; Secrets Manager $${(p.secretsManagerCall * 1e4).toFixed(2)}/10k calls;`,
+    `CloudWatch $${p.customMetricMonth.toFixed(2)}/metric-month, $${p.alarmMetricMonth.toFixed(2)}/alarm metric, $${p.dashboardMonth.toFixed(2)}/dashboard, Logs $${p.logsIngestionGb.toFixed(2)}/GB; DynamoDB on-demand $${(p.dynamoWriteUnit * 1e6).toFixed(3)}/M WRU, $${(p.dynamoReadUnit * 1e6).toFixed(3)}/M RRU;`,
+    `SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests; Secrets Manager $${p.secretMonth.toFixed(2)}/secret, $${(p.secretsManagerCall * 1e4).toFixed(2)}/10k calls;`,
     `S3 $${(p.s3PutOrListRequest * 1e3).toFixed(3)}/1k PUT or LIST, $${(p.s3GetRequest * 1e3).toFixed(4)}/1k GET, $${p.s3StorageGbMonth.toFixed(3)}/GB-month. No free tier.`,
   ].join('\n');
   const assumptions = [
     `sampler: ${SAMPLER_BENCHMARK.overheadOverFloor}× the floor N·L/C measured by \`npm run bench\` (L = ${SAMPLER_BENCHMARK.execLatencyMs} ms exec latency), at the deployment's`,
     `concurrency; remediator ${ASSUMED_DURATIONS_MS.remediator} ms and notifier ${ASSUMED_DURATIONS_MS.notifier} ms per invocation are assumptions; event counts come from this run.`,
-    `Not included: the Slack secret ($0.40/month), the dashboard ($3/month beyond 3 free), alarms ($0.10 each), VPC endpoints or NAT.`,
+    `Not included: VPC endpoints or NAT, data transfer.`,
   ].join('\n');
-  return `${head}\n\n${table}\n\n${ratio}.\n\ncost per ${n(cost.pods)} pods per month (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n\nprices: ${prices}\nassumptions: ${assumptions}\n`;
+  return `${head}\n\n${table}\n\n${ratio}.\n\ncost of ${n(cost.pods)} pods per month: ${usd(cost.totalUsd)} (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n${shape}\n\nprices: ${prices}\nassumptions: ${assumptions}\n`;
 }

@@ -145,7 +145,7 @@ describe('the sampler handler with its history in S3', () => {
 
     const clock = { now: T1 };
     const outcomes: { completed: { rotations?: unknown } }[] = [];
-    const logger = new Logger({ serviceName: 'mesh-cert-watch-sampler', logLevel: 'CRITICAL' });
+    const logger = new Logger({ serviceName: 'mesh-cert-watch-sampler', logLevel: 'INFO' });
     const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-sampler' });
     const caData = Buffer.from(emulator.caCertificatePem).toString('base64');
     let n = 0;
@@ -201,8 +201,12 @@ describe('the sampler handler with its history in S3', () => {
     });
     const listing = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'history/prod-mesh/' }));
     expect(listing.Contents?.map((o) => o.Key?.replace(/^history\/prod-mesh\/\d{13}-/, ''))).toEqual(['history-sweep-2.json.gz', 'history-sweep-1.json.gz']);
-    const docs = emf.split('\n').filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(docs.find((d) => 'RotationsObserved' in d)).toMatchObject({ Cluster: 'prod-mesh', RotationsObserved: 1, PodsRotationOverdue: 1, MissedRenewalsProven: 1 });
-    expect(docs.find((d) => 'RotationIntervalP50Seconds' in d)).toMatchObject({ Cluster: 'prod-mesh', Source: 'tbot', RotationIntervalP50Seconds: 1200 });
+    // Rotation history goes to the sweep's summary log line (the dashboard reads it with Logs Insights).
+    const lines = emf.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((d) => '_aws' in d && 'RotationsObserved' in d)).toEqual([]);
+    expect(lines.find((d) => d.message === 'sweep completed' && d.rotations)).toMatchObject({
+      cluster: 'prod-mesh',
+      rotations: { observed: 1, overdue: 1, proven: 1, tbot_observed: 1, tbot_interval_p50_s: 1200, tbot_interval_max_s: 1200 },
+    });
   });
 });

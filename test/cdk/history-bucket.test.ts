@@ -2,11 +2,11 @@
  * The rotation-history bucket (docs/contract.md §8) and what the stack wires to it: encrypted,
  * TLS only, public access blocked, lifecycle expiry, retained on delete; the sampler alone may
  * list, get and put under history/; the sampler's configuration names it; the dashboard draws
- * the rotation metrics.
+ * the rotation history from the sampler's sweep log line.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { DIMENSIONS, METRICS_NAMESPACE, ROTATION_SOURCE_METRICS, SAMPLER_METRICS } from '../../src/config/metric-names.js';
+import { rotationQueries } from '../../lib/constructs/monitoring.js';
 import { parseRuntimeConfig, RUNTIME_CONFIG_ENV, samplerRuntimeConfig } from '../../src/config/runtime.js';
 import { exampleConfigInput, minimalConfigInput, renderWithPlaceholders, resourceByPrefix, resourcesOfType, synthesize } from './support/synth.js';
 
@@ -89,20 +89,17 @@ describe('rotation-history bucket', () => {
     expect(lifecycle.Rules[0]!.ExpirationInDays).toBe(7);
   });
 
-  it('draws rotations observed, pods overdue, missed renewals proven and the rotation interval per source', () => {
+  it('draws rotations observed, pods overdue, missed renewals proven and the rotation interval per source, from the sweep log line', () => {
     const body = JSON.parse(renderWithPlaceholders(resourceByPrefix(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties.DashboardBody)) as {
-      widgets: Array<{ properties: { title?: string; metrics?: unknown[][]; annotations?: { horizontal: Array<{ value: number }> } } }>;
+      widgets: Array<{ type: string; properties: { title?: string; query?: string } }>;
     };
-    const widget = (title: string) => body.widgets.find((w) => w.properties.title === title)!.properties;
-    const rotations = JSON.stringify(widget('Rotations observed per sweep: prod-eu-1').metrics);
-    for (const name of [SAMPLER_METRICS.rotationsObserved, SAMPLER_METRICS.podsRotationOverdue, SAMPLER_METRICS.missedRenewalsProven]) {
-      expect(rotations).toContain(JSON.stringify([METRICS_NAMESPACE, name, DIMENSIONS.cluster, 'prod-eu-1']).slice(1, -1));
-    }
-    const intervals = widget('Observed rotation interval by source: prod-eu-1');
-    const text = JSON.stringify(intervals.metrics);
-    for (const source of ['tbot', 'istio-agent']) {
-      expect(text).toContain(JSON.stringify([METRICS_NAMESPACE, ROTATION_SOURCE_METRICS.intervalP50Seconds, DIMENSIONS.cluster, 'prod-eu-1', DIMENSIONS.source, source]).slice(1, -1));
-    }
-    expect(intervals.annotations?.horizontal.map((a) => a.value)).toEqual([1200, 3600]);
+    const widget = (prefix: string) => body.widgets.find((w) => w.properties.title?.startsWith(prefix))!;
+    const rotations = widget('Rotations observed per sweep: prod-eu-1');
+    expect(rotations.type).toBe('log');
+    expect(rotations.properties.query).toContain(rotationQueries('prod-eu-1').perSweep.join('\n| '));
+    for (const field of ['rotations.observed', 'rotations.overdue', 'rotations.proven']) expect(rotations.properties.query).toContain(field);
+    const intervals = widget('Observed rotation interval by source');
+    expect(intervals.properties.title).toBe('Observed rotation interval by source (seconds; tbot renews every 1200 s, the TTL is 3600 s): prod-eu-1');
+    for (const field of ['rotations.tbot_interval_p50_s', 'rotations.istio_agent_interval_p50_s']) expect(intervals.properties.query).toContain(field);
   });
 });

@@ -5,6 +5,7 @@ import { DETAIL_TYPES } from '../../src/core/events.js';
 import { eventSchema, schemaName } from '../../lib/event-schema-content.js';
 import { KUBERNETES_GROUPS } from '../../src/config/kubernetes.js';
 import { METRICS_NAMESPACE, SAMPLER_METRICS } from '../../src/config/metric-names.js';
+import { ALARM_METRICS_PER_CLUSTER } from '../../src/simulation/cost.js';
 import {
   notifierRuntimeConfig,
   parseRuntimeConfig,
@@ -396,44 +397,7 @@ describe('EKS access entries', () => {
   });
 });
 
-describe('monitoring', () => {
-  const dashboardBody = () => renderWithPlaceholders(resourceByPrefix(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties.DashboardBody);
-
-  it('has one dashboard per deployment with the per-cluster and overview widgets', () => {
-    const titles = (JSON.parse(dashboardBody()) as { widgets: Array<{ properties: { title?: string } }> }).widgets
-      .map((widget) => widget.properties.title)
-      .filter(Boolean);
-    for (const cluster of CLUSTERS) {
-      expect(titles).toEqual(
-        expect.arrayContaining([
-          `Pods per state: ${cluster}`,
-          `Min remaining validity vs thresholds: ${cluster}`,
-          `Max leaf age vs TTL: ${cluster}`,
-          `Sweep duration vs timeout: ${cluster}`,
-        ]),
-      );
-    }
-    expect(titles).toEqual(
-      expect.arrayContaining([
-        'Alarms',
-        'Sampling errors',
-        'Restarts by outcome',
-        'Slack messages and failures',
-        'Restarts avoided vs the 45-minute CronJob (per hour)',
-        'Dead letters',
-      ]),
-    );
-  });
-
-  it('draws thresholds in seconds: 20% of a 1 h TTL is 720 s, the sampler timeout is 240000 ms', () => {
-    const widgets = (JSON.parse(dashboardBody()) as { widgets: Array<{ properties: { title?: string; annotations?: { horizontal: Array<{ value: number; label: string }> } } }> }).widgets;
-    const annotations = (title: string) => widgets.find((widget) => widget.properties.title === title)?.properties.annotations?.horizontal.map((a) => a.value);
-    expect(annotations('Min remaining validity vs thresholds: prod-eu-1')).toEqual([720, 0]);
-    expect(annotations('Max leaf age vs TTL: prod-eu-1')).toEqual([2160, 3600]);
-    expect(annotations('Min remaining validity vs thresholds: staging-eu-1')).toEqual([720, 0]);
-    expect(annotations('Sweep duration vs timeout: prod-eu-1')).toEqual([220000, 240000]);
-  });
-
+describe('monitoring alarms (the dashboard: test/cdk/dashboard.test.ts)', () => {
   it('alarms on any expired pod, per cluster', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mesh-cert-watch-prod-eu-1-expired-pods',
@@ -446,22 +410,23 @@ describe('monitoring', () => {
     });
   });
 
-  it('alarms when the share of pods that failed sampling exceeds the configured share', () => {
+  it('alarms when the share of pods that could not be sampled (unreachable) exceeds the configured share', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mesh-cert-watch-staging-eu-1-sampling-errors',
       Threshold: 0.2,
       ComparisonOperator: 'GreaterThanThreshold',
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'IF(sampled > 0, errors / sampled, 0)' }),
-        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'SamplingErrors' }), Period: 600 }) }),
+        Match.objectLike({ Expression: 'IF(sampled > 0, unreachable / sampled, 0)' }),
+        Match.objectLike({ Id: 'unreachable', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'PodsUnreachable' }), Period: 600 }) }),
+        Match.objectLike({ Id: 'sampled', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'PodsSampled' }), Period: 600 }) }),
       ]),
     });
   });
 
-  it('alarms when a cluster had no completed sweep for 3 intervals, counting silence as breaching', () => {
+  it('alarms when no sweep of a cluster produced a report for 3 intervals, counting silence as breaching', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mesh-cert-watch-staging-eu-1-sweeps-missing',
-      MetricName: SAMPLER_METRICS.sweepDurationMs,
+      MetricName: SAMPLER_METRICS.podsSampled,
       Statistic: 'SampleCount',
       Period: 600,
       EvaluationPeriods: 3,
@@ -488,13 +453,33 @@ describe('monitoring', () => {
     }
   });
 
-  it('alarms when the restart breaker opens', () => {
+  it("alarms on the breaker's own condition: more than breakerUnhealthyShare of the sampled pods not healthy, at least 2", () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mesh-cert-watch-prod-eu-1-breaker-open',
-      MetricName: 'BreakerOpen',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 0.5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(sampled > 0 AND sampled - healthy >= 2, (sampled - healthy) / sampled, 0)' }),
+        Match.objectLike({ Id: 'healthy', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'PodsHealthy' }), Period: 300 }) }),
+      ]),
     });
+  });
+
+  it("reads only the metrics the cost model bills: the sampler's seven, six alarm metrics per cluster", () => {
+    const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+    const custom = new Set<string>();
+    for (const cluster of CLUSTERS) {
+      const own = alarms.filter((alarm) => String(alarm.AlarmName).includes(`-${cluster}-`));
+      const metricCount = own.reduce((n, alarm) => n + (alarm.MetricName ? 1 : (alarm.Metrics as Array<{ MetricStat?: unknown }>).filter((m) => m.MetricStat).length), 0);
+      expect(metricCount).toBe(ALARM_METRICS_PER_CLUSTER);
+    }
+    for (const alarm of alarms) {
+      if (alarm.Namespace === METRICS_NAMESPACE) custom.add(String(alarm.MetricName));
+      for (const m of (alarm.Metrics as Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string } } }> | undefined) ?? []) {
+        if (m.MetricStat?.Metric.Namespace === METRICS_NAMESPACE) custom.add(m.MetricStat.Metric.MetricName);
+      }
+    }
+    for (const name of custom) expect(Object.values(SAMPLER_METRICS)).toContain(name);
   });
 
   it('sends every alarm and its recovery to the created, KMS-encrypted SNS topic', () => {

@@ -31,7 +31,7 @@ describe('parseDeploymentConfig', () => {
       schedule: { rateMinutes: 5, retryAttempts: 1 },
       namespaces: { include: [], exclude: [] },
       certificateTtl: '1h',
-      concurrency: 8,
+      concurrency: 16,
       sampleTimeoutSeconds: 15,
       accessEntries: true,
     });

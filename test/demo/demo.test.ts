@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
+import { CUSTOM_METRICS, LOG_MESSAGES } from '../../src/config/metric-names.js';
 import { TBOT_RESEND_FIX } from '../../src/core/slack-message.js';
+import { LOG_BYTES_PER_POD_LINE } from '../../src/simulation/cost.js';
 import { demoTotals, renderSummary, renderSweep } from '../../src/demo/render-demo.js';
 import { runDemo, type DemoResult } from '../../src/demo/run-demo.js';
 import { runCli } from '../support/cli.js';
@@ -112,11 +114,22 @@ describe('the demo story', () => {
     expect(routed.filter((r) => r.rules.includes('remediator')).length).toBe(result.sweeps.reduce((n, s) => n + s.remediation.length, 0));
   });
 
-  it('emits the EMF metrics the dashboard reads, and the handlers log no warning or error', () => {
-    expect(result.metrics).toContain('MeshCertWatch/SweepDurationMs{Cluster=demo-eks}');
-    expect(result.metrics).toContain('MeshCertWatch/Restarts{Cluster=demo-eks,Outcome=restarted}');
-    expect(result.metrics).toContain('MeshCertWatch/SlackMessagesSent{Cluster=demo-eks}');
+  it('emits exactly the seven custom metrics the dashboard and alarms read, and the handlers log no warning or error', () => {
+    expect(result.metrics).toEqual(CUSTOM_METRICS.map((name) => `MeshCertWatch/${name}{Cluster=demo-eks}`).sort());
+    expect(result.sweeps[0]!.metricValues).toMatchObject({ PodsSampled: 14, PodsUnreachable: 1 });
     expect(result.sweeps.flatMap((s) => s.logProblems)).toEqual([]);
+  });
+
+  it('logs a line per unhealthy pod per sweep, each within the size the cost model assumes', () => {
+    for (const sweep of result.sweeps) {
+      const lines = sweep.logRecords.filter((r) => r.fn === 'sampler' && r.record.message === LOG_MESSAGES.podUnhealthy);
+      expect(lines.map((l) => l.record.pod).sort()).toEqual(sweep.report.pods.filter((p) => p.state !== 'healthy').map((p) => p.name).sort());
+      for (const line of sweep.logRecords.filter((r) => r.record.message === LOG_MESSAGES.podUnhealthy || r.record.message === LOG_MESSAGES.podStateChanged)) {
+        expect(Buffer.byteLength(JSON.stringify(line.record)) + 26).toBeLessThanOrEqual(LOG_BYTES_PER_POD_LINE);
+      }
+    }
+    const outcomes = result.sweeps.flatMap((s) => s.logRecords.filter((r) => r.record.message === LOG_MESSAGES.restartOutcome));
+    expect(outcomes.length).toBe(result.sweeps.reduce((n, s) => n + s.remediation.length, 0));
   });
 
   it('needs no AWS: every connection went to this machine', () => {

@@ -43,9 +43,22 @@ describe('slack-preview', () => {
     const code = await main(['slack-preview', await file('events.json', EVENTS), '--dashboard-url', 'https://example.com/dash'], io);
     expect(code).toBe(EXIT.ok);
     const expected = renderSlackMessage([EVENTS[0], EVENTS[1], EVENTS[3]].map(parseNotificationEvent), { dashboardUrl: 'https://example.com/dash' })!;
-    expect(out()).toBe(`${JSON.stringify(expected, null, 2)}\n\n${renderPlainText(expected)}`);
+    const link = `https://app.slack.com/block-kit-builder/#${encodeURIComponent(JSON.stringify({ blocks: expected.blocks }))}`;
+    expect(out()).toBe(
+      `${JSON.stringify(expected, null, 2)}\n\n${renderPlainText(expected)}\nOpen in Block Kit Builder (needs a Slack login; the message is in the link):\n${link}\n`,
+    );
     expect(expected.blocks).toHaveLength(6);
     expect(err()).toBe('event 2 (restart) is not posted: routine skip (cooldown)\n');
+  });
+
+  it('prints only the Block Kit Builder link with -o link: the blocks, URL-encoded, after #', async () => {
+    const { io, out } = capture();
+    expect(await main(['slack-preview', await file('link.json', EVENTS), '-o', 'link'], io)).toBe(EXIT.ok);
+    const url = new URL(out().trim());
+    expect(`${url.origin}${url.pathname}`).toBe('https://app.slack.com/block-kit-builder/');
+    const expected = renderSlackMessage([EVENTS[0], EVENTS[1], EVENTS[3]].map(parseNotificationEvent), {})!;
+    expect(JSON.parse(decodeURIComponent(url.hash.slice(1)))).toEqual({ blocks: JSON.parse(JSON.stringify(expected.blocks)) });
+    expect(out().trim()).not.toMatch(/[\s"{}]/);
   });
 
   it('reads details that carry their own detail-type, from standard input, and prints only the text with -o text', async () => {

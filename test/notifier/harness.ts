@@ -6,12 +6,10 @@
  */
 import { jest } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDeliveryLog, DynamoPostGate } from '../../src/aws/notification-store.js';
 import { SecretsManagerWebhooks } from '../../src/aws/webhook-secrets.js';
 import { MemorySecrets } from '../../src/emulator/memory-secrets.js';
-import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
 import { notifierRuntimeConfig, parseRuntimeConfig, type NotifierRuntimeConfigInput } from '../../src/config/runtime.js';
 import { createNotifierHandler } from '../../src/notifier/lambda.js';
 import { SlackWebhookPoster } from '../../src/slack/webhook-poster.js';
@@ -87,7 +85,6 @@ export async function notifierHarness(
   };
   const config = parseRuntimeConfig(notifierRuntimeConfig, { MESH_CERT_WATCH_CONFIG: JSON.stringify(input) });
   const logger = new Logger({ serviceName: 'mesh-cert-watch-notifier', logLevel: 'DEBUG' });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-notifier' });
   const client = dynamo.client();
   const handler = createNotifierHandler(
     () => ({
@@ -103,10 +100,9 @@ export async function notifierHarness(
       deliveries: new DynamoDeliveryLog({ client, tableName, leaseSeconds: config.deliveryLeaseSeconds }),
       gate: new DynamoPostGate({ client, tableName, intervalMs: Math.ceil(1000 / config.maxMessagesPerSecond), clock: clock.now, sleep: clock.sleep }),
       log: logger,
-      metrics,
       clock: clock.date,
     }),
-    { logger, metrics },
+    { logger },
   );
   return {
     handler: (event, context = CONTEXT) => handler(event, context),

@@ -6,14 +6,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { PutEventsCommand, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
 import type { EventBridgeSender } from '../../src/aws/event-publisher.js';
-import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
 import { parseRuntimeConfig, remediatorRuntimeConfig, type RemediatorRuntimeConfigInput } from '../../src/config/runtime.js';
 import { ClusterUnreachableError, ConfigError, InvalidEventError } from '../../src/core/errors.js';
 import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
@@ -77,8 +75,7 @@ beforeEach(() => {
 afterEach(() => writeSpy.mockRestore());
 
 function handlerWith(kubeClientFor: KubeClientFactory) {
-  const logger = new Logger({ serviceName: 'mesh-cert-watch-remediator', logLevel: 'CRITICAL' });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-remediator' });
+  const logger = new Logger({ serviceName: 'mesh-cert-watch-remediator', logLevel: 'INFO' });
   const config = parseRuntimeConfig(remediatorRuntimeConfig, { MESH_CERT_WATCH_CONFIG: JSON.stringify(CONFIG_INPUT) });
   return createRemediatorHandler(
     () => ({
@@ -87,11 +84,10 @@ function handlerWith(kubeClientFor: KubeClientFactory) {
       guard: new DynamoRestartGuard({ client: dynamo.client(), tableName: config.budgetTableName }),
       eventBridge: recordingSender,
       logger,
-      metrics,
       clock: () => NOW,
       publishOptions: { maxAttempts: 1 },
     }),
-    { logger, metrics },
+    { logger },
   );
 }
 
@@ -101,16 +97,17 @@ function eventOf(detail: unknown): UnhealthyEvent {
   return { version: '0', id: 'evt-1', 'detail-type': 'Pod Certificate Unhealthy', source: 'mesh-cert-watch', account: '111122223333', time: NOW.toISOString(), region: 'eu-west-1', resources: [], detail };
 }
 
-/** The EMF documents printed during the invocation. */
-function emf(): { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }; [key: string]: unknown }[] {
+/** The JSON lines printed during the invocation (logs, and EMF documents if there were any). */
+function printed(): Record<string, unknown>[] {
   return stdout
     .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line));
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
+const outcomeLines = () => printed().filter((line) => line.message === 'workload restart outcome');
 
 describe('remediator handler', () => {
-  it('restarts, publishes one schema-valid Workload Restart and emits Restarts by [Cluster, Outcome] without a service dimension', async () => {
+  it('restarts, publishes one schema-valid Workload Restart and logs the decision (no custom metric: the dashboard counts the lines)', async () => {
     const pod = mesh.addDeployment('lambda', 'carts').pods[0]!;
     const detail = await handlerWith(emulatorClients)(eventOf(triggerFor(pod)), CONTEXT);
 
@@ -122,26 +119,19 @@ describe('remediator handler', () => {
     expect(published).toEqual(JSON.parse(JSON.stringify(detail)));
     expect(validateDetail(published)).toBe(true);
 
-    const metrics = emf();
-    expect(metrics).toHaveLength(1);
-    expect(metrics[0]!._aws.CloudWatchMetrics).toEqual([{ Namespace: 'MeshCertWatch', Dimensions: [['Cluster', 'Outcome']], Metrics: [{ Name: 'Restarts', Unit: 'Count' }] }]);
-    expect(metrics[0]).toMatchObject({ Cluster: 'prod-mesh', Outcome: 'restarted', Restarts: 1 });
-    expect(metrics[0]!.service).toBeUndefined();
+    expect(printed().filter((line) => '_aws' in line)).toEqual([]);
+    expect(outcomeLines()).toEqual([
+      expect.objectContaining({ level: 'INFO', cluster: 'prod-mesh', namespace: 'lambda', outcome: 'restarted', workload: { kind: 'Deployment', name: 'carts' } }),
+    ]);
   });
 
-  it('emits BreakerOpen by [Cluster] and publishes the skipped outcome when the breaker opens', async () => {
+  it('logs and publishes the skipped outcome when the breaker opens', async () => {
     const pod = mesh.addDeployment('lambda', 'orders').pods[0]!;
     const outage = { sampled: 10, skipped: 0, healthy: 1, stale: 0, expiring: 9, expired: 0, missing: 0, unreachable: 0 };
     const detail = await handlerWith(emulatorClients)(eventOf(triggerFor(pod, { sweepSummary: outage })), CONTEXT);
     expect(detail).toMatchObject({ outcome: 'skipped', reason: 'breaker' });
     expect(validateDetail(JSON.parse(sent[0]!.Entries![0]!.Detail!))).toBe(true);
-    const dimensionSets = emf().flatMap((doc) => doc._aws.CloudWatchMetrics.map((m) => [m.Metrics[0]!.Name, m.Dimensions]));
-    expect(dimensionSets).toEqual(
-      expect.arrayContaining([
-        ['BreakerOpen', [['Cluster']]],
-        ['Restarts', [['Cluster', 'Outcome']]],
-      ]),
-    );
+    expect(outcomeLines()).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'breaker', cluster: 'prod-mesh' })]);
   });
 
   it('publishes a failed outcome when the cluster cannot be reached', async () => {

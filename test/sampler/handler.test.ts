@@ -146,6 +146,11 @@ describe('sampler handler', () => {
       ['Sweep Completed', null, null],
     ]);
     for (const e of events) expect(schemaErrors(e.detailType, e.detail)).toEqual([]);
+    // One log line per change, for the dashboard's "changes" table.
+    expect(logs().filter((l) => l.message === 'pod certificate state changed').map((l) => [l.change, l.previousState, l.state, l.namespace])).toEqual([
+      ['opened', 'new', 'unreachable', 'shop'],
+      ['opened', 'new', 'stale', 'shop'],
+    ]);
     expect(events[4]!.detail).toMatchObject({ summary, errorsTotal: 1, errors: [{ namespace: 'shop', name: expect.stringMatching(/^web-/) }] });
     // Every API call was authenticated with a token the (re-signing) validator accepted.
     expect(validator.rejected).toEqual([]);
@@ -157,23 +162,39 @@ describe('sampler handler', () => {
     await handler()({ cluster: 'prod-mesh' }, lambdaContext(240_000));
     expect(metricValues()).toEqual({
       PodsSampled: [3, 'Count'],
-      PodsSkipped: [0, 'Count'],
       PodsHealthy: [1, 'Count'],
       PodsStale: [1, 'Count'],
       PodsExpiring: [0, 'Count'],
       PodsExpired: [0, 'Count'],
-      PodsMissing: [0, 'Count'],
       PodsUnreachable: [1, 'Count'],
-      SamplingErrors: [1, 'Count'],
       MinRemainingSeconds: [15 * 60, 'Seconds'],
-      MaxLeafAgeSeconds: [45 * 60, 'Seconds'],
-      MaxPushAgeSeconds: [45 * 60, 'Seconds'],
-      SweepDurationMs: [0, 'Milliseconds'],
-      // second sweep: nothing changed, 2 Unhealthy + Sweep Completed
-      EventsPublished: [3, 'Count'],
-      EventsFailed: [0, 'Count'],
     });
     expect(emf()[0]!.Cluster).toBe('prod-mesh');
+  });
+
+  it('logs one line per unhealthy pod and per state change, with the fields the dashboard tables read', async () => {
+    await handler()({ cluster: 'prod-mesh' }, lambdaContext(240_000));
+    const unhealthy = logs().filter((l) => l.message === 'pod certificate unhealthy');
+    expect(unhealthy.map((l) => [l.state, String(l.pod).split('-')[0]])).toEqual([
+      ['unreachable', 'web'],
+      ['stale', 'orders'],
+    ]);
+    expect(unhealthy[1]).toMatchObject({
+      level: 'INFO',
+      cluster: 'prod-mesh',
+      sweepId: expect.stringMatching(/^sweep-h\d+$/),
+      namespace: 'shop',
+      workload: expect.stringMatching(/^Deployment\/orders/),
+      node: expect.any(String),
+      findings: expect.any(String),
+      remainingSeconds: 15 * 60,
+      source: expect.any(String),
+    });
+    expect(unhealthy[0]).toMatchObject({ error: expect.any(String) });
+    expect(unhealthy[0]).not.toHaveProperty('remainingSeconds');
+    // The ledger already knows these pods (an earlier test's sweep): no change, no change line.
+    expect(bus.accepted().filter((e) => e.detailType === 'Pod Certificate State Changed')).toEqual([]);
+    expect(logs().filter((l) => l.message === 'pod certificate state changed')).toEqual([]);
   });
 
   it('logs structured JSON with the sweep id and cluster, and never a token', async () => {
@@ -191,11 +212,11 @@ describe('sampler handler', () => {
     expect(printed).not.toMatch(/k8s-aws-v1\.|X-Amz-Signature|Bearer /);
   });
 
-  it('fails the invocation with ClusterUnreachableError after publishing Sweep Completed (failed), still emitting SweepDurationMs', async () => {
+  it('fails the invocation with ClusterUnreachableError after publishing Sweep Completed (failed), emitting no metric (the sweeps-missing alarm counts PodsSampled)', async () => {
     const error = await handler()({ cluster: 'lost-cluster' }, lambdaContext(240_000)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClusterUnreachableError);
     expect(bus.accepted().map((e) => [e.detailType, e.detail.cluster, e.detail.failed, e.detail.partial])).toEqual([['Sweep Completed', 'lost-cluster', true, false]]);
-    expect(metricValues()).toEqual({ SweepDurationMs: [0, 'Milliseconds'], EventsPublished: [1, 'Count'], EventsFailed: [0, 'Count'] });
+    expect(emf().filter((doc) => doc._aws.CloudWatchMetrics.some((d) => d.Metrics.length > 0))).toEqual([]);
     expect(logs().find((l) => l.message === 'sweep failed')).toMatchObject({
       level: 'ERROR',
       cluster: 'lost-cluster',
@@ -230,40 +251,23 @@ describe('sweepDeadline', () => {
 });
 
 describe('sweepMetrics', () => {
-  const completed = { durationMs: 1234 } as Parameters<typeof sweepMetrics>[0]['completed'];
-
-  it('omits the certificate extremes when no sampled pod had a certificate', () => {
+  it('emits the pod counts the alarms read, without missing (derived) and without the extreme when no pod had a certificate', () => {
     const report = {
       summary: { sampled: 1, skipped: 2, healthy: 0, stale: 0, expiring: 0, expired: 0, missing: 0, unreachable: 1 },
       pods: [{ certificate: null, secrets: [], error: 'exec timed out' }],
     } as unknown as Parameters<typeof sweepMetrics>[0]['report'];
-    const names = sweepMetrics({ report, completed, events: { published: 2, failed: 1 } }).map((m) => `${m.name}=${m.value}`);
-    expect(names).toEqual([
-      'PodsSampled=1',
-      'PodsSkipped=2',
-      'PodsHealthy=0',
-      'PodsStale=0',
-      'PodsExpiring=0',
-      'PodsExpired=0',
-      'PodsMissing=0',
-      'PodsUnreachable=1',
-      'SamplingErrors=1',
-      'SweepDurationMs=1234',
-      'EventsPublished=2',
-      'EventsFailed=1',
-    ]);
+    const names = sweepMetrics({ report }).map((m) => `${m.name}=${m.value}`);
+    expect(names).toEqual(['PodsSampled=1', 'PodsHealthy=0', 'PodsStale=0', 'PodsExpiring=0', 'PodsExpired=0', 'PodsUnreachable=1']);
+    expect(sweepMetrics({ report: null })).toEqual([]);
   });
 
-  it('takes min remaining and max ages over all pods, push age from the default secret only', () => {
+  it('takes the minimum remaining validity over all pods', () => {
     const cert = (age: number, remaining: number) => ({ ageSeconds: age, remainingSeconds: remaining });
     const report = {
       summary: { sampled: 2, skipped: 0, healthy: 1, stale: 1, expiring: 0, expired: 0, missing: 0, unreachable: 0 },
-      pods: [
-        { certificate: cert(100, 3500), secrets: [{ name: 'default', pushAgeSeconds: 90 }, { name: 'ROOTCA', pushAgeSeconds: 9999 }] },
-        { certificate: cert(2800, 800), secrets: [{ name: 'default', pushAgeSeconds: 2800 }] },
-      ],
+      pods: [{ certificate: cert(100, 3500) }, { certificate: cert(2800, 800) }],
     } as unknown as Parameters<typeof sweepMetrics>[0]['report'];
-    const values = Object.fromEntries(sweepMetrics({ report, completed, events: { published: 0, failed: 0 } }).map((m) => [m.name, m.value]));
-    expect([values.MinRemainingSeconds, values.MaxLeafAgeSeconds, values.MaxPushAgeSeconds]).toEqual([800, 2800, 2800]);
+    const values = Object.fromEntries(sweepMetrics({ report }).map((m) => [m.name, m.value]));
+    expect(values.MinRemainingSeconds).toBe(800);
   });
 });

@@ -15,7 +15,7 @@ import type { IssuedLeaf } from '../../src/emulator/pki.js';
 import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/emulator/sidecar-secrets.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { DynamoLedger } from '../../src/aws/ledger.js';
-import { sweepMetrics } from '../../src/sampler/metrics.js';
+import { rotationLogFields, sweepMetrics } from '../../src/sampler/metrics.js';
 import { sweepCluster, type SweepOutcome } from '../../src/sampler/sweep-cluster.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { clusterInput, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors } from './kit.js';
@@ -168,16 +168,18 @@ describe('sweeps every 5 minutes with rotation history', () => {
     expect(flagged).toEqual([]);
   });
 
-  it('counts the rotations observed and their interval per source, in the report, Sweep Completed and the metrics', () => {
+  it('counts the rotations observed and their interval per source, in the report, Sweep Completed and the sweep log line', () => {
     const total = (source: 'tbot' | 'istio-agent') => outcomes.reduce((n, o) => n + (o.completed.rotations?.bySource[source]?.observed ?? 0), 0);
     // 4 healthy tbot pods × 3 renewals in 70 min; 2 agent pods renewing every ~30 min × 2.
     expect([total('tbot'), total('istio-agent')]).toEqual([12, 4]);
     const maxInterval = Math.max(...outcomes.map((o) => o.completed.rotations?.bySource.tbot?.intervalSecondsMax ?? 0));
     expect(maxInterval).toBe(Math.round(21.5 * 60));
     const withRotation = outcomes.find((o) => (o.completed.rotations?.observed ?? 0) > 0)!;
-    const metrics = sweepMetrics(withRotation);
-    expect(metrics.find((m) => m.name === 'RotationsObserved')?.value).toBe(withRotation.completed.rotations!.observed);
-    expect(metrics.filter((m) => m.dimensions?.Source === 'tbot').map((m) => m.name)).toEqual(['RotationIntervalP50Seconds', 'RotationIntervalMaxSeconds']);
+    // Log fields, not metrics: seven rotation metrics would cost $2.10 a month per cluster.
+    expect(sweepMetrics(withRotation).map((m) => m.name)).not.toContain('RotationsObserved');
+    const fields = rotationLogFields(withRotation.completed.rotations!);
+    expect(fields).toMatchObject({ observed: withRotation.completed.rotations!.observed, overdue: expect.any(Number), proven: expect.any(Number) });
+    expect(fields.tbot_interval_p50_s).toBe(withRotation.completed.rotations!.bySource.tbot?.intervalSecondsP50 ?? undefined);
     for (const event of bus.accepted()) expect(schemaErrors(event.detailType, event.detail)).toEqual([]);
   });
 

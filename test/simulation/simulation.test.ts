@@ -31,7 +31,7 @@ describe('simulation model', () => {
       breakerShare: 0.5,
       cronJobIntervalMinutes: 45,
     });
-    expect(defaults.cost).toMatchObject({ samplerMemoryMiB: 512, concurrency: 8, execLatencyMs: 100 });
+    expect(defaults.cost).toMatchObject({ samplerMemoryMiB: 512, concurrency: 16, execLatencyMs: 100 });
   });
 
   it('with no broken pod the watcher restarts nothing, and nothing expires under either', () => {
@@ -89,24 +89,43 @@ describe('simulation model', () => {
 describe('cost model', () => {
   const result = simulate(settings({ pods: 1000 }));
 
+  const sampler = (cost: ReturnType<typeof estimateCost>) => cost.lines.find((l) => l.item === 'Lambda sampler compute')!;
+  const metrics = (cost: ReturnType<typeof estimateCost>) => cost.lines.find((l) => l.item.startsWith('CloudWatch custom metrics'))!;
+
   it('bills the sampler as the benchmark measured it: overhead × N·L/C at the configured memory, every 5 minutes of a 730 h month', () => {
     const cost = estimateCost(result, defaults.cost);
+    expect(cost.pods).toBe(1000);
     const sweeps = (730 * 60) / 5;
-    const seconds = (SAMPLER_BENCHMARK.overheadOverFloor * 1000 * 0.1) / 8;
+    const seconds = (SAMPLER_BENCHMARK.overheadOverFloor * 1000 * 0.1) / defaults.cost.concurrency;
     expect(cost.sweepsPerMonth).toBe(sweeps);
     expect(cost.samplerSecondsPerSweep).toBeCloseTo(seconds, 6);
-    expect(cost.lines[0]!.usd).toBeCloseTo(sweeps * seconds * 0.5 * PRICES.lambdaGbSecond, 6);
-    expect(cost.lines.find((l) => l.item.startsWith('CloudWatch custom metrics'))!.usd).toBeCloseTo(CUSTOM_METRICS_PER_CLUSTER * 0.3, 6);
+    expect(sampler(cost).usd).toBeCloseTo(sweeps * seconds * 0.5 * PRICES.lambdaGbSecond, 6);
+    expect(metrics(cost).usd).toBeCloseTo(CUSTOM_METRICS_PER_CLUSTER * 0.3, 6);
     expect(cost.totalUsd).toBeCloseTo(cost.lines.reduce((sum, l) => sum + l.usd, 0), 9);
+    expect(cost.totalUsd).toBeCloseTo(cost.perClusterFixedUsd + cost.perDeploymentFixedUsd + cost.variablePer1000PodsUsd, 9);
+  });
+
+  it('meets the budget at a 5-minute schedule: at most $3 fixed per cluster and $1 per 1,000 pods a month', () => {
+    expect(defaults.settings.scheduleMinutes).toBe(5);
+    // With the budget sized to the mesh (README: "Size the budget"): held-back restarts leave pods
+    // unhealthy, and every sweep re-announces them.
+    for (const pods of [100, 1000, 10_000]) {
+      const cost = estimateCost(simulate(settings({ pods, brokenShare: 0.05, budgetPerHour: Math.max(5, pods / 100) })), defaults.cost);
+      expect(cost.perClusterFixedUsd).toBeLessThanOrEqual(3);
+      expect(cost.variablePer1000PodsUsd).toBeLessThanOrEqual(1);
+    }
+    // Every custom metric is a sampler metric with the one [Cluster] dimension: seven of them.
+    expect(CUSTOM_METRICS_PER_CLUSTER).toBe(7);
   });
 
   it('halves the sampler bill with twice the concurrency; metrics do not depend on pods', () => {
     const base = estimateCost(result, defaults.cost);
-    const faster = estimateCost(result, { ...defaults.cost, concurrency: 16 });
-    expect(faster.lines[0]!.usd).toBeCloseTo(base.lines[0]!.usd / 2, 6);
+    const faster = estimateCost(result, { ...defaults.cost, concurrency: defaults.cost.concurrency * 2 });
+    expect(sampler(faster).usd).toBeCloseTo(sampler(base).usd / 2, 6);
     const big = estimateCost(result, defaults.cost, 10_000);
-    expect(big.lines[0]!.usd).toBeCloseTo(base.lines[0]!.usd * 10, 6);
-    expect(big.lines.find((l) => l.item.startsWith('CloudWatch custom metrics'))!.usd).toBe(base.lines.find((l) => l.item.startsWith('CloudWatch custom metrics'))!.usd);
+    expect(sampler(big).usd).toBeCloseTo(sampler(base).usd * 10, 6);
+    expect(metrics(big).usd).toBe(metrics(base).usd);
+    expect(big.perClusterFixedUsd).toBeCloseTo(base.perClusterFixedUsd, 9);
   });
 
   it('reports restarts per day and the CronJob ratio', () => {
@@ -127,7 +146,10 @@ describe('mesh-cert-watch simulate', () => {
     expect(run.stdout).toMatch(/pod restarts per day\s+\d+\s+9,600/);
     expect(run.stdout).toMatch(/certificates that reached expiry\s+\d+\s+0/);
     expect(run.stdout).toMatch(/the CronJob restarts [\d.,]+× as many pods as the watcher/);
-    expect(run.stdout).toMatch(/cost per 1,000 pods per month/);
+    expect(run.stdout).toMatch(/cost of 300 pods per month: \$\d+\.\d\d \(one cluster/);
+    expect(run.stdout).toMatch(/per cluster, whatever its size:\s+\$\d\.\d\d/);
+    expect(run.stdout).toMatch(/for 300 pods:\s+\$\d\.\d\d/);
+    expect(run.stdout).toMatch(/fixed \$\d\.\d\d per cluster \+ \$\d\.\d\d per 1,000 pods \+ \$\d\.\d\d per deployment/);
     expect(run.stdout).toContain('$0.0000166667/GB-s');
     expect(run.stdout).toMatch(/total\s+\$\d+\.\d\d/);
   });
