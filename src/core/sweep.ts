@@ -9,9 +9,9 @@ import { PodGoneError, describeError } from './errors.js';
 import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
 import type { PodListing, PodTarget } from './pods.js';
 import { forEachConcurrent } from './retry.js';
-import { compareByWorst, summarize } from './summary.js';
+import { compareByWorst } from './summary.js';
 import { formatThresholds } from './threshold.js';
-import type { PodReport, SweepReport, Thresholds, WorkloadRef } from './types.js';
+import type { PodReport, State, SweepReport, Thresholds, WorkloadRef } from './types.js';
 
 export interface SweepSource {
   /** Pods in the sweep's scope, page by page. May throw: then the whole sweep fails. */
@@ -42,6 +42,13 @@ export interface SweepOptions {
    * (by uid) and judged against its expected renewal point; the report gains `rotations`.
    */
   readonly history?: SweepHistory;
+  /**
+   * Which judged pods `report.pods` keeps (default: every pod). A caller that consumes pods as
+   * they come (`onPod`: the CLI streams its report) keeps only what it still needs, so memory
+   * does not grow with the cluster. `summary` and `rotations` always count every pod (with
+   * `history`, rotations are summarised over every pod, so those are kept for that).
+   */
+  readonly retainPod?: (pod: PodReport) => boolean;
 }
 
 export interface SweepHistory {
@@ -55,6 +62,9 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
   const startedAt = clock();
   const now = options.now ?? startedAt;
   const pods: PodReport[] = [];
+  const rotationPods: PodReport[] | null = options.history && options.retainPod ? [] : null;
+  const counts: Record<State, number> = { healthy: 0, stale: 0, expiring: 0, expired: 0, missing: 0, unreachable: 0 };
+  let sampled = 0;
   let skipped = 0;
   let stoppedByDeadline = false;
   const pastDeadline = (): boolean => {
@@ -75,7 +85,10 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
         skipped++;
         return;
       }
-      pods.push(report);
+      sampled++;
+      counts[report.state]++;
+      if (!options.retainPod || options.retainPod(report)) pods.push(report);
+      rotationPods?.push(report);
       options.onPod?.(report);
     },
     pastDeadline,
@@ -89,9 +102,9 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     finishedAt: clock().toISOString(),
     now: now.toISOString(),
     thresholds: formatThresholds(options.thresholds),
-    summary: summarize(pods, skipped),
+    summary: { sampled, skipped, ...counts },
     partial: stoppedByDeadline,
-    ...(options.history ? { rotations: summarizeRotations(pods) } : {}),
+    ...(options.history ? { rotations: summarizeRotations(rotationPods ?? pods) } : {}),
     pods,
   };
 }
