@@ -3,13 +3,17 @@
  * ratios (never asserted in unit tests). Sections, all by default:
  *   startup   `npx mesh-cert-watch --version/--help` vs `npx tsc --version`
  *   sweep     the sampler's sweep (esbuild bundle) at 500 / 2,000 / 5,000 pods (BENCH_SIZES)
+ *   cli       the CLI's sweep as a process (json and table) at 500 / 5,000 pods (BENCH_CLI_SIZES),
+ *             peak RSS, floor ratio, and the sequential kubectl loop (BENCH_KUBECTL_SAMPLE pods)
  */
+import { benchCli } from './cli.bench.js';
 import { benchStartup } from './startup.js';
 import { benchSamplerSweep } from './sweep.bench.js';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   startup: () => benchStartup(),
   sweep: () => benchSamplerSweep(),
+  cli: () => benchCli(),
 };
 
 const requested = process.argv.slice(2);
