@@ -6,7 +6,7 @@ import { UsageError, describeError } from '../core/errors.js';
 import { DEFAULT_REMEDIATION_POLICY, type RemediationDetail } from '../core/remediation.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
 import { InMemoryRestartGuard } from '../core/restart-guard.js';
-import { runSweep } from '../core/sweep.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/sweep.js';
 import { STATES, STATE_SEVERITY, type PodReport, type SweepReport } from '../core/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
@@ -48,6 +48,9 @@ ${THRESHOLD_HELP}
 ${ROTATION_HELP}
   --concurrency N          pods sampled at once                    [default 32]
   --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
+  --max-exec-rate N        start at most N exec streams a second, evenly spaced [default:
+                           unlimited; the sampler Lambda uses ${DEFAULT_MAX_EXEC_STARTS_PER_SECOND}, about the APF
+                           seats of the API server's global-default priority level]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
   --remediate              then run the remediator's rules over the pods that need attention
@@ -68,6 +71,7 @@ const SWEEP_OPTIONS = {
   stream: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   concurrency: { type: 'string' },
+  'max-exec-rate': { type: 'string' },
   timeout: { type: 'string' },
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
@@ -88,6 +92,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   if (values.selector !== undefined && !selector) throw new UsageError('--selector', 'must not be empty');
   const concurrency = positiveInteger('--concurrency', values.concurrency, 32);
   const timeoutMs = durationMs('--timeout', values.timeout, 10_000);
+  const maxExecRate = values['max-exec-rate'] === undefined ? undefined : positiveInteger('--max-exec-rate', values['max-exec-rate'], 1);
   const failOn = stateSetting('--fail-on', values['fail-on']);
   if (values['dry-run'] && !values.remediate) throw new UsageError('--dry-run', 'only with --remediate');
   const kubeConfig = loadKubeConfig({
@@ -155,6 +160,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       thresholds: common.thresholds,
       concurrency,
       clock: firstThen(startedAt),
+      ...(maxExecRate !== undefined ? { maxStartsPerSecond: maxExecRate } : {}),
       ...(common.now ? { now: common.now } : {}),
       ...(historyFile !== undefined ? { history: { previous, renewal } } : {}),
       // Keep only what is still needed after the sweep: every pod for the history snapshot,

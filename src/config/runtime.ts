@@ -4,7 +4,7 @@
  * `parseRuntimeConfig(schema, process.env)`. The stack builds the JSON from the `*Input` types
  * below, so both sides compile against one contract.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, describeError } from '../core/errors.js';
 import { parseThreshold } from '../core/threshold.js';
 import { STATES, type Threshold } from '../core/types.js';

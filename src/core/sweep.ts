@@ -49,6 +49,34 @@ export interface SweepOptions {
    * `history`, rotations are summarised over every pod, so those are kept for that).
    */
   readonly retainPod?: (pod: PodReport) => boolean;
+  /**
+   * At most this many samples (exec streams) start per second, evenly spaced, whatever the
+   * concurrency: a large cluster's API server and kubelets never see a burst of exec upgrades.
+   * Default: unlimited (only `concurrency` bounds the sweep). See DEFAULT_MAX_EXEC_STARTS_PER_SECOND.
+   */
+  readonly maxStartsPerSecond?: number;
+  /** Waits `ms` (the start pacing); injectable for tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A sensible cap on exec starts per second for a shared cluster: about the seats a default
+ * kube-apiserver gives the API Priority and Fairness level `global-default`, where an EKS IAM
+ * identity mapped to a group lands (600 seats × 20 of 245 nominal shares ≈ 49). Exec streams are
+ * long-running requests that APF stops counting once upgraded, so only their starts can be paced.
+ */
+export const DEFAULT_MAX_EXEC_STARTS_PER_SECOND = 50;
+
+/** Evenly spaced start slots, `perSecond` a second; each caller waits for its own slot. */
+export function startPacer(perSecond: number, clock: () => Date, sleep: (ms: number) => Promise<void>): () => Promise<void> {
+  const spacingMs = 1000 / perSecond;
+  let nextSlot = -Infinity;
+  return async () => {
+    const now = clock().getTime();
+    const slot = Math.max(now, nextSlot);
+    nextSlot = slot + spacingMs;
+    if (slot > now) await sleep(slot - now);
+  };
 }
 
 export interface SweepHistory {
@@ -72,6 +100,11 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     return stoppedByDeadline;
   };
 
+  const paceStart =
+    options.maxStartsPerSecond !== undefined && options.maxStartsPerSecond > 0
+      ? startPacer(options.maxStartsPerSecond, () => new Date(), options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))
+      : undefined;
+
   await forEachConcurrent(
     source.listPods(),
     options.concurrency,
@@ -79,6 +112,10 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
       if (listing.kind === 'skipped') {
         skipped++;
         return;
+      }
+      if (paceStart) {
+        await paceStart();
+        if (pastDeadline()) return;
       }
       const report = await judgePod(source, listing.target, options, now);
       if (report === 'gone') {

@@ -115,6 +115,17 @@ describe('sweep output, selector and progress', () => {
     expect(bad.stderr).toMatch(/unable to parse requirement/);
   });
 
+  it('--max-exec-rate paces exec starts', async () => {
+    const before = emulator.execs.length;
+    const run = await runCli([...base(), '-o', 'ndjson', '--max-exec-rate', '10']);
+    expect(run.code).toBe(0);
+    const starts = emulator.execs.slice(before).map((e) => e.startedAt.getTime()).sort((a, b) => a - b);
+    expect(starts).toHaveLength(7);
+    // 7 starts at 10 a second: the last at least ~0.6 s after the first.
+    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(550);
+    expect((await runCli([...base(), '--max-exec-rate', '0'])).code).toBe(2);
+  });
+
   describe('progress line', () => {
     async function withTerminal(args: string[], env: Record<string, string> = {}, stdoutTerminal = false) {
       let stdout = '';
@@ -176,5 +187,21 @@ describe('sweep output, selector and progress', () => {
       expect(progressText({ judged: 0, errors: 0, expected: null, expectedFinal: false }, 0)).toBe('sweep 0/? pods · 0/s · 0.0s · 0 errors');
       expect(progressText({ judged: 5000, errors: 1, expected: 5000, expectedFinal: true }, 18_000)).toBe('sweep 5,000/5,000 pods · 278/s · 18s · ETA 0.0s · 1 error');
     });
+  });
+});
+
+describe('exec start pacing', () => {
+  it('spaces starts evenly at the given rate, whatever the concurrency', async () => {
+    const { startPacer } = await import('../../src/core/sweep.js');
+    let now = 0;
+    const waits: number[] = [];
+    const pace = startPacer(50, () => new Date(now), async (ms) => {
+      waits.push(ms);
+    });
+    await Promise.all([pace(), pace(), pace(), pace()]);
+    expect(waits).toEqual([20, 40, 60]);
+    now = 1000;
+    await pace();
+    expect(waits).toHaveLength(3);
   });
 });
