@@ -4,7 +4,7 @@
  * 1. On Node < 22 it re-executes itself with the Node 22 the project installs (devDependency
  *    `node`, node_modules/node/bin/node), so `npx --prefix <checkout> mesh-cert-watch` and the
  *    kubeconfig exec plugin (`token`) work from any directory and any PATH.
- * 2. It runs the compiled CLI in dist/ (built by `npm ci` through `prepare`, or `npm run build`).
+ * 2. It runs the compiled CLI in dist/cli/ (built by `npm ci` through `prepare`, or `npm run build`).
  *    When dist/ is missing or older than a source file, it runs the TypeScript sources through
  *    tsx instead (correct, about a second slower) and says so on stderr.
  */
@@ -21,7 +21,7 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < MIN_NODE) {
   await reexecOnProjectNode();
 } else {
-  const compiled = join(root, 'dist', 'src', 'cli', 'main.js');
+  const compiled = join(root, 'dist', 'cli', 'main.js');
   let mainModule;
   if (isCurrent(compiled)) {
     mainModule = await import(pathToFileURL(compiled).href);

@@ -1,24 +1,24 @@
 /** `mesh-cert-watch sweep`: the sampler's engine against a kubeconfig, read-only unless --remediate. */
 import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
-import { computeChanges } from '../core/changes.js';
+import { computeChanges, needsAttention } from '../core/changes.js';
 import { UsageError, describeError } from '../core/errors.js';
 import { DEFAULT_REMEDIATION_POLICY, type RemediationDetail } from '../core/remediation.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
-import { renderSweepTable } from '../core/render.js';
 import { InMemoryRestartGuard } from '../core/restart-guard.js';
-import { runSweep } from '../core/sweep.js';
-import { STATES, STATE_SEVERITY, type SweepReport } from '../core/types.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/sweep.js';
+import { STATES, STATE_SEVERITY, type PodReport, type SweepReport } from '../core/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import { remediate } from '../remediator/remediate.js';
 import { indexSnapshot, nextSnapshot } from '../core/history.js';
-import { renderRotationsLine } from '../core/render-history.js';
 import { loadHistoryFile, saveHistoryFile } from './history-file.js';
 import { parseCommandArgs } from './input.js';
 import { hasRotationFlags, renewalPolicyFrom, ROTATION_HELP, ROTATION_OPTIONS } from './rotation-options.js';
 import { EXIT, type CliIo } from './io.js';
+import { ProgressLine, colorWanted, progressWanted, type ProgressCounts } from './progress.js';
 import { COMMON_OPTIONS, THRESHOLD_HELP, commonSettings, durationMs, positiveInteger, stateSetting } from './settings.js';
+import { sweepWriter, type SweepOutputFormat } from './sweep-output.js';
 
 export const SWEEP_HELP = `Usage: mesh-cert-watch sweep [options]
 
@@ -31,8 +31,16 @@ Options:
   --context NAME           kubeconfig context (default: current context)
   --cluster NAME           cluster name in the report (default: the context's cluster)
   -n, --namespace NS       only this namespace; repeat for several
+  -l, --selector SEL       only pods with these labels, like kubectl (app=web,tier!=db,
+                           'env in (a,b)'); the API server filters the list
 ${THRESHOLD_HELP}
-  -o, --output FORMAT      table (default) or json
+  -o, --output FORMAT      table (default, worst first), json (one document, pods streamed
+                           as judged, summary last) or ndjson (one object per line:
+                           record "sweep", then "pod"s, then "summary")
+  --stream                 table: print rows as pods are judged (header first, columns
+                           widen as needed) instead of worst first at the end
+  -q, --quiet              no live progress line (shown on stderr only when it is a
+                           terminal, and never under CI or TERM=dumb; NO_COLOR: no colour)
   --history FILE           rotation history: compare every pod with its observation in FILE,
                            flag a leaf unchanged past its expected renewal point, count
                            rotations; FILE is then replaced (atomically) by this sweep's
@@ -40,6 +48,9 @@ ${THRESHOLD_HELP}
 ${ROTATION_HELP}
   --concurrency N          pods sampled at once                    [default 32]
   --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
+  --max-exec-rate N        start at most N exec streams a second, evenly spaced [default:
+                           unlimited; the sampler Lambda uses ${DEFAULT_MAX_EXEC_STARTS_PER_SECOND}, about the APF
+                           seats of the API server's global-default priority level]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
   --remediate              then run the remediator's rules over the pods that need attention
@@ -56,7 +67,11 @@ const SWEEP_OPTIONS = {
   context: { type: 'string' },
   cluster: { type: 'string' },
   namespace: { type: 'string', short: 'n', multiple: true },
+  selector: { type: 'string', short: 'l' },
+  stream: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   concurrency: { type: 'string' },
+  'max-exec-rate': { type: 'string' },
   timeout: { type: 'string' },
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
@@ -71,9 +86,13 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     io.stdout(SWEEP_HELP);
     return EXIT.ok;
   }
-  const common = commonSettings(values, ['table', 'json']);
+  const common = commonSettings<SweepOutputFormat>(values, ['table', 'json', 'ndjson']);
+  if (values.stream && common.output !== 'table') throw new UsageError('--stream', `only with --output table (${common.output} always streams)`);
+  const selector = values.selector?.trim();
+  if (values.selector !== undefined && !selector) throw new UsageError('--selector', 'must not be empty');
   const concurrency = positiveInteger('--concurrency', values.concurrency, 32);
   const timeoutMs = durationMs('--timeout', values.timeout, 10_000);
+  const maxExecRate = values['max-exec-rate'] === undefined ? undefined : positiveInteger('--max-exec-rate', values['max-exec-rate'], 1);
   const failOn = stateSetting('--fail-on', values['fail-on']);
   if (values['dry-run'] && !values.remediate) throw new UsageError('--dry-run', 'only with --remediate');
   const kubeConfig = loadKubeConfig({
@@ -81,10 +100,24 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
   const client = new KubeClient(kubeConfig);
-  const source = kubeSweepSource(client, {
+  const listing = { items: 0, targets: 0, remaining: null as number | null, done: false };
+  const kubeSource = kubeSweepSource(client, {
     ...(values.namespace ? { namespaces: values.namespace } : {}),
+    ...(selector ? { labelSelector: selector } : {}),
     sampler: { timeoutMs, maxOutputBytes: 4 * 1024 * 1024 },
+    onPage: (page) => {
+      listing.items += page.items;
+      listing.targets += page.targets;
+      listing.remaining = page.remainingItemCount;
+    },
   });
+  const source = {
+    ...kubeSource,
+    listPods: async function* () {
+      yield* kubeSource.listPods();
+      listing.done = true;
+    },
+  };
   if (values.history === undefined && hasRotationFlags(values)) {
     throw new UsageError('--renewal-interval', 'the renewal flags need --history FILE (the expected renewal point is judged with rotation history)');
   }
@@ -93,28 +126,90 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   const historyFile = values.history;
   const previousSnapshot = historyFile === undefined ? null : await loadHistoryFile(historyFile, cluster);
   const previous = indexSnapshot(previousSnapshot);
-  const report = await runSweep(source, {
-    cluster,
-    sweepId: randomUUID(),
-    thresholds: common.thresholds,
-    concurrency,
-    ...(common.now ? { now: common.now } : {}),
-    ...(historyFile !== undefined ? { history: { previous, renewal } } : {}),
-  });
-  if (historyFile !== undefined) {
-    await saveHistoryFile(historyFile, nextSnapshot({ cluster, sweepId: report.sweepId, now: report.now, partial: report.partial, pods: report.pods, previous }));
+
+  const env = io.env ?? {};
+  const judged = { count: 0, errors: 0 };
+  const progress =
+    io.stderrTerminal && progressWanted({ terminal: true, quiet: values.quiet === true, env })
+      ? new ProgressLine({ write: io.stderr, columns: () => io.stderrTerminal?.columns ?? 80, color: colorWanted(env) }, () => expectedCounts(judged, listing))
+      : undefined;
+  // Rows and the progress line share the screen only when stdout is that terminal too.
+  const write = progress && io.stdoutTerminal
+    ? (text: string) => {
+        progress.clear();
+        io.stdout(text);
+        progress.refresh();
+      }
+    : io.stdout;
+  const writer = sweepWriter(common.output, write, { stream: values.stream === true });
+  let worst = -1;
+  const startedAt = new Date();
+  const sweepId = randomUUID();
+  try {
+    writer.begin({
+      cluster,
+      sweepId,
+      startedAt: startedAt.toISOString(),
+      now: (common.now ?? startedAt).toISOString(),
+      thresholds: { staleAfter: common.thresholds.staleAfter.text, expiringWithin: common.thresholds.expiringWithin.text },
+    });
+    progress?.start();
+    const report = await runSweep(source, {
+      cluster,
+      sweepId,
+      thresholds: common.thresholds,
+      concurrency,
+      clock: firstThen(startedAt),
+      ...(maxExecRate !== undefined ? { maxStartsPerSecond: maxExecRate } : {}),
+      ...(common.now ? { now: common.now } : {}),
+      ...(historyFile !== undefined ? { history: { previous, renewal } } : {}),
+      // Keep only what is still needed after the sweep: every pod for the history snapshot,
+      // the pods the remediator would hear about for --remediate; nothing otherwise.
+      retainPod: historyFile !== undefined ? () => true : values.remediate ? (pod) => needsAttention(pod) : () => false,
+      onPod: (pod: PodReport) => {
+        judged.count++;
+        if (pod.state === 'unreachable') judged.errors++;
+        worst = Math.max(worst, STATE_SEVERITY[pod.state]);
+        writer.pod(pod);
+      },
+    });
+    progress?.stop();
+    if (historyFile !== undefined) {
+      await saveHistoryFile(historyFile, nextSnapshot({ cluster, sweepId: report.sweepId, now: report.now, partial: report.partial, pods: report.pods, previous }));
+    }
+    const tail = { finishedAt: report.finishedAt, summary: report.summary, partial: report.partial, ...(report.rotations ? { rotations: report.rotations } : {}) };
+    if (values.remediate) {
+      const dryRun = values['dry-run'] === true;
+      const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io });
+      await writer.end(tail, { json: { remediation: { dryRun, outcomes } }, tableAppendix: renderRemediationTable(outcomes, dryRun) });
+    } else {
+      await writer.end(tail);
+    }
+  } finally {
+    progress?.stop();
+    writer.dispose();
   }
-  const rotationsLine = report.rotations ? `${renderRotationsLine(report.rotations)}\n` : '';
-  if (values.remediate) {
-    const dryRun = values['dry-run'] === true;
-    const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io });
-    if (common.output === 'json') io.stdout(`${JSON.stringify({ ...report, remediation: { dryRun, outcomes } }, null, 2)}\n`);
-    else io.stdout(`${renderSweepTable(report)}${rotationsLine}\n${renderRemediationTable(outcomes, dryRun)}`);
-  } else {
-    io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${renderSweepTable(report)}${rotationsLine}`);
-  }
-  if (failOn && report.pods.some((pod) => STATE_SEVERITY[pod.state] >= STATE_SEVERITY[failOn])) return EXIT.failOn;
+  if (failOn && worst >= STATE_SEVERITY[failOn]) return EXIT.failOn;
   return EXIT.ok;
+}
+
+/** A clock that answers `first` once (the sweep's start, already printed), then the time. */
+function firstThen(first: Date): () => Date {
+  let used = false;
+  return () => {
+    if (used) return new Date();
+    used = true;
+    return first;
+  };
+}
+
+/** Progress counts; the expected total is estimated from the pages listed so far. */
+function expectedCounts(judged: { count: number; errors: number }, listing: { items: number; targets: number; remaining: number | null; done: boolean }): ProgressCounts {
+  if (listing.done) return { judged: judged.count, errors: judged.errors, expected: listing.targets, expectedFinal: true };
+  if (listing.remaining === null || listing.items === 0) return { judged: judged.count, errors: judged.errors, expected: listing.targets > 0 ? listing.targets : null, expectedFinal: false };
+  // Injected Running pods are assumed as common in the rest of the list as in what was listed.
+  const share = listing.targets / listing.items;
+  return { judged: judged.count, errors: judged.errors, expected: Math.round(listing.targets + listing.remaining * share), expectedFinal: false };
 }
 
 /**

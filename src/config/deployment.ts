@@ -5,7 +5,7 @@
  * complete, resolved configuration or throws a ConfigError naming the exact setting, e.g.
  * `clusters[1].schedule.rateMinutes: Too small: expected number to be >=1`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseThreshold } from '../core/threshold.js';
 import { STATES } from '../core/types.js';
 import { configErrorFromIssues } from './issues.js';

@@ -4,7 +4,7 @@
  * `parseRuntimeConfig(schema, process.env)`. The stack builds the JSON from the `*Input` types
  * below, so both sides compile against one contract.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, describeError } from '../core/errors.js';
 import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, parseClockSkewAllowance, parseThreshold } from '../core/threshold.js';
 import { DEFAULT_RENEWAL_POLICY } from '../core/history.js';

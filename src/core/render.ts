@@ -51,6 +51,26 @@ export function renderSummaryLine(summary: Summary, partial = false): string {
 
 export const SWEEP_COLUMNS = ['NAMESPACE', 'NAME', 'WORKLOAD', 'STATE', 'SOURCE', 'AGE', 'REMAINING', 'PUSH-AGE', 'FINDINGS'] as const;
 
+/** One pod's cells of the `sweep` table, in SWEEP_COLUMNS order. */
+export function sweepTableRow(pod: PodReport): string[] {
+  return [
+    cell(pod.namespace),
+    cell(pod.name),
+    pod.workload ? cell(`${pod.workload.kind}/${pod.workload.name}`) : NONE,
+    pod.state,
+    pod.source,
+    pod.certificate ? formatDuration(pod.certificate.ageSeconds) : NONE,
+    pod.certificate ? formatDuration(pod.certificate.remainingSeconds) : NONE,
+    formatOptionalDuration(workloadPushAge(pod)),
+    pod.findings.length > 0 ? pod.findings.join(',') : NONE,
+  ];
+}
+
+/** `error <namespace>/<name>: <reason>` for a pod that could not be judged, else null. */
+export function sweepErrorLine(pod: PodReport): string | null {
+  return pod.error === undefined ? null : `error ${cell(pod.namespace)}/${cell(pod.name)}: ${cell(pod.error)}`;
+}
+
 /**
  * The `sweep` table, rows in the given order (sort with `compareByWorst` first), then one
  * `error <namespace>/<name>: <reason>` line per unreachable pod, then the summary line.
@@ -64,21 +84,8 @@ export function renderSweepTable(report: {
   if (report.pods.length === 0) {
     blocks.push('No pods sampled.');
   } else {
-    const rows = report.pods.map((pod) => [
-      cell(pod.namespace),
-      cell(pod.name),
-      pod.workload ? cell(`${pod.workload.kind}/${pod.workload.name}`) : NONE,
-      pod.state,
-      pod.source,
-      pod.certificate ? formatDuration(pod.certificate.ageSeconds) : NONE,
-      pod.certificate ? formatDuration(pod.certificate.remainingSeconds) : NONE,
-      formatOptionalDuration(workloadPushAge(pod)),
-      pod.findings.length > 0 ? pod.findings.join(',') : NONE,
-    ]);
-    blocks.push(renderColumns([SWEEP_COLUMNS, ...rows]));
-    const errors = report.pods
-      .filter((pod) => pod.error !== undefined)
-      .map((pod) => `error ${cell(pod.namespace)}/${cell(pod.name)}: ${cell(pod.error ?? '')}`);
+    blocks.push(renderColumns([SWEEP_COLUMNS, ...report.pods.map(sweepTableRow)]));
+    const errors = report.pods.map(sweepErrorLine).filter((line) => line !== null);
     if (errors.length > 0) blocks.push(errors.join('\n'));
   }
   blocks.push(renderSummaryLine(report.summary, report.partial ?? false));

@@ -9,9 +9,9 @@ import { PodGoneError, describeError } from './errors.js';
 import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
 import type { PodListing, PodTarget } from './pods.js';
 import { forEachConcurrent } from './retry.js';
-import { compareByWorst, summarize } from './summary.js';
+import { compareByWorst } from './summary.js';
 import { formatThresholds } from './threshold.js';
-import type { PodReport, SweepReport, Thresholds, WorkloadRef } from './types.js';
+import type { PodReport, State, SweepReport, Thresholds, WorkloadRef } from './types.js';
 
 export interface SweepSource {
   /** Pods in the sweep's scope, page by page. May throw: then the whole sweep fails. */
@@ -42,6 +42,41 @@ export interface SweepOptions {
    * (by uid) and judged against its expected renewal point; the report gains `rotations`.
    */
   readonly history?: SweepHistory;
+  /**
+   * Which judged pods `report.pods` keeps (default: every pod). A caller that consumes pods as
+   * they come (`onPod`: the CLI streams its report) keeps only what it still needs, so memory
+   * does not grow with the cluster. `summary` and `rotations` always count every pod (with
+   * `history`, rotations are summarised over every pod, so those are kept for that).
+   */
+  readonly retainPod?: (pod: PodReport) => boolean;
+  /**
+   * At most this many samples (exec streams) start per second, evenly spaced, whatever the
+   * concurrency: a large cluster's API server and kubelets never see a burst of exec upgrades.
+   * Default: unlimited (only `concurrency` bounds the sweep). See DEFAULT_MAX_EXEC_STARTS_PER_SECOND.
+   */
+  readonly maxStartsPerSecond?: number;
+  /** Waits `ms` (the start pacing); injectable for tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A sensible cap on exec starts per second for a shared cluster: about the seats a default
+ * kube-apiserver gives the API Priority and Fairness level `global-default`, where an EKS IAM
+ * identity mapped to a group lands (600 seats × 20 of 245 nominal shares ≈ 49). Exec streams are
+ * long-running requests that APF stops counting once upgraded, so only their starts can be paced.
+ */
+export const DEFAULT_MAX_EXEC_STARTS_PER_SECOND = 50;
+
+/** Evenly spaced start slots, `perSecond` a second; each caller waits for its own slot. */
+export function startPacer(perSecond: number, clock: () => Date, sleep: (ms: number) => Promise<void>): () => Promise<void> {
+  const spacingMs = 1000 / perSecond;
+  let nextSlot = -Infinity;
+  return async () => {
+    const now = clock().getTime();
+    const slot = Math.max(now, nextSlot);
+    nextSlot = slot + spacingMs;
+    if (slot > now) await sleep(slot - now);
+  };
 }
 
 export interface SweepHistory {
@@ -55,12 +90,20 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
   const startedAt = clock();
   const now = options.now ?? startedAt;
   const pods: PodReport[] = [];
+  const rotationPods: PodReport[] | null = options.history && options.retainPod ? [] : null;
+  const counts: Record<State, number> = { healthy: 0, stale: 0, expiring: 0, expired: 0, missing: 0, unreachable: 0 };
+  let sampled = 0;
   let skipped = 0;
   let stoppedByDeadline = false;
   const pastDeadline = (): boolean => {
     if (options.deadline && clock().getTime() >= options.deadline.getTime()) stoppedByDeadline = true;
     return stoppedByDeadline;
   };
+
+  const paceStart =
+    options.maxStartsPerSecond !== undefined && options.maxStartsPerSecond > 0
+      ? startPacer(options.maxStartsPerSecond, () => new Date(), options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))
+      : undefined;
 
   await forEachConcurrent(
     source.listPods(),
@@ -70,12 +113,19 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
         skipped++;
         return;
       }
+      if (paceStart) {
+        await paceStart();
+        if (pastDeadline()) return;
+      }
       const report = await judgePod(source, listing.target, options, now);
       if (report === 'gone') {
         skipped++;
         return;
       }
-      pods.push(report);
+      sampled++;
+      counts[report.state]++;
+      if (!options.retainPod || options.retainPod(report)) pods.push(report);
+      rotationPods?.push(report);
       options.onPod?.(report);
     },
     pastDeadline,
@@ -89,9 +139,9 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     finishedAt: clock().toISOString(),
     now: now.toISOString(),
     thresholds: formatThresholds(options.thresholds),
-    summary: summarize(pods, skipped),
+    summary: { sampled, skipped, ...counts },
     partial: stoppedByDeadline,
-    ...(options.history ? { rotations: summarizeRotations(pods) } : {}),
+    ...(options.history ? { rotations: summarizeRotations(rotationPods ?? pods) } : {}),
     pods,
   };
 }

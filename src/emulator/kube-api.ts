@@ -21,6 +21,7 @@ import {
   failureStatus,
   forbiddenStatus,
   genericStatus,
+  discoveryDocument,
   invalidStatus,
   methodNotAllowedStatus,
   notFoundStatus,
@@ -274,7 +275,7 @@ interface ActiveFault {
   hits: number;
 }
 
-type Preflight = { readonly reply: Reply } | { readonly identity: KubeIdentity; readonly route: Route | 'version' };
+type Preflight = { readonly reply: Reply } | { readonly identity: KubeIdentity; readonly route: Route | 'version' | 'discovery' };
 
 class Emulator implements KubeApiEmulator {
   readonly requests: RequestLog;
@@ -480,6 +481,7 @@ class Emulator implements KubeApiEmulator {
     if ('reply' in pre) return pre.reply;
     const { route } = pre;
     if (route === 'version') return { code: 200, body: VERSION_BODY };
+    if (route === 'discovery') return { code: 200, body: JSON.stringify(discoveryDocument(url.pathname)) };
     if (route.subresource !== undefined) {
       return route.subresource === 'exec' ? statusReply(badRequestStatus('Upgrade request required')) : statusReply(unknownResourceStatus());
     }
@@ -501,11 +503,16 @@ class Emulator implements KubeApiEmulator {
     if (identity === undefined) return { reply: statusReply(unauthorizedStatus()) };
     entry.username = identity.username;
 
-    const route = url.pathname === '/version' || url.pathname === '/version/' ? 'version' : parseRoute(url.pathname);
+    const route =
+      url.pathname === '/version' || url.pathname === '/version/'
+        ? 'version'
+        : method === 'GET' && discoveryDocument(url.pathname) !== null
+          ? 'discovery'
+          : parseRoute(url.pathname);
     const fault = this.takeFault(method, url);
-    if (fault !== undefined) return { reply: this.faultReply(fault, route === 'version' ? undefined : route, method, identity) };
+    if (fault !== undefined) return { reply: this.faultReply(fault, route === 'version' || route === 'discovery' ? undefined : route, method, identity) };
     if (route === undefined) return { reply: statusReply(unknownResourceStatus()) };
-    if (route === 'version') return { identity, route };
+    if (route === 'version' || route === 'discovery') return { identity, route };
 
     const verb = verbOf(method, route, url.searchParams);
     if (verb !== undefined && this.options.authorize !== undefined) {
@@ -664,7 +671,7 @@ class Emulator implements KubeApiEmulator {
         return;
       }
       const { route } = pre;
-      if (route === 'version' || route.type.kind !== 'Pod' || route.subresource !== 'exec' || route.name === undefined) {
+      if (route === 'version' || route === 'discovery' || route.type.kind !== 'Pod' || route.subresource !== 'exec' || route.name === undefined) {
         reject(badRequestStatus('the emulator serves WebSocket upgrades for pods/exec only'));
         return;
       }

@@ -43,6 +43,41 @@ export function groupResourceOf(type: ResourceType): string {
   return type.group === '' ? type.plural : `${type.plural}.${type.group}`;
 }
 
+/**
+ * Legacy discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/GROUP/VERSION`) for the types
+ * above, so kubectl (which discovers before it lists or execs) can talk to the emulator; null for
+ * any other path.
+ */
+export function discoveryDocument(path: string): object | null {
+  const trimmed = path.replace(/\/+$/, '');
+  const verbs = ['get', 'list', 'watch', 'patch', 'delete'];
+  const resources = (group: string, version: string) => ({
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group === '' ? version : `${group}/${version}`,
+    resources: RESOURCE_TYPES.filter((t) => t.group === group && t.version === version).flatMap((t) => [
+      { name: t.plural, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind, verbs },
+      ...(t.kind === 'Pod' ? [{ name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] }] : []),
+    ]),
+  });
+  if (trimmed === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+  if (trimmed === '/api/v1') return resources('', 'v1');
+  const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group !== '').map((t) => `${t.group}/${t.version}`))];
+  if (trimmed === '/apis') {
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: groups.map((gv) => {
+        const [name, version] = gv.split('/') as [string, string];
+        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+      }),
+    };
+  }
+  const match = /^\/apis\/([^/]+)\/([^/]+)$/.exec(trimmed);
+  if (match && groups.includes(`${match[1]}/${match[2]}`)) return resources(match[1]!, match[2]!);
+  return null;
+}
+
 export function resourceTypeForKind(kind: string): ResourceType | undefined {
   return RESOURCE_TYPES.find((t) => t.kind === kind);
 }

@@ -38,7 +38,7 @@ import {
   type SweepErrorItem,
 } from '../core/events.js';
 import { indexSnapshot, nextSnapshot, type PodObservation } from '../core/history.js';
-import { runSweep } from '../core/sweep.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/sweep.js';
 import type { RotationHistoryStore } from '../aws/history-store.js';
 import type { SweepReport } from '../core/types.js';
 import { DEFAULT_SAMPLER_OPTIONS } from '../kube/envoy-sampler.js';
@@ -103,6 +103,11 @@ export interface SweepClusterDependencies {
   readonly ledgerTtlSeconds?: number;
   /** Problems worked around during sampling (e.g. an owner lookup failed). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Exec streams started per second at most (evenly spaced), so a large cluster is never flooded.
+   * Default DEFAULT_MAX_EXEC_STARTS_PER_SECOND (50, see there); 0 = unlimited.
+   */
+  readonly maxExecStartsPerSecond?: number;
   /**
    * Called exactly once per sweep, after `Sweep Completed` was published (or refused), also for
    * failed sweeps and before their error is rethrown: metrics and the summary log line hang here.
@@ -199,6 +204,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
       thresholds: cluster.thresholds,
       concurrency: cluster.concurrency,
       clock,
+      maxStartsPerSecond: deps.maxExecStartsPerSecond ?? DEFAULT_MAX_EXEC_STARTS_PER_SECOND,
       ...(request.deadline ? { deadline: request.deadline } : {}),
       ...(deps.onWarning ? { onWarning: deps.onWarning } : {}),
       ...(deps.history ? { history: { previous: previousObservations, renewal: cluster.rotation } } : {}),

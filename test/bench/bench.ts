@@ -2,17 +2,24 @@
  * `npm run bench [-- SECTION ...]`: the speed and memory goals, measured and printed with their
  * ratios (never asserted in unit tests). Sections, all by default:
  *   startup   `npx mesh-cert-watch --version/--help` vs `npx tsc --version`
+ *   bundles   each Lambda bundle's size, largest packages and cold-start import time
  *   sweep     the sampler's sweep (esbuild bundle) at 500 / 2,000 / 5,000 pods (BENCH_SIZES)
  *   inspect   `inspect` of generated 25 MB and 100 MB full config_dumps (BENCH_DUMP_MB): time, peak RSS
+ *   cli       the CLI's sweep as a process (json and table) at 500 / 5,000 pods (BENCH_CLI_SIZES),
+ *             peak RSS, floor ratio, and the sequential kubectl loop (BENCH_KUBECTL_SAMPLE pods)
  */
+import { benchBundles } from './bundles.bench.js';
+import { benchCli } from './cli.bench.js';
 import { benchStartup } from './startup.js';
 import { benchInspect } from './inspect.bench.js';
 import { benchSamplerSweep } from './sweep.bench.js';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   startup: () => benchStartup(),
+  bundles: () => benchBundles(),
   sweep: () => benchSamplerSweep(),
   inspect: () => benchInspect(),
+  cli: () => benchCli(),
 };
 
 const requested = process.argv.slice(2);
