@@ -7,9 +7,12 @@
  *   inspect   `inspect` of generated 25 MB and 100 MB full config_dumps (BENCH_DUMP_MB): time, peak RSS
  *   cli       the CLI's sweep as a process (json and table) at 500 / 5,000 pods (BENCH_CLI_SIZES),
  *             peak RSS, floor ratio, and the sequential kubectl loop (BENCH_KUBECTL_SAMPLE pods)
+ *   detection time-to-detect of tbot's failures with the default schedule, with and without
+ *             rotation history; false-positive rate on a jittered healthy population
  */
 import { benchBundles } from './bundles.bench.js';
 import { benchCli } from './cli.bench.js';
+import { benchDetection } from './detection.bench.js';
 import { benchStartup } from './startup.js';
 import { benchInspect } from './inspect.bench.js';
 import { benchSamplerSweep } from './sweep.bench.js';
@@ -20,6 +23,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   sweep: () => benchSamplerSweep(),
   inspect: () => benchInspect(),
   cli: () => benchCli(),
+  detection: () => benchDetection(),
 };
 
 const requested = process.argv.slice(2);
