@@ -10,6 +10,7 @@ import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/sweep.js';
 import { STATES, STATE_SEVERITY, type PodReport, type SweepReport } from '../core/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
+import { formatThresholds } from '../core/threshold.js';
 import { remediate } from '../remediator/remediate.js';
 import { indexSnapshot, nextSnapshot } from '../core/history.js';
 import { loadHistoryFile, saveHistoryFile } from './history-file.js';
@@ -151,7 +152,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       sweepId,
       startedAt: startedAt.toISOString(),
       now: (common.now ?? startedAt).toISOString(),
-      thresholds: { staleAfter: common.thresholds.staleAfter.text, expiringWithin: common.thresholds.expiringWithin.text },
+      thresholds: formatThresholds(common.thresholds),
     });
     progress?.start();
     const report = await runSweep(source, {
