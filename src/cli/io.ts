@@ -9,7 +9,11 @@ export interface CliIo {
    * The terminal behind stderr, for live progress (`sweep`); absent = not a terminal. Tests pass
    * a fake one to see the progress line.
    */
-  readonly stderrTerminal?: { readonly columns: number };
+  readonly stderrTerminal?: {
+    readonly columns: number;
+    /** How often the progress line redraws, in ms (default 100; tests shorten it so a fast sweep still draws). */
+    readonly refreshMs?: number;
+  };
   /** True when stdout is that same kind of terminal (streamed rows then erase the progress line first). */
   readonly stdoutTerminal?: boolean;
   /** Environment read for terminal conventions (`NO_COLOR`, `CI`); default `process.env`. */

@@ -132,7 +132,9 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   const judged = { count: 0, errors: 0 };
   const progress =
     io.stderrTerminal && progressWanted({ terminal: true, quiet: values.quiet === true, env })
-      ? new ProgressLine({ write: io.stderr, columns: () => io.stderrTerminal?.columns ?? 80, color: colorWanted(env) }, () => expectedCounts(judged, listing))
+      ? new ProgressLine({ write: io.stderr, columns: () => io.stderrTerminal?.columns ?? 80, color: colorWanted(env) }, () => expectedCounts(judged, listing), {
+          ...(io.stderrTerminal.refreshMs !== undefined ? { intervalMs: io.stderrTerminal.refreshMs } : {}),
+        })
       : undefined;
   // Rows and the progress line share the screen only when stdout is that terminal too.
   const write = progress && io.stdoutTerminal

@@ -143,7 +143,8 @@ describe('sweep output, selector and progress', () => {
           lineShown = !t.endsWith('\r\u001b[2K');
         },
         readStdin: async () => '',
-        stderrTerminal: { columns: 120 },
+        // A 1 ms refresh: the 7-pod sweep takes a few ms on an idle machine, less than the default 100 ms.
+        stderrTerminal: { columns: 120, refreshMs: 1 },
         stdoutTerminal,
         env,
       };
