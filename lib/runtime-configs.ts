@@ -23,6 +23,7 @@ export function samplerRuntimeInput(config: DeploymentConfig, resources: { reado
       thresholds: { staleAfter: cluster.thresholds.staleAfter.text, expiringWithin: cluster.thresholds.expiringWithin.text },
       concurrency: cluster.concurrency,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+      tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
     })),
     sweepDeadlineMarginSeconds: config.functions.sampler.sweepDeadlineMarginSeconds,
     dashboardUrl: dashboardUrl(config.region, config.name),
@@ -40,8 +41,14 @@ export function remediatorRuntimeInput(config: DeploymentConfig, resources: { re
       breakerUnhealthyShare: config.remediation.breakerUnhealthyShare,
       dryRun: config.remediation.dryRun,
       deleteBarePods: config.remediation.deleteBarePods,
+      actOnProvenStale: config.remediation.actOnProvenStale,
+      agentRestarts: config.remediation.agentRestarts,
     },
-    clusters: config.clusters.map((cluster) => ({ name: cluster.name, region: clusterRegion(config, cluster) })),
+    clusters: config.clusters.map((cluster) => ({
+      name: cluster.name,
+      region: clusterRegion(config, cluster),
+      tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
+    })),
   };
 }
 

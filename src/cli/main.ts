@@ -4,11 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
+import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN, NAMESPACE_PATTERN, type TbotAgentSelector } from '../core/agents.js';
 import { classifySecrets } from '../core/classify.js';
 import { parseSecretsDump } from '../core/envoy-secrets.js';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
 import { computeChanges } from '../core/changes.js';
-import { DEFAULT_REMEDIATION_POLICY, type RemediationDetail } from '../core/remediation.js';
+import { DEFAULT_REMEDIATION_POLICY } from '../core/remediation.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
 import { renderSweepTable, renderVerdictTable } from '../core/render.js';
 import { InMemoryRestartGuard } from '../core/restart-guard.js';
@@ -18,7 +19,7 @@ import { STATES, STATE_SEVERITY, type State, type Thresholds } from '../core/typ
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import { rbacYaml } from '../rbac/rbac.js';
-import { remediate } from '../remediator/remediate.js';
+import { remediateEvent, type RemediationOutcome } from '../remediator/remediate-event.js';
 import { DEMO_HELP, demoCommand } from './demo-command.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { SLACK_PREVIEW_HELP, slackPreviewCommand } from './slack-preview-command.js';
@@ -89,6 +90,10 @@ ${THRESHOLD_HELP}
   --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
+  --tbot-namespace NS      namespace of the tbot agent DaemonSet   [default ${DEFAULT_TBOT_AGENTS.namespace}]
+  --tbot-selector SEL      label selector of the tbot agent pods   [default ${DEFAULT_TBOT_AGENTS.labelSelector}]
+                           each tbot-served pod is mapped to the agent on its node; agents
+                           older than a rotation fix make their pods "tbot-outdated"
   --remediate              then run the remediator's rules over the pods that need attention
                            and rollout-restart the workloads they allow (restart states
                            ${DEFAULT_REMEDIATION_POLICY.restartStates.join(', ')}; cooldown ${DEFAULT_REMEDIATION_POLICY.cooldownSeconds / 60}m; at most ${DEFAULT_REMEDIATION_POLICY.budgetPerHour} restarts per run;
@@ -104,9 +109,15 @@ istio-proxy) and the remediator (read pods and owners, patch controllers), bound
 Kubernetes groups the EKS access entries map the Lambda roles to. Apply with
   mesh-cert-watch rbac | kubectl apply -f -
 
+The remediator also gets a Role (not a ClusterRole) in the tbot namespace: list and delete
+the tbot agent pods there, get their DaemonSet (node-aware remediation restarts a node's
+tbot agent instead of the applications' workloads).
+
 Options:
   --delete-bare-pods       also let the remediator delete pods (only for deployments that
                            set remediation.deleteBarePods)
+  --tbot-namespace NS      namespace of the tbot agents; repeat for several
+                                                      [default ${DEFAULT_TBOT_AGENTS.namespace}]
 `;
 
 const INSPECT_HELP = `Usage: mesh-cert-watch inspect FILE|- [options]
@@ -138,10 +149,13 @@ const SWEEP_OPTIONS = {
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  'tbot-namespace': { type: 'string' },
+  'tbot-selector': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const RBAC_OPTIONS = {
   'delete-bare-pods': { type: 'boolean' },
+  'tbot-namespace': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -250,6 +264,14 @@ function durationMs(flag: string, text: string | undefined, fallbackMs: number):
   return threshold.seconds * 1000;
 }
 
+function tbotAgentSetting(namespace: string | undefined, selector: string | undefined): TbotAgentSelector {
+  if (namespace !== undefined && !NAMESPACE_PATTERN.test(namespace)) throw new UsageError('--tbot-namespace', `not a namespace name: "${namespace}"`);
+  if (selector !== undefined && (selector.trim() === '' || !LABEL_SELECTOR_PATTERN.test(selector))) {
+    throw new UsageError('--tbot-selector', `not a label selector such as app=tbot: "${selector}"`);
+  }
+  return { namespace: namespace ?? DEFAULT_TBOT_AGENTS.namespace, labelSelector: selector ?? DEFAULT_TBOT_AGENTS.labelSelector };
+}
+
 function stateSetting(flag: string, text: string | undefined): State | undefined {
   if (text === undefined) return undefined;
   if (!(STATES as readonly string[]).includes(text)) throw new UsageError(flag, `unknown state "${text}" (one of ${STATES.join(', ')})`);
@@ -271,10 +293,12 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
+  const tbotAgents = tbotAgentSetting(values['tbot-namespace'], values['tbot-selector']);
   const client = new KubeClient(kubeConfig);
   const source = kubeSweepSource(client, {
     ...(values.namespace ? { namespaces: values.namespace } : {}),
     sampler: { timeoutMs, maxOutputBytes: 4 * 1024 * 1024 },
+    tbotAgents,
   });
   const report = await runSweep(source, {
     cluster: values.cluster ?? kubeConfig.getCurrentCluster()?.name ?? kubeConfig.getCurrentContext(),
@@ -285,8 +309,13 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
   });
   if (values.remediate) {
     const dryRun = values['dry-run'] === true;
-    const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io });
-    if (common.output === 'json') io.stdout(`${JSON.stringify({ ...report, remediation: { dryRun, outcomes } }, null, 2)}\n`);
+    const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io, tbotAgents });
+    if (common.output === 'json') {
+      // `outcomes`: the Workload Restart details (as before); `agentRestarts`: the Agent Restart ones.
+      const workloads = outcomes.flatMap((o) => (o.detailType === 'Workload Restart' ? [o.detail] : []));
+      const agentRestarts = outcomes.flatMap((o) => (o.detailType === 'Agent Restart' ? [o.detail] : []));
+      io.stdout(`${JSON.stringify({ ...report, remediation: { dryRun, outcomes: workloads, agentRestarts } }, null, 2)}\n`);
+    }
     else io.stdout(`${renderSweepTable(report)}\n${renderRemediationTable(outcomes, dryRun)}`);
   } else {
     io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSweepTable(report));
@@ -302,20 +331,21 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
 async function remediateSweep(
   client: KubeClient,
   report: Awaited<ReturnType<typeof runSweep>>,
-  options: { dryRun: boolean; now: Date | undefined; io: CliIo },
-): Promise<RemediationDetail[]> {
+  options: { dryRun: boolean; now: Date | undefined; io: CliIo; tbotAgents: TbotAgentSelector },
+): Promise<RemediationOutcome[]> {
   const guard = new InMemoryRestartGuard();
   const policy = { ...DEFAULT_REMEDIATION_POLICY, dryRun: options.dryRun };
   const { unhealthy } = computeChanges({ previous: [], report, scope: 'all' });
-  const outcomes: RemediationDetail[] = [];
+  const outcomes: RemediationOutcome[] = [];
   for (const detail of unhealthy) {
     outcomes.push(
-      await remediate(
+      await remediateEvent(
         { ...detail, sweepSummary: report.summary },
         {
           kube: client,
           guard,
           policy,
+          tbotAgents: options.tbotAgents,
           // --now replays a past instant: restarts, cooldowns and event ages are judged at it too.
           clock: () => options.now ?? new Date(),
           onWarning: (message, error) => options.io.stderr(`warning: ${message}: ${describeError(error)}\n`),
@@ -332,7 +362,11 @@ function rbacCommand(args: readonly string[], io: CliIo): number {
     io.stdout(RBAC_HELP);
     return EXIT.ok;
   }
-  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true }));
+  const tbotNamespaces = values['tbot-namespace'] ?? [DEFAULT_TBOT_AGENTS.namespace];
+  for (const namespace of tbotNamespaces) {
+    if (!NAMESPACE_PATTERN.test(namespace)) throw new UsageError('--tbot-namespace', `not a namespace name: "${namespace}"`);
+  }
+  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true, tbotNamespaces }));
   return EXIT.ok;
 }
 

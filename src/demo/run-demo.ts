@@ -31,7 +31,8 @@ import { parseDeploymentConfig } from '../config/deployment.js';
 import { METRICS_NAMESPACE } from '../config/metric-names.js';
 import { notifierRuntimeConfig, parseRuntimeConfig, remediatorRuntimeConfig, samplerRuntimeConfig, type RemediatorRuntimeConfigInput } from '../config/runtime.js';
 import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.js';
-import { WORKLOAD_RESTART } from '../core/events.js';
+import { AGENT_RESTART, WORKLOAD_RESTART } from '../core/events.js';
+import type { AgentRestartDetail } from '../core/agent-remediation.js';
 import type { RemediationDetail } from '../core/remediation.js';
 import { renderPlainText, TBOT_RESEND_FIX, type SlackMessage } from '../core/slack-message.js';
 import type { SweepReport } from '../core/types.js';
@@ -98,8 +99,10 @@ export interface DemoSweep {
   readonly report: SweepReport;
   /** Events the sampler published, with the rules each matched. */
   readonly events: readonly RoutedEvent[];
-  /** Workload Restart details, one per remediator invocation. */
+  /** Workload Restart details, one per remediator invocation that ended in one. */
   readonly remediation: readonly RemediationDetail[];
+  /** Agent Restart details, one per remediator invocation that ended in one. */
+  readonly agentRestarts: readonly AgentRestartDetail[];
   /** Where each Workload Restart event was routed. */
   readonly restartEvents: readonly RoutedEvent[];
   readonly replacements: readonly PodReplacement[];
@@ -236,7 +239,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const bus = new LocalEventBus({
       busName: samplerConfig.eventBusName,
       rules: [
-        { name: RULES.remediator, pattern: remediatorEventPattern(deployment.remediation.restartStates) },
+        { name: RULES.remediator, pattern: remediatorEventPattern(deployment.remediation.restartStates, { actOnProvenStale: deployment.remediation.actOnProvenStale }) },
         { name: RULES.notifier, pattern: notifierEventPattern() },
       ],
       clock: clock.date,
@@ -347,15 +350,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       moveTo(at + REMEDIATOR_DELAY_MS);
       const firstRestart = bus.routed.length;
       const remediation: RemediationDetail[] = [];
+      const agentRestarts: AgentRestartDetail[] = [];
       let remediatorMs = 0;
       for (const [i, event] of bus.drain(RULES.remediator).entries()) {
         const context = lambdaContext('mesh-cert-watch-remediator', sizing.remediator.memoryMiB, sizing.remediator.timeoutSeconds, `remediator-${sweepNumber}-${i + 1}`);
         const invoked = await invoke(() => remediator(event as unknown as EventBridgeEvent<'Pod Certificate Unhealthy', unknown>, context), 'remediator');
         readLogs(invoked.lines, metrics, logProblems, 'remediator');
-        remediation.push(invoked.value);
+        if ('workload' in invoked.value) remediation.push(invoked.value);
+        else agentRestarts.push(invoked.value);
         remediatorMs += invoked.wallMs;
       }
-      const restartEvents = bus.routed.slice(firstRestart).filter((r) => r.event['detail-type'] === WORKLOAD_RESTART);
+      const restartEvents = bus.routed.slice(firstRestart).filter((r) => r.event['detail-type'] === WORKLOAD_RESTART || r.event['detail-type'] === AGENT_RESTART);
 
       // 3. The Deployment controller rolls out what was restarted.
       const replacements = cluster.reconcile();
@@ -393,6 +398,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         report,
         events,
         remediation,
+        agentRestarts,
         restartEvents,
         replacements,
         slack: slackPosts,

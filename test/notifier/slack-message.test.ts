@@ -115,6 +115,18 @@ describe('renderSlackMessage', () => {
     expect(text).toContain('→ New pods get a new certificate: `kubectl -n shop rollout restart deployment/carts`');
   });
 
+  it('names the node, the versions and the agent pod when tbot-served pods carry their agent', () => {
+    const detail = { ...changeDetail({ state: 'stale', findings: ['sds-push-without-rotation', 'tbot-outdated'] }), agent: { pod: 'tbot-x7k2p', version: '18.5.0' } };
+    const text = sectionTexts(render([{ kind: 'change', detail }]))[1]!;
+    expect(text).toContain("the node's tbot agent runs a release with a rotation bug (`tbot-outdated`)");
+    expect(text).toContain('→ Upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4).');
+    expect(text).toContain("→ Restart the node's tbot agent, not the application: `kubectl -n teleport-system delete pod tbot-x7k2p` (node ip-10-0-1-23.eu-west-1.compute.internal)");
+    // The generic tbot advice gives way to the node-specific lines.
+    expect(text).not.toContain('Upgrade to tbot 18.6.4 or later');
+    // Never "a restart does not help" nor a claim that new pods get the cached certificate.
+    expect(text).not.toMatch(/does not help|same cached/);
+  });
+
   it('puts page-worthy restarts first, then new problems, worse, sweeps, restarts, better and resolved', () => {
     const message = render([
       change({ name: 'a-1', workload: { kind: 'Deployment', name: 'a' }, state: 'healthy', change: 'resolved', previousState: 'expired' }),
@@ -135,7 +147,7 @@ describe('renderSlackMessage', () => {
       '*✅ Resolved · prod-eu-1 / shop*',
     ]);
     expect(sectionTexts(message)[1]).toContain('• *StatefulSet f*: not restarted: the last restart did not fix it (1 pod expired) · pod f-0, created after the restart, still serves leaf serial 0A1B2C');
-    expect(sectionTexts(message)[1]).toContain('Upgrade to tbot 18.6.4 or later (17.x: 17.7.14 or later)');
+    expect(sectionTexts(message)[1]).toContain('upgrade to tbot 18.6.4 or later (17.x: 17.7.14 or later)');
     expect(sectionTexts(message)[4]).toContain('sweep sweep-0003 partial: the deadline stopped it after 80 pods sampled');
     expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '🚨 mesh-cert-watch · prod-eu-1', emoji: true } });
   });
