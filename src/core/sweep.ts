@@ -7,6 +7,7 @@ import { agentsByNode, agentsSection, judgeTbotVersion, podAgentRef, type AgentP
 import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
 import { PodGoneError, describeError } from './errors.js';
+import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
 import type { PodListing, PodTarget } from './pods.js';
 import { forEachConcurrent } from './retry.js';
 import { compareByWorst, summarize } from './summary.js';
@@ -42,6 +43,17 @@ export interface SweepOptions {
   readonly onPod?: (pod: PodReport) => void;
   /** Called when a resolvable problem is worked around (e.g. owner lookup failed). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Rotation history (docs/contract.md §8): each pod is compared with its previous observation
+   * (by uid) and judged against its expected renewal point; the report gains `rotations`.
+   */
+  readonly history?: SweepHistory;
+}
+
+export interface SweepHistory {
+  /** Previous observations by pod uid (`indexSnapshot` of the last snapshot; empty on the first sweep). */
+  readonly previous: ReadonlyMap<string, PodObservation>;
+  readonly renewal: RenewalPolicy;
 }
 
 export async function runSweep(source: SweepSource, options: SweepOptions): Promise<SweepReport> {
@@ -96,6 +108,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     thresholds: formatThresholds(options.thresholds),
     summary: summarize(pods, skipped),
     partial: stoppedByDeadline,
+    ...(options.history ? { rotations: summarizeRotations(pods) } : {}),
     pods,
     ...(agents ? { agents: agentsSection(agents.agents, pods) } : {}),
     ...(agents?.error !== undefined ? { agentsError: agents.error } : {}),
@@ -128,6 +141,7 @@ async function judgePod(
           now,
           thresholds: options.thresholds,
           pod: { namespace: target.namespace, serviceAccount: target.serviceAccount, workloadCertsBesideSocket: target.workloadCertsBesideSocket },
+          ...(options.history ? { history: historyFor(target.uid, options.history) } : {}),
         })
       : unreachableVerdict(describeError(sampled.error));
   // tbot serves the pod when the dump says so, or (dump unreadable) when it mounts the CSI socket.
@@ -149,4 +163,9 @@ async function judgePod(
     findings,
     ...(agent ? { agent: podAgentRef(agent) } : {}),
   };
+}
+
+function historyFor(uid: string, history: SweepHistory) {
+  const observation = history.previous.get(uid);
+  return { previous: observation ? previousOf(observation) : null, renewal: history.renewal };
 }

@@ -79,7 +79,7 @@ export interface WorkloadRef {
 }
 
 /** The classification of one certificate dump (the `inspect --output json` object). */
-export interface CertificateVerdict {
+export interface CertificateVerdict extends RotationFields {
   readonly state: State;
   readonly findings: readonly Finding[];
   readonly source: Source;
@@ -127,6 +127,37 @@ export interface AgentReport {
   readonly podsUnhealthy: number;
 }
 
+/** The pod's leaf at its previous observation (docs/contract.md §8). */
+export interface PreviousObservationReport {
+  readonly serialNumber: string;
+  readonly fingerprintSha256: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly versionInfo: string | null;
+  readonly lastUpdated: string | null;
+  readonly observedAt: string;
+}
+
+/** The pod's leaf against its expected renewal point (docs/contract.md §8). */
+export interface RotationReport {
+  /** When the current leaf should have been replaced at the latest, or null (unknown source). */
+  readonly expectedRenewalAt: string | null;
+  /** Seconds past `expectedRenewalAt` once the pod is overdue; 0 when it is not. */
+  readonly overdueSeconds: number;
+  /** `sds-push-without-rotation` proven by a push seen across two sweeps with the serial unchanged. */
+  readonly provenAcrossSweeps: boolean;
+}
+
+/** Fields a sweep with rotation history adds to the verdict (all absent without history). */
+export interface RotationFields {
+  /** Absent when the pod has no previous observation. */
+  readonly previous?: PreviousObservationReport;
+  /** Absent when the pod has no previous observation. */
+  readonly rotatedSinceLastSweep?: boolean;
+  /** Present when the sweep ran with history and the pod held a leaf. */
+  readonly rotation?: RotationReport;
+}
+
 export interface Summary {
   readonly sampled: number;
   readonly skipped: number;
@@ -153,6 +184,8 @@ export interface SweepReport {
   readonly summary: Summary;
   /** True when a deadline stopped sampling before every pod was seen. */
   readonly partial: boolean;
+  /** Rotations seen since the previous sweep; present when the sweep ran with history. */
+  readonly rotations?: RotationsReport;
   readonly pods: readonly PodReport[];
   /**
    * The tbot agents found (one per node), when the sweep looked for them; absent when it did not
@@ -161,4 +194,25 @@ export interface SweepReport {
   readonly agents?: readonly AgentReport[];
   /** Why the agents could not be listed (then `agents` is empty and no pod gets `tbot-outdated`). */
   readonly agentsError?: string;
+}
+
+/** Rotation statistics of one source in one sweep. */
+export interface SourceRotationsReport {
+  /** Pods whose leaf changed since their previous observation. */
+  readonly observed: number;
+  /** Pods compared with a previous observation. */
+  readonly compared: number;
+  /** Pods overdue for renewal. */
+  readonly overdue: number;
+  /** Median / largest notBefore(new) − notBefore(previous) of the rotations seen, seconds; null without one. */
+  readonly intervalSecondsP50: number | null;
+  readonly intervalSecondsMax: number | null;
+}
+
+export interface RotationsReport {
+  readonly observed: number;
+  readonly compared: number;
+  readonly overdue: number;
+  readonly provenAcrossSweeps: number;
+  readonly bySource: Partial<Record<Source, SourceRotationsReport>>;
 }
