@@ -127,6 +127,40 @@ describe('renderSlackMessage', () => {
     expect(text).not.toMatch(/does not help|same cached/);
   });
 
+  it('renders an Agent Restart like a Workload Restart: the node, the agent, no application restarted, the exact upgrade', () => {
+    const event = {
+      'detail-type': 'Agent Restart',
+      cluster: 'prod-eu-1',
+      node: 'ip-10-0-1-23.eu-west-1.compute.internal',
+      agentPod: 'tbot-x7k2p',
+      namespace: 'teleport-system',
+      version: '18.5.0',
+      upgradeAdvice: 'upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4)',
+      upgradeTo: '18.6.4',
+      pods: [{ namespace: 'shop', name: 'carts-7d9f8b6c5d-x2x4q', state: 'expiring', findings: ['sds-push-without-rotation', 'tbot-outdated'] }],
+      outcome: 'restarted',
+      reason: 'expiring',
+      message: 'restart tbot agent teleport-system/tbot-x7k2p',
+      triggeredBy: 'sweep-0007',
+      at: '2026-11-20T03:05:02.000Z',
+      dryRun: false,
+    };
+    const item = parseNotificationEvent(event);
+    expect(item.kind).toBe('agent-restart');
+    const message = render([item]);
+    const text = sectionTexts(message).join('\n');
+    expect(text).toContain('*prod-eu-1*: 1 tbot agent restarted');
+    expect(text).toContain('• *tbot agent on node ip-10-0-1-23.eu-west-1.compute.internal*: restarted tbot-x7k2p (tbot 18.5.0), no application pod restarted: every Envoy on the node gets a fresh SVID (1 pod expiring)');
+    expect(text).toContain('pods: shop/carts-7d9f8b6c5d-x2x4q');
+    expect(text).toContain('→ Upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4): a restart buys one certificate lifetime, the upgrade is the fix.');
+    expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '🔁 mesh-cert-watch · prod-eu-1', emoji: true } });
+    expectWithinLimits(message);
+    // Waiting for its turn is routine: not posted; one delivery key per node, outcome and hour.
+    expect(silenceReason(parseNotificationEvent({ ...event, outcome: 'skipped', reason: 'agent-busy' }), { minimumSeverity: 'stale' })).toBe('routine skip (agent-busy)');
+    expect(silenceReason(item, { minimumSeverity: 'stale' })).toBeNull();
+    expect(deliveryKey(item)).toBe('agent-restart#prod-eu-1#ip-10-0-1-23.eu-west-1.compute.internal#restarted#sweep-0007');
+  });
+
   it('puts page-worthy restarts first, then new problems, worse, sweeps, restarts, better and resolved', () => {
     const message = render([
       change({ name: 'a-1', workload: { kind: 'Deployment', name: 'a' }, state: 'healthy', change: 'resolved', previousState: 'expired' }),
