@@ -61,6 +61,8 @@ describe('parseDeploymentConfig', () => {
       breakerUnhealthyShare: 0.5,
       dryRun: true,
       deleteBarePods: false,
+      actOnProvenStale: true,
+      agentRestarts: true,
     });
     expect(config.alarms).toEqual({ samplingErrorShare: 0.2, missedSweeps: 3 });
   });
