@@ -211,6 +211,9 @@ export function silenceReason(item: NotificationItem, filter: NotificationFilter
   switch (item.kind) {
     case 'change': {
       const { state, previousState } = item.detail;
+      // An outdated tbot agent comes with upgrade advice in Slack: its clearing (the upgrade
+      // worked) is worth a ✅ even when the pods were healthy meanwhile.
+      if (item.detail.change === 'resolved' && item.detail.previousFindings.includes('tbot-outdated')) return null;
       const worst = Math.max(state === null ? 0 : STATE_SEVERITY[state], previousState === null ? 0 : STATE_SEVERITY[previousState]);
       return worst >= STATE_SEVERITY[filter.minimumSeverity] ? null : `below the severity filter (${filter.minimumSeverity})`;
     }

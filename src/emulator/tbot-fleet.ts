@@ -65,6 +65,8 @@ export interface TbotFleetOptions {
   readonly lifetimeSeconds?: number;
   /** When the agents started serving. @default the clock's now */
   readonly agentsSince?: Date;
+  /** Per node name, when its agent started serving (overrides `agentsSince`). */
+  readonly agentSinceByNode?: Readonly<Record<string, Date>>;
 }
 
 export class TbotFleet {
@@ -87,7 +89,7 @@ export class TbotFleet {
     const since = options.agentsSince ?? options.clock();
     for (const pod of scripted.pods) {
       const node = String(pod.spec?.nodeName);
-      this.agents.set(node, { name: pod.metadata.name, version: versionOf(pod), servingSince: since, generation: 0 });
+      this.agents.set(node, { name: pod.metadata.name, version: versionOf(pod), servingSince: options.agentSinceByNode?.[node] ?? since, generation: 0 });
     }
   }
 
@@ -126,8 +128,15 @@ export class TbotFleet {
     this.held.delete(node);
   }
 
+  /** The node names that have an agent. */
+  get nodes(): readonly string[] {
+    return [...this.agents.keys()];
+  }
+
   /** The operator upgrades tbot: the DaemonSet's image changes; `reconcile` rolls every agent. */
   upgrade(version: string): void {
+    // An upgrade rolls every agent not on `version`, whatever the template said before.
+    this.templateVersion = null;
     const current = this.options.emulator.get('DaemonSet', TBOT_NAMESPACE, TBOT_DAEMONSET)!;
     const template = current.spec?.template as { metadata?: unknown; spec?: Record<string, unknown> };
     this.options.emulator.apply({

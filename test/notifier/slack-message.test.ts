@@ -159,6 +159,11 @@ describe('renderSlackMessage', () => {
     expect(silenceReason(parseNotificationEvent({ ...event, outcome: 'skipped', reason: 'agent-busy' }), { minimumSeverity: 'stale' })).toBe('routine skip (agent-busy)');
     expect(silenceReason(item, { minimumSeverity: 'stale' })).toBeNull();
     expect(deliveryKey(item)).toBe('agent-restart#prod-eu-1#ip-10-0-1-23.eu-west-1.compute.internal#restarted#sweep-0007');
+    // The upgrade worked: pods that were healthy but served by an outdated agent resolve with a ✅.
+    const cleared: NotificationItem = { kind: 'change', detail: changeDetail({ state: 'healthy', change: 'resolved', previousState: 'healthy', previousFindings: ['tbot-outdated'] }) };
+    expect(silenceReason(cleared, { minimumSeverity: 'stale' })).toBeNull();
+    const quiet: NotificationItem = { kind: 'change', detail: changeDetail({ state: 'healthy', change: 'resolved', previousState: 'healthy', previousFindings: ['workload-certs-volume'] }) };
+    expect(silenceReason(quiet, { minimumSeverity: 'stale' })).toContain('severity');
   });
 
   it('puts page-worthy restarts first, then new problems, worse, sweeps, restarts, better and resolved', () => {
