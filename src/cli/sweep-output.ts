@@ -24,8 +24,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { renderRotationsLine } from '../core/render-history.js';
-import { renderSummaryLine, SWEEP_COLUMNS, sweepErrorLine, sweepTableRow } from '../core/render.js';
-import { STATES, STATE_SEVERITY, type PodReport, type RotationsReport, type State, type Summary, type ThresholdsReport } from '../core/types.js';
+import { renderAgentsBlock, renderSummaryLine, SWEEP_COLUMNS, sweepErrorLine, sweepTableRow } from '../core/render.js';
+import { STATES, STATE_SEVERITY, type AgentReport, type PodReport, type RotationsReport, type State, type Summary, type ThresholdsReport } from '../core/types.js';
 
 export type SweepOutputFormat = 'table' | 'json' | 'ndjson';
 
@@ -43,12 +43,16 @@ export interface SweepTail {
   readonly partial: boolean;
   /** With rotation history (`--history`). */
   readonly rotations?: RotationsReport;
+  /** The tbot agents found (one per node), known only once every pod is judged. */
+  readonly agents?: readonly AgentReport[];
+  readonly agentsError?: string;
 }
 
-/** The summary line, and the rotations line under it when the sweep ran with history. */
+/** The tbot agents block, the summary line, and the rotations line when the sweep ran with history. */
 function summaryLines(tail: SweepTail): string {
+  const agents = renderAgentsBlock(tail);
   const rotations = tail.rotations ? `${renderRotationsLine(tail.rotations)}\n` : '';
-  return `${renderSummaryLine(tail.summary, tail.partial)}\n${rotations}`;
+  return `${agents !== null ? `${agents}\n\n` : ''}${renderSummaryLine(tail.summary, tail.partial)}\n${rotations}`;
 }
 
 export interface SweepWriter {

@@ -64,6 +64,7 @@ export const LOG_MESSAGES = {
   sweepPartial: 'sweep completed partially (deadline reached)',
   sweepFailed: 'sweep failed',
   restartOutcome: 'workload restart outcome',
+  agentRestartOutcome: 'agent restart outcome',
   slackPosted: 'slack message posted',
   slackNotPosted: 'slack message not posted',
 } as const;
