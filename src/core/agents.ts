@@ -177,14 +177,25 @@ export function podAgentRef(agent: AgentPod): PodAgentRef {
  * The report's `agents[]` section: one entry per node that has an agent, with the pods it serves
  * and how many of them are not healthy. Outdated agents first, then the most unhealthy pods.
  */
-export function agentsSection(agents: readonly AgentPod[], pods: readonly PodReport[]): AgentReport[] {
-  const served = new Map<string, { served: number; unhealthy: number }>();
-  for (const pod of pods) {
-    if (!pod.agent) continue;
-    const counts = served.get(pod.agent.pod) ?? { served: 0, unhealthy: 0 };
-    counts.served++;
-    if (STATE_SEVERITY[pod.state] > STATE_SEVERITY.healthy) counts.unhealthy++;
-    served.set(pod.agent.pod, counts);
+/** Pods served and pods unhealthy per agent pod name, counted as pods are judged. */
+export type AgentServedCounts = Map<string, { served: number; unhealthy: number }>;
+
+/** Counts one judged pod for its agent (the sweep keeps counts, not pods: memory stays flat). */
+export function countServedPod(served: AgentServedCounts, pod: Pick<PodReport, 'agent' | 'state'>): void {
+  if (!pod.agent) return;
+  const counts = served.get(pod.agent.pod) ?? { served: 0, unhealthy: 0 };
+  counts.served++;
+  if (STATE_SEVERITY[pod.state] > STATE_SEVERITY.healthy) counts.unhealthy++;
+  served.set(pod.agent.pod, counts);
+}
+
+export function agentsSection(agents: readonly AgentPod[], podsOrCounts: readonly PodReport[] | AgentServedCounts): AgentReport[] {
+  let served: AgentServedCounts;
+  if (podsOrCounts instanceof Map) {
+    served = podsOrCounts;
+  } else {
+    served = new Map();
+    for (const pod of podsOrCounts) countServedPod(served, pod);
   }
   const section = [...agentsByNode(agents).values()].map((agent): AgentReport => {
     const verdict = judgeTbotVersion(agent.version);

@@ -3,7 +3,7 @@
  * classify, and assemble the report. Pure orchestration over a `SweepSource` port, so the CLI,
  * the sampler Lambda, the demo and the tests all run the same code.
  */
-import { agentsByNode, agentsSection, judgeTbotVersion, podAgentRef, type AgentPod } from './agents.js';
+import { agentsByNode, agentsSection, countServedPod, judgeTbotVersion, podAgentRef, type AgentPod, type AgentServedCounts } from './agents.js';
 import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
 import { PodGoneError, describeError } from './errors.js';
@@ -98,6 +98,8 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
   const pods: PodReport[] = [];
   const rotationPods: PodReport[] | null = options.history && options.retainPod ? [] : null;
   const counts: Record<State, number> = { healthy: 0, stale: 0, expiring: 0, expired: 0, missing: 0, unreachable: 0 };
+  // Counted as pods are judged, like the summary: the agents section needs no retained pods.
+  const servedByAgent: AgentServedCounts = new Map();
   let sampled = 0;
   let skipped = 0;
   let stoppedByDeadline = false;
@@ -140,6 +142,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
       }
       sampled++;
       counts[report.state]++;
+      countServedPod(servedByAgent, report);
       if (!options.retainPod || options.retainPod(report)) pods.push(report);
       rotationPods?.push(report);
       options.onPod?.(report);
@@ -160,7 +163,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     partial: stoppedByDeadline,
     ...(options.history ? { rotations: summarizeRotations(rotationPods ?? pods) } : {}),
     pods,
-    ...(agents ? { agents: agentsSection(agents.agents, pods) } : {}),
+    ...(agents ? { agents: agentsSection(agents.agents, servedByAgent) } : {}),
     ...(agents?.error !== undefined ? { agentsError: agents.error } : {}),
   };
 }

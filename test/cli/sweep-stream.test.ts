@@ -53,7 +53,7 @@ describe('sweep output, selector and progress', () => {
     const run = await runCli([...base(), '--output', 'json']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const report = JSON.parse(run.stdout) as SweepReport;
-    expect(Object.keys(report)).toEqual(['cluster', 'sweepId', 'startedAt', 'now', 'thresholds', 'pods', 'finishedAt', 'summary', 'partial']);
+    expect(Object.keys(report)).toEqual(['cluster', 'sweepId', 'startedAt', 'now', 'thresholds', 'pods', 'finishedAt', 'summary', 'partial', 'agents']);
     expect(report.summary).toEqual({ sampled: 7, skipped: 0, healthy: 3, stale: 1, expiring: 1, expired: 1, missing: 0, unreachable: 1 });
     expect(report.pods).toHaveLength(7);
     expect(report.now).toBe(NOW.toISOString());
@@ -106,7 +106,8 @@ describe('sweep output, selector and progress', () => {
     const run = await runCli([...base(), '-o', 'json', '-l', 'app in (carts,db)']);
     const report = JSON.parse(run.stdout) as SweepReport;
     expect(report.summary).toMatchObject({ sampled: 4, healthy: 3, expired: 1 });
-    const lists = emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/pods'));
+    // The tbot agents are listed with their own selector (teleport-system, app=tbot): not the user's pods.
+    const lists = emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/pods') && !r.path.includes('/namespaces/teleport-system/'));
     expect(lists.length).toBeGreaterThan(0);
     for (const list of lists) expect(list.query.labelSelector).toBe('app in (carts,db)');
     expect(JSON.parse((await runCli([...base(), '-o', 'json', '--selector', 'app!=carts'])).stdout).summary.sampled).toBe(4);
