@@ -3,6 +3,7 @@
  * the report: restarts per day for the watcher and the CronJob, expiries under each, the ratio,
  * and the cost per 1,000 pods per month with the prices used.
  */
+import { defaultDetectionSettings, renderDetection, simulateDetection, type DetectionResult } from './detection.js';
 import { parseDeploymentConfig } from '../config/deployment.js';
 import { CRONJOB_RESTART_INTERVAL_MINUTES } from '../config/metric-names.js';
 import { ConfigError } from '../core/errors.js';
@@ -39,6 +40,7 @@ export function deploymentDefaults(): { settings: Omit<SimulationSettings, 'pods
       notifierMemoryMiB: config.functions.notifier.memoryMiB,
       concurrency: cluster.concurrency,
       execLatencyMs: SAMPLER_BENCHMARK.execLatencyMs,
+      historyRetentionDays: config.history.retentionDays,
     },
   };
 }
@@ -50,6 +52,8 @@ export interface SimulationReport {
   /** CronJob pod restarts per watcher pod restart (Infinity when the watcher restarted nothing). */
   readonly ratio: number;
   readonly prices: typeof PRICES;
+  /** Rotation history: false-positive rate on a jittered healthy population, time-to-detect of tbot's failures. */
+  readonly detection: DetectionResult;
 }
 
 export function runSimulation(settings: SimulationSettings, costInputs: CostInputs): SimulationReport {
@@ -62,6 +66,17 @@ export function runSimulation(settings: SimulationSettings, costInputs: CostInpu
     perDay,
     ratio: result.watcher.podRestarts === 0 ? Infinity : result.cronJob.podRestarts / result.watcher.podRestarts,
     prices: PRICES,
+    detection: simulateDetection(
+      defaultDetectionSettings({
+        healthyPods: 100,
+        brokenPods: 50,
+        hours: 24,
+        scheduleMinutes: settings.scheduleMinutes,
+        lifetimeMinutes: settings.lifetimeMinutes,
+        staleAfterShare: settings.staleAfterShare,
+        seed: settings.seed,
+      }),
+    ),
   };
 }
 
@@ -97,12 +112,13 @@ export function renderSimulation(report: SimulationReport): string {
   const prices = [
     `Lambda $${p.lambdaGbSecond}/GB-s + $${(p.lambdaRequest * 1e6).toFixed(2)}/M requests; EventBridge $${(p.eventBridgeEvent * 1e6).toFixed(2)}/M events, Scheduler $${(p.schedulerInvocation * 1e6).toFixed(2)}/M;`,
     `CloudWatch $${p.customMetricMonth.toFixed(2)}/metric-month, Logs $${p.logsIngestionGb.toFixed(2)}/GB; DynamoDB on-demand $${(p.dynamoWriteUnit * 1e6).toFixed(3)}/M WRU, $${(p.dynamoReadUnit * 1e6).toFixed(3)}/M RRU;`,
-    `SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests; Secrets Manager $${(p.secretsManagerCall * 1e4).toFixed(2)}/10k calls. No free tier.`,
+    `SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests; Secrets Manager $${(p.secretsManagerCall * 1e4).toFixed(2)}/10k calls;`,
+    `S3 $${(p.s3PutOrListRequest * 1e3).toFixed(3)}/1k PUT or LIST, $${(p.s3GetRequest * 1e3).toFixed(4)}/1k GET, $${p.s3StorageGbMonth.toFixed(3)}/GB-month. No free tier.`,
   ].join('\n');
   const assumptions = [
     `sampler: ${SAMPLER_BENCHMARK.overheadOverFloor}× the floor N·L/C measured by \`npm run bench\` (L = ${SAMPLER_BENCHMARK.execLatencyMs} ms exec latency), at the deployment's`,
     `concurrency; remediator ${ASSUMED_DURATIONS_MS.remediator} ms and notifier ${ASSUMED_DURATIONS_MS.notifier} ms per invocation are assumptions; event counts come from this run.`,
     `Not included: the Slack secret ($0.40/month), the dashboard ($3/month beyond 3 free), alarms ($0.10 each), VPC endpoints or NAT.`,
   ].join('\n');
-  return `${head}\n\n${table}\n\n${ratio}.\n\ncost per ${n(cost.pods)} pods per month (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n\nprices: ${prices}\nassumptions: ${assumptions}\n`;
+  return `${head}\n\n${table}\n\n${ratio}.\n\ncost per ${n(cost.pods)} pods per month (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n\nprices: ${prices}\nassumptions: ${assumptions}\n\n${renderDetection(report.detection)}\n`;
 }

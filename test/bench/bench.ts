@@ -6,9 +6,12 @@
  *   sweep     the sampler's sweep (esbuild bundle) at 500 / 2,000 / 5,000 pods (BENCH_SIZES)
  *   cli       the CLI's sweep as a process (json and table) at 500 / 5,000 pods (BENCH_CLI_SIZES),
  *             peak RSS, floor ratio, and the sequential kubectl loop (BENCH_KUBECTL_SAMPLE pods)
+ *   detection time-to-detect of tbot's failures with the default schedule, with and without
+ *             rotation history; false-positive rate on a jittered healthy population
  */
 import { benchBundles } from './bundles.bench.js';
 import { benchCli } from './cli.bench.js';
+import { benchDetection } from './detection.bench.js';
 import { benchStartup } from './startup.js';
 import { benchSamplerSweep } from './sweep.bench.js';
 
@@ -17,6 +20,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   bundles: () => benchBundles(),
   sweep: () => benchSamplerSweep(),
   cli: () => benchCli(),
+  detection: () => benchDetection(),
 };
 
 const requested = process.argv.slice(2);
