@@ -1,12 +1,13 @@
 /**
  * `mesh-cert-watch` command line: the same engine as the Lambdas, against a kubeconfig.
- * Exit codes: 0 ran, 1 `--fail-on` met, 2 bad usage/config/input, 3 cluster unreachable.
+ * Exit codes: 0 ran, 1 `--fail-on` met, 2 bad usage/config/input, 3 cluster/API unreachable,
+ * 4 internal error (a bug). Messages are one `error: …` line on stderr, never a stack trace.
  */
 import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
 import { classifySecrets } from '../core/classify.js';
 import { parseSecretsDump } from '../core/envoy-secrets.js';
-import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
+import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/errors.js';
 import { computeChanges } from '../core/changes.js';
 import { DEFAULT_REMEDIATION_POLICY, type RemediationDetail } from '../core/remediation.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
@@ -31,7 +32,23 @@ export interface CliIo {
   readonly readStdin: () => Promise<string>;
 }
 
-export const EXIT = { ok: 0, failOn: 1, usage: 2, unreachable: 3 } as const;
+export const EXIT = { ok: 0, failOn: 1, usage: 2, unreachable: 3, internal: 4 } as const;
+
+/**
+ * `mesh-cert-watch … | head -1`: once the reader is gone, writes fail with EPIPE. That is the
+ * reader's choice, not an error: stop quietly with the exit code so far (0), like kubectl does.
+ */
+let pipesGuarded = false;
+function exitQuietlyOnClosedPipe(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok);
+      throw error;
+    });
+  }
+}
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
@@ -64,7 +81,8 @@ Usage:
 Run "mesh-cert-watch help COMMAND" (sweep, inspect, rbac, token, slack-preview, demo, simulate)
 for its options.
 States: ${STATES.join(', ')}.
-Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster unreachable.
+Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster/API unreachable,
+4 internal error (please report it).
 `;
 
 const THRESHOLD_HELP = `  --now ISO                evaluate as of this instant (default: now)
@@ -86,7 +104,10 @@ Options:
   -n, --namespace NS       only this namespace; repeat for several
 ${THRESHOLD_HELP}
   --concurrency N          pods sampled at once                    [default 32]
-  --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
+  --timeout D              limit for each Kubernetes request: list, get, exec, patch
+                           (a duration in whole seconds: 10s, 1m, 1m30s)   [default 10s]
+  --max-time D             limit for the whole run: sampling stops in time for every
+                           request to end by D; the run ends within D + 2s  [default none]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
   --remediate              then run the remediator's rules over the pods that need attention
@@ -135,6 +156,7 @@ const SWEEP_OPTIONS = {
   namespace: { type: 'string', short: 'n', multiple: true },
   concurrency: { type: 'string' },
   timeout: { type: 'string' },
+  'max-time': { type: 'string' },
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
@@ -146,6 +168,7 @@ const RBAC_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) exitQuietlyOnClosedPipe();
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -193,13 +216,20 @@ function reportFailure(error: unknown, io: CliIo): number {
     io.stderr(`error: ${error.message}\n`);
     return EXIT.usage;
   }
-  if (error instanceof ClusterUnreachableError || error instanceof KubeApiError) {
-    io.stderr(`error: cannot sweep the cluster: ${error.message}\n`);
+  if (error instanceof ClusterUnreachableError || error instanceof KubeApiError || error instanceof TimeoutError) {
+    io.stderr(`error: cannot sweep the cluster: ${describeError(error)}\n`);
     return EXIT.unreachable;
   }
-  // Anything else is a bug: show it whole rather than hide it.
-  io.stderr(`error: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}\n`);
-  return EXIT.usage;
+  // Other typed failures (AWS for `token`, Slack, events): the outside world, not a bug.
+  if (error instanceof MeshCertWatchError) {
+    io.stderr(`error: ${describeError(error)}\n`);
+    return EXIT.unreachable;
+  }
+  // Anything else is a bug in mesh-cert-watch: one line and its own exit code, no stack trace
+  // (set MESH_CERT_WATCH_DEBUG=1 to see it).
+  io.stderr(`error: internal error: ${describeError(error)} (this is a bug in mesh-cert-watch; please report it)\n`);
+  if (process.env.MESH_CERT_WATCH_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  return EXIT.internal;
 }
 
 interface CommonValues {
@@ -243,11 +273,22 @@ function positiveInteger(flag: string, text: string | undefined, fallback: numbe
   return value;
 }
 
+const DURATION_FORMS = 'a duration in whole seconds such as 10s, 1m or 1m30s';
+
+/** A duration flag: only what is accepted is named in the message (no percentages, no ms). */
 function durationMs(flag: string, text: string | undefined, fallbackMs: number): number {
-  const threshold = thresholdSetting(flag, text);
-  if (!threshold) return fallbackMs;
-  if (threshold.kind !== 'duration' || threshold.seconds <= 0) throw new UsageError(flag, `must be a positive duration such as 10s, got "${text}"`);
-  return threshold.seconds * 1000;
+  if (text === undefined) return fallbackMs;
+  let seconds: number | undefined;
+  if (!text.trim().endsWith('%')) {
+    try {
+      const parsed = parseThreshold(text);
+      if (parsed.kind === 'duration') seconds = parsed.seconds;
+    } catch {
+      seconds = undefined;
+    }
+  }
+  if (seconds === undefined) throw new UsageError(flag, `invalid duration ${JSON.stringify(text)}: must be ${DURATION_FORMS}`);
+  return seconds * 1000;
 }
 
 function stateSetting(flag: string, text: string | undefined): State | undefined {
@@ -265,13 +306,19 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
   const common = commonSettings(values);
   const concurrency = positiveInteger('--concurrency', values.concurrency, 32);
   const timeoutMs = durationMs('--timeout', values.timeout, 10_000);
+  const maxTimeMs = values['max-time'] === undefined ? undefined : durationMs('--max-time', values['max-time'], 0);
   const failOn = stateSetting('--fail-on', values['fail-on']);
   if (values['dry-run'] && !values.remediate) throw new UsageError('--dry-run', 'only with --remediate');
   const kubeConfig = loadKubeConfig({
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
-  const client = new KubeClient(kubeConfig);
+  const startedAt = Date.now();
+  // Every request is limited to --timeout; with --max-time, none runs past the run's end either,
+  // and sampling stops starting pods early enough for the last exec pair to finish by then.
+  const runDeadline = maxTimeMs === undefined ? undefined : new Date(startedAt + maxTimeMs);
+  const client = new KubeClient(kubeConfig, { requestTimeoutMs: timeoutMs, ...(runDeadline ? { deadline: runDeadline } : {}) });
+  await checkNamespacesExist(client, values.namespace ?? []);
   const source = kubeSweepSource(client, {
     ...(values.namespace ? { namespaces: values.namespace } : {}),
     sampler: { timeoutMs, maxOutputBytes: 4 * 1024 * 1024 },
@@ -282,6 +329,9 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
     thresholds: common.thresholds,
     concurrency,
     ...(common.now ? { now: common.now } : {}),
+    // Stop starting pods a little before the end (an exec pair, at most a quarter of the run);
+    // whatever is still in flight at the end is cut by the request deadline.
+    ...(runDeadline ? { deadline: new Date(runDeadline.getTime() - Math.min(2 * timeoutMs, maxTimeMs! / 4)) } : {}),
   });
   if (values.remediate) {
     const dryRun = values['dry-run'] === true;
@@ -293,6 +343,24 @@ async function sweepCommand(args: readonly string[], io: CliIo): Promise<number>
   }
   if (failOn && report.pods.some((pod) => STATE_SEVERITY[pod.state] >= STATE_SEVERITY[failOn])) return EXIT.failOn;
   return EXIT.ok;
+}
+
+/**
+ * `-n typo` must not look like a clean sweep: a namespace the API server says does not exist is a
+ * usage error (kubectl's words). Without the right to read namespaces the sweep just goes on.
+ */
+async function checkNamespacesExist(client: KubeClient, namespaces: readonly string[]): Promise<void> {
+  for (const name of new Set(namespaces)) {
+    try {
+      await client.call(`get namespace ${name}`, () => client.core.readNamespace({ name }));
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 404) {
+        throw new UsageError('--namespace', `namespaces "${name}" not found`, { cause: error });
+      }
+      if (error instanceof KubeApiError && (error.statusCode === 403 || error.statusCode === 401)) continue;
+      throw error;
+    }
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import type { PodStateChangedDetail, SweepCompletedDetail } from './events.js';
 import { PAGE_REASONS, type NotificationItem, type RestartNotice } from './notifications.js';
 import { formatDuration } from './render.js';
 import { STATE_SEVERITY, type Finding, type Source, type State, type WorkloadRef } from './types.js';
+import { cleanText, scrubKeyMaterial } from './scrub.js';
 
 export interface MrkdwnText {
   readonly type: 'mrkdwn';
@@ -88,15 +89,17 @@ interface Group {
 // ---------------------------------------------------------------------------------------------
 // Text helpers.
 
-/** Slack mrkdwn control characters in text that comes from the cluster. */
+/**
+ * Slack mrkdwn control characters in text that comes from the cluster, which is also scrubbed of
+ * key material: a name, annotation or stderr line such as `<!channel>` is shown, never acted on.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return scrubKeyMaterial(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** One line of untrusted text: no newlines or control characters, bounded length. */
+/** One line of untrusted text: key material scrubbed, no newlines or control characters, bounded length. */
 function oneLine(text: string, max = MAX_LINE): string {
-  // eslint-disable-next-line no-control-regex -- messages come from the cluster and the API
-  return shortenText(text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim(), max);
+  return shortenText(cleanText(text), max);
 }
 
 function shortenText(text: string, max: number): string {
@@ -555,11 +558,21 @@ export function renderSlackMessage(items: readonly NotificationItem[], options: 
   // The notification: what happened where, and the worst item in one line.
   const worst = groups[0];
   const worstLine = worst ? ` · ${worst.namespace === null ? '' : `${escapeMrkdwn(worst.namespace)}: `}${worst.rows[0]!.lines[0]!.replace(/^• /, '')}` : '';
-  const text = shortenText(mrkdwnToPlain(`${emoji} mesh-cert-watch: ${summaries.join('; ')}${worstLine}`), SLACK_LIMITS.fallbackText);
+  // Slack reads the fallback as mrkdwn too (notifications, clients without blocks): it keeps the
+  // escaping of the blocks; only our own bold markers go.
+  const text = shortenText(mrkdwnToFallback(`${emoji} mesh-cert-watch: ${summaries.join('; ')}${worstLine}`), SLACK_LIMITS.fallbackText);
   return { text, blocks };
 }
 
-/** mrkdwn → plain text: links as "label (url)", bold markers and entities removed. */
+/** The fallback `text`: bold markers removed, entities kept (`&lt;!channel&gt;` stays inert). */
+export function mrkdwnToFallback(text: string): string {
+  return text.replace(/\*([^*\n]+)\*/g, '$1');
+}
+
+/**
+ * mrkdwn → plain text for a terminal (`slack-preview`), never sent to Slack: links as
+ * "label (url)", bold markers and entities removed.
+ */
 export function mrkdwnToPlain(text: string): string {
   return text
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')

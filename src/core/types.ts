@@ -122,7 +122,9 @@ export interface SweepReport {
   readonly now: string;
   readonly thresholds: ThresholdsReport;
   readonly summary: Summary;
-  /** True when a deadline stopped sampling before every pod was seen. */
+  /** True when a deadline (or a pod list that timed out) stopped sampling before every pod was seen. */
   readonly partial: boolean;
+  /** Why listing stopped early (a list request that timed out); the pods listed before it were judged. */
+  readonly listError?: string;
   readonly pods: readonly PodReport[];
 }

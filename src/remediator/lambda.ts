@@ -39,13 +39,16 @@ export interface RemediatorDependencies {
   readonly publishOptions?: PublishOptions;
 }
 
+/** Time kept after the last Kubernetes request for the Workload Restart event and the logs. */
+export const REMEDIATOR_PUBLISH_ALLOWANCE_MS = 5_000;
+
 /** `dependencies` is called once, on the first event (cold start), and kept. */
 export function createRemediatorHandler(dependencies: () => RemediatorDependencies, shell: { logger: Logger; metrics: Metrics }) {
   let resolved: RemediatorDependencies | undefined;
   // EMF metrics must carry exactly the dimension sets the dashboard reads: no `service`.
   shell.metrics.clearDefaultDimensions();
 
-  const handle = async (event: UnhealthyEvent): Promise<RemediationDetail> => {
+  const handle = async (event: UnhealthyEvent, context: Context): Promise<RemediationDetail> => {
     resolved ??= dependencies();
     const { config, logger, metrics, guard } = resolved;
     const clock = resolved.clock ?? (() => new Date());
@@ -63,7 +66,9 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
 
     let detail: RemediationDetail;
     try {
-      const kube = await resolved.kubeClientFor(cluster);
+      // Every Kubernetes request (reads, the PATCH, its read-back) ends in time to publish the outcome.
+      const requestDeadline = new Date(Date.now() + context.getRemainingTimeInMillis() - REMEDIATOR_PUBLISH_ALLOWANCE_MS);
+      const kube = (await resolved.kubeClientFor(cluster)).withDeadline(requestDeadline);
       detail = await remediate(trigger, {
         kube,
         guard,
