@@ -6,7 +6,6 @@
  *
  * The token is a credential: it goes to standard output only, never into an error message.
  */
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { createEksToken, stsHostForRegion } from '../aws/eks-token.js';
 import { formatExecCredential, toExecCredential } from '../aws/exec-credential.js';
@@ -70,7 +69,9 @@ export async function tokenCommand(args: readonly string[], io: TokenCommandIo, 
 
   let credentials: AwsCredentialIdentity;
   try {
-    credentials = await (deps.credentials ?? fromNodeProviderChain())();
+    // Loaded only here: the credential chain is the heaviest part of the kubeconfig exec plugin.
+    const provider = deps.credentials ?? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain();
+    credentials = await provider();
   } catch (error) {
     throw new ConfigError('AWS credentials', `the default credential chain found none: ${describeError(error)}`, { cause: error });
   }

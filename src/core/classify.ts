@@ -6,6 +6,7 @@ import type { X509Certificate } from 'node:crypto';
 import { chainVerifiesAgainst, describeLeaf, parseCertificates } from './certificate.js';
 import { findActive, type ParsedSecret, type ParsedSecrets, type TrustBundle } from './envoy-secrets.js';
 import { describeError, DumpError } from './errors.js';
+import { judgeRotation, type HistoryContext } from './history.js';
 import { thresholdSeconds } from './threshold.js';
 import {
   FINDINGS,
@@ -34,6 +35,12 @@ export interface ClassifyContext {
   readonly thresholds: Thresholds;
   /** Absent for `inspect` of a bare dump: identity and volume findings are then not judged. */
   readonly pod?: PodIdentityContext;
+  /**
+   * Rotation history (docs/contract.md §8): the pod's previous observation and the renewal
+   * policy. When given, a leaf past its expected renewal point is `stale`, and the verdict gains
+   * `rotation` (and `previous` / `rotatedSinceLastSweep` when there is a previous observation).
+   */
+  readonly history?: HistoryContext;
 }
 
 const RFC3339 = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})`;
@@ -72,12 +79,26 @@ export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext
   const expiringWithin = thresholdSeconds(context.thresholds.expiringWithin, leaf.lifetimeSeconds);
   const isStale = ageSeconds >= staleAfter;
 
+  const judgement = context.history
+    ? judgeRotation({
+        nowMs,
+        source,
+        leaf,
+        defaultSecret: secretReports.find((secret) => secret.name === WORKLOAD_SECRET_NAME),
+        history: context.history,
+      })
+    : null;
+  const overdue = judgement?.overdue === true;
+
   let state: State = 'healthy';
   if (nowMs >= leaf.notAfterMs) state = 'expired';
   else if (remainingSeconds < expiringWithin) state = 'expiring';
-  else if (isStale) state = 'stale';
+  else if (isStale || overdue) state = 'stale';
 
-  if (isStale) {
+  if (judgement?.finding) {
+    // History judges first: it knows the renewal point (and maybe a push seen across sweeps).
+    findings.add(judgement.finding);
+  } else if (isStale) {
     const pushAge = workload?.lastUpdated ? pushAgeSeconds(workload.lastUpdated, nowMs) : null;
     // A recent push that still carries an old leaf means the issuer re-sends its cached SVID.
     findings.add(pushAge !== null && pushAge < staleAfter ? 'sds-push-without-rotation' : 'sds-pushes-stopped');
@@ -95,7 +116,16 @@ export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext
     remainingSeconds: Math.floor(remainingSeconds),
     lifetimeSeconds: leaf.lifetimeSeconds,
   };
-  return { state, findings: orderFindings(findings), source, certificate, secrets: secretReports };
+  const history = context.history;
+  return {
+    state,
+    findings: orderFindings(findings),
+    source,
+    certificate,
+    secrets: secretReports,
+    ...(history?.previous ? { previous: history.previous, rotatedSinceLastSweep: judgement!.rotatedSinceLastSweep === true } : {}),
+    ...(judgement ? { rotation: judgement.rotation } : {}),
+  };
 }
 
 /** The verdict for a pod whose dump could not be obtained or read. */

@@ -9,7 +9,7 @@
  * Oversized details are trimmed (diagnostic fields first) and flagged `truncated: true`; one
  * event is never split into several.
  */
-import type { Finding, PodReport, State, Summary, SweepReport, ThresholdsReport, WorkloadRef } from './types.js';
+import type { Finding, PodReport, RotationsReport, State, Summary, SweepReport, ThresholdsReport, WorkloadRef } from './types.js';
 import { cleanText } from './scrub.js';
 
 export const EVENT_SOURCE = 'mesh-cert-watch';
@@ -103,6 +103,8 @@ export interface SweepCompletedDetail {
   /** Pod events of this sweep published / not published (known when this event is built last). */
   readonly eventsPublished?: number;
   readonly eventsFailed?: number;
+  /** Rotations seen since the previous sweep (docs/contract.md §8); present when the sweep ran with history. */
+  readonly rotations?: RotationsReport;
   readonly truncated?: true;
 }
 
@@ -186,6 +188,7 @@ export function buildSweepCompletedDetail(report: SweepReport, options: SweepCom
     errors,
     errorsTotal: all.length,
     ...(options.events ? { eventsPublished: options.events.published, eventsFailed: options.events.failed } : {}),
+    ...(report.rotations ? { rotations: report.rotations } : {}),
     ...(trimmed ? { truncated: true as const } : {}),
   };
 }

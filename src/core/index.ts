@@ -30,3 +30,23 @@ export {
 } from './classify.js';
 export { compareByWorst, summarize, worstState } from './summary.js';
 export { formatDuration, renderColumns, renderSummaryLine, renderSweepTable, renderVerdictTable, SWEEP_COLUMNS } from './render.js';
+export {
+  colonSerial,
+  DEFAULT_RENEWAL_POLICY,
+  expectedRenewalMs,
+  HISTORY_FORMAT,
+  HISTORY_FORMAT_VERSION,
+  HistoryFormatError,
+  indexSnapshot,
+  judgeRotation,
+  nextSnapshot,
+  observationOf,
+  parseHistorySnapshot,
+  previousOf,
+  pushInstantMs,
+  summarizeRotations,
+  type HistoryContext,
+  type HistorySnapshot,
+  type PodObservation,
+  type RenewalPolicy,
+} from './history.js';

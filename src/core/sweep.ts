@@ -6,6 +6,7 @@
 import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
 import { PodGoneError, TimeoutError, describeError } from './errors.js';
+import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
 import type { PodListing, PodTarget } from './pods.js';
 import { forEachConcurrent } from './retry.js';
 import { compareByWorst, summarize } from './summary.js';
@@ -36,6 +37,17 @@ export interface SweepOptions {
   readonly onPod?: (pod: PodReport) => void;
   /** Called when a resolvable problem is worked around (e.g. owner lookup failed). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Rotation history (docs/contract.md §8): each pod is compared with its previous observation
+   * (by uid) and judged against its expected renewal point; the report gains `rotations`.
+   */
+  readonly history?: SweepHistory;
+}
+
+export interface SweepHistory {
+  /** Previous observations by pod uid (`indexSnapshot` of the last snapshot; empty on the first sweep). */
+  readonly previous: ReadonlyMap<string, PodObservation>;
+  readonly renewal: RenewalPolicy;
 }
 
 export async function runSweep(source: SweepSource, options: SweepOptions): Promise<SweepReport> {
@@ -93,6 +105,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     summary: summarize(pods, skipped),
     partial: stoppedByDeadline,
     ...(listError !== undefined ? { listError } : {}),
+    ...(options.history ? { rotations: summarizeRotations(pods) } : {}),
     pods,
   };
 }
@@ -117,6 +130,7 @@ async function judgePod(source: SweepSource, target: PodTarget, options: SweepOp
           now,
           thresholds: options.thresholds,
           pod: { namespace: target.namespace, serviceAccount: target.serviceAccount, workloadCertsBesideSocket: target.workloadCertsBesideSocket },
+          ...(options.history ? { history: historyFor(target.uid, options.history) } : {}),
         })
       : unreachableVerdict(describeError(sampled.error));
   return {
@@ -128,4 +142,9 @@ async function judgePod(source: SweepSource, target: PodTarget, options: SweepOp
     workload,
     ...verdict,
   };
+}
+
+function historyFor(uid: string, history: SweepHistory) {
+  const observation = history.previous.get(uid);
+  return { previous: observation ? previousOf(observation) : null, renewal: history.renewal };
 }

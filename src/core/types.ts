@@ -78,7 +78,7 @@ export interface WorkloadRef {
 }
 
 /** The classification of one certificate dump (the `inspect --output json` object). */
-export interface CertificateVerdict {
+export interface CertificateVerdict extends RotationFields {
   readonly state: State;
   readonly findings: readonly Finding[];
   readonly source: Source;
@@ -96,6 +96,37 @@ export interface PodReport extends CertificateVerdict {
   readonly serviceAccount: string;
   readonly node: string;
   readonly workload: WorkloadRef | null;
+}
+
+/** The pod's leaf at its previous observation (docs/contract.md §8). */
+export interface PreviousObservationReport {
+  readonly serialNumber: string;
+  readonly fingerprintSha256: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly versionInfo: string | null;
+  readonly lastUpdated: string | null;
+  readonly observedAt: string;
+}
+
+/** The pod's leaf against its expected renewal point (docs/contract.md §8). */
+export interface RotationReport {
+  /** When the current leaf should have been replaced at the latest, or null (unknown source). */
+  readonly expectedRenewalAt: string | null;
+  /** Seconds past `expectedRenewalAt` once the pod is overdue; 0 when it is not. */
+  readonly overdueSeconds: number;
+  /** `sds-push-without-rotation` proven by a push seen across two sweeps with the serial unchanged. */
+  readonly provenAcrossSweeps: boolean;
+}
+
+/** Fields a sweep with rotation history adds to the verdict (all absent without history). */
+export interface RotationFields {
+  /** Absent when the pod has no previous observation. */
+  readonly previous?: PreviousObservationReport;
+  /** Absent when the pod has no previous observation. */
+  readonly rotatedSinceLastSweep?: boolean;
+  /** Present when the sweep ran with history and the pod held a leaf. */
+  readonly rotation?: RotationReport;
 }
 
 export interface Summary {
@@ -126,5 +157,28 @@ export interface SweepReport {
   readonly partial: boolean;
   /** Why listing stopped early (a list request that timed out); the pods listed before it were judged. */
   readonly listError?: string;
+  /** Rotations seen since the previous sweep; present when the sweep ran with history. */
+  readonly rotations?: RotationsReport;
   readonly pods: readonly PodReport[];
+}
+
+/** Rotation statistics of one source in one sweep. */
+export interface SourceRotationsReport {
+  /** Pods whose leaf changed since their previous observation. */
+  readonly observed: number;
+  /** Pods compared with a previous observation. */
+  readonly compared: number;
+  /** Pods overdue for renewal. */
+  readonly overdue: number;
+  /** Median / largest notBefore(new) − notBefore(previous) of the rotations seen, seconds; null without one. */
+  readonly intervalSecondsP50: number | null;
+  readonly intervalSecondsMax: number | null;
+}
+
+export interface RotationsReport {
+  readonly observed: number;
+  readonly compared: number;
+  readonly overdue: number;
+  readonly provenAcrossSweeps: number;
+  readonly bySource: Partial<Record<Source, SourceRotationsReport>>;
 }

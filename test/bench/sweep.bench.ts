@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: sweeps emulated clusters of 500, 2,000 and 5,000 injected pods with 100 ms
+ * Bench section `sweep`: sweeps emulated clusters of 500, 2,000 and 5,000 injected pods with 100 ms
  * exec latency at concurrency 32, and prints pods/s, wall time, the ratio to the floor N·L/C
  * and the sweeper's peak RSS. Goals: within 1.25× of the floor; peak RSS flat in N, < 256 MB.
  * Each size runs in fresh processes (emulator and sweeper apart) so figures do not leak.
@@ -11,7 +11,6 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const sizes = (process.env.BENCH_SIZES ?? '500,2000,5000').split(',').map(Number);
 const latencyMs = 100;
 const concurrency = 32;
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -25,20 +24,24 @@ function nodeJs(script: string, args: string[]): ChildProcess {
 }
 
 const sweeperBundle = fileURLToPath(new URL('../../.cache/bench/sweeper.mjs', import.meta.url));
-await build({
-  entryPoints: [here('./sweeper.ts')],
-  outfile: sweeperBundle,
-  bundle: true,
-  minify: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  logLevel: 'warning',
-  // Some dependencies still call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-});
 
-async function firstLine(child: ChildProcess): Promise<string> {
+export async function benchSamplerSweep(sizes: readonly number[] = (process.env.BENCH_SIZES ?? '500,2000,5000').split(',').map(Number)): Promise<void> {
+  await build({
+    entryPoints: [here('./sweeper.ts')],
+    outfile: sweeperBundle,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    logLevel: 'warning',
+    // Some dependencies still call require(); give the ESM bundle one.
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  });
+  await measure(sizes);
+}
+
+export async function firstLine(child: ChildProcess): Promise<string> {
   const lines = createInterface({ input: child.stdout! });
   const [line] = (await once(lines, 'line')) as [string];
   lines.close();
@@ -55,6 +58,8 @@ interface Figures {
   retainedHeapBytes: number;
 }
 
+async function measure(sizes: readonly number[]): Promise<void> {
+  console.log('\n## Sampler sweep (esbuild bundle, 100 ms exec latency, C=32)');
 const rows: string[][] = [['PODS', 'WALL', 'PODS/S', 'FLOOR N·L/C', 'RATIO', 'PEAK RSS', 'HEAP AFTER GC', 'SWEEPER CPU', 'HEALTHY', 'UNREACHABLE']];
 const results: { pods: number; ratio: number; rssMb: number; heapMb: number }[] = [];
 for (const pods of sizes) {
@@ -101,3 +106,4 @@ console.log(
     'Small sweeps pay a fixed start (first list page, TLS warm-up, owner lookups) that larger ones amortise.',
   ].join('\n'),
 );
+}

@@ -134,6 +134,41 @@ describe('event detail JSON schemas', () => {
     expectInvalid(WORKLOAD_RESTART, noWorkload, /must have required property 'workload'/);
   });
 
+  it('accept the rotation-history fields (previous, rotatedSinceLastSweep, rotation, rotations) and reject a rotation without its proof flag', () => {
+    const previous = {
+      serialNumber: '0A0B0C',
+      fingerprintSha256: '01:02',
+      notBefore: '2025-06-01T10:40:00.000Z',
+      notAfter: '2025-06-01T11:40:00.000Z',
+      versionInfo: '2025-06-01T11:00:00.123456789Z',
+      lastUpdated: null,
+      observedAt: '2025-06-01T11:55:00.000Z',
+    };
+    const rotation = { expectedRenewalAt: '2025-06-01T11:20:00.000Z', overdueSeconds: 2400, provenAcrossSweeps: true };
+    const withHistory = pod('h-1', 'stale', ['sds-push-without-rotation'], { previous, rotatedSinceLastSweep: false, rotation });
+    const historySweep = {
+      ...report([withHistory]),
+      rotations: {
+        observed: 1,
+        compared: 2,
+        overdue: 1,
+        provenAcrossSweeps: 1,
+        bySource: { tbot: { observed: 1, compared: 2, overdue: 1, intervalSecondsP50: 1200, intervalSecondsMax: 1200 }, unknown: { observed: 0, compared: 0, overdue: 0, intervalSecondsP50: null, intervalSecondsMax: null } },
+      },
+    };
+    const historyChanges = computeChanges({ previous: [], report: historySweep, scope: 'all' });
+    expect(historyChanges.unhealthy[0]!.rotation).toEqual(rotation);
+    expectValid(POD_CERTIFICATE_UNHEALTHY, historyChanges.unhealthy[0]);
+    expectValid(POD_CERTIFICATE_STATE_CHANGED, historyChanges.changes[0]);
+    const completed = buildSweepCompletedDetail(historySweep);
+    expect(completed.rotations?.bySource.tbot?.intervalSecondsP50).toBe(1200);
+    expectValid(SWEEP_COMPLETED, completed);
+    const { provenAcrossSweeps: _, ...noProof } = rotation;
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...historyChanges.unhealthy[0]!, rotation: noProof }, /\/rotation must have required property 'provenAcrossSweeps'/);
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...historyChanges.unhealthy[0]!, previous: { ...previous, notBefore: 'then' } }, /\/previous\/notBefore must match format "date-time"/);
+    expectInvalid(SWEEP_COMPLETED, { ...completed, rotations: { ...completed.rotations, observed: -1 } }, /\/rotations\/observed must be >= 0/);
+  });
+
   it('reject timestamps that are not RFC 3339', () => {
     expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, observedAt: 'yesterday' }, /\/observedAt must match format "date-time"/);
   });

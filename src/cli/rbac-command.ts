@@ -1,0 +1,32 @@
+/** `mesh-cert-watch rbac`: the sampler's and the remediator's ClusterRoles and bindings as YAML. */
+import type { ParseArgsConfig } from 'node:util';
+import { rbacYaml } from '../rbac/rbac.js';
+import { parseCommandArgs } from './input.js';
+import { EXIT, type CliIo } from './io.js';
+
+export const RBAC_HELP = `Usage: mesh-cert-watch rbac [options]
+
+Prints the ClusterRoles and ClusterRoleBindings of the sampler (read pods, exec into
+istio-proxy) and the remediator (read pods and owners, patch controllers), bound to the
+Kubernetes groups the EKS access entries map the Lambda roles to. Apply with
+  mesh-cert-watch rbac | kubectl apply -f -
+
+Options:
+  --delete-bare-pods       also let the remediator delete pods (only for deployments that
+                           set remediation.deleteBarePods)
+`;
+
+const RBAC_OPTIONS = {
+  'delete-bare-pods': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function rbacCommand(args: readonly string[], io: CliIo): number {
+  const { values } = parseCommandArgs(args, RBAC_OPTIONS, false);
+  if (values.help) {
+    io.stdout(RBAC_HELP);
+    return EXIT.ok;
+  }
+  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true }));
+  return EXIT.ok;
+}

@@ -1,0 +1,24 @@
+/**
+ * `npm run bench [-- SECTION ...]`: the speed and memory goals, measured and printed with their
+ * ratios (never asserted in unit tests). Sections, all by default:
+ *   startup   `npx mesh-cert-watch --version/--help` vs `npx tsc --version`
+ *   sweep     the sampler's sweep (esbuild bundle) at 500 / 2,000 / 5,000 pods (BENCH_SIZES)
+ */
+import { benchStartup } from './startup.js';
+import { benchSamplerSweep } from './sweep.bench.js';
+
+const SECTIONS: Record<string, () => Promise<void>> = {
+  startup: () => benchStartup(),
+  sweep: () => benchSamplerSweep(),
+};
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in SECTIONS));
+if (unknown.length > 0) {
+  console.error(`unknown bench section(s) ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`);
+  process.exit(2);
+}
+const started = performance.now();
+console.log(`mesh-cert-watch bench · ${new Date().toISOString()} · load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+for (const name of requested.length > 0 ? requested : Object.keys(SECTIONS)) await SECTIONS[name]!();
+console.log(`\nbench finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
