@@ -516,10 +516,13 @@ describe('monitoring', () => {
           ComparisonOperator: 'GreaterThanThreshold',
           TreatMissingData: 'notBreaching',
         });
-        // The dashboard's alarm widget lists each of them.
-        expect(body).toContain(`mesh-cert-watch-${component.toLowerCase()}-${suffix}`);
       }
     }
+    // The dashboard's alarm widget lists every alarm, these six included.
+    const widgets = (JSON.parse(body) as { widgets: Array<{ properties: { title?: string; alarms?: unknown[] } }> }).widgets;
+    const alarmWidget = widgets.find((widget) => widget.properties.title === 'Alarms')!;
+    expect(alarmWidget.properties.alarms).toHaveLength(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).length);
+    expect(alarmWidget.properties.alarms).toHaveLength(4 * 2 + 3 + 3 * 2);
   });
 
   it('sends every alarm and its recovery to the created, KMS-encrypted SNS topic', () => {
