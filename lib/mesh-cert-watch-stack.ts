@@ -14,6 +14,7 @@ import { DeadLetterQueues } from './constructs/dead-letter-queues.js';
 import { EventRouting } from './constructs/event-routing.js';
 import { EventSchemas } from './constructs/event-schemas.js';
 import { Monitoring } from './constructs/monitoring.js';
+import { HistoryBucket } from './constructs/history-bucket.js';
 import { StateTables } from './constructs/state-tables.js';
 import { SweepSchedules } from './constructs/sweep-schedules.js';
 import { WatcherFunction } from './constructs/watcher-function.js';
@@ -42,6 +43,8 @@ export class MeshCertWatchStack extends Stack {
   readonly remediator: WatcherFunction;
   readonly notifier: WatcherFunction;
   readonly tables: StateTables;
+  /** Rotation history: one snapshot object per cluster per sweep. */
+  readonly history: HistoryBucket;
   readonly routing: EventRouting;
   readonly deadLetters: DeadLetterQueues;
   readonly schedules: SweepSchedules;
@@ -69,13 +72,17 @@ export class MeshCertWatchStack extends Stack {
     Tags.of(this).add('mesh-cert-watch:deployment', config.name, tagOptions);
 
     this.tables = new StateTables(this, 'State');
+    this.history = new HistoryBucket(this, 'History', { retention: Duration.days(config.history.retentionDays) });
     this.deadLetters = new DeadLetterQueues(this, 'DeadLetters');
 
     // The bus name is known up front (runtime-configs.ts), so the functions' configuration does
     // not depend on the routing construct (which itself needs the functions).
     const eventBusName = config.name;
 
-    const samplerConfig = samplerRuntimeInput(config, { ledgerTableName: this.tables.ledger.tableName });
+    const samplerConfig = samplerRuntimeInput(config, {
+      ledgerTableName: this.tables.ledger.tableName,
+      historyBucketName: this.history.bucket.bucketName,
+    });
     this.sampler = new WatcherFunction(this, 'Sampler', {
       functionName: `${config.name}-sampler`,
       description: 'Samples the Istio sidecars of one EKS cluster per invocation ({"cluster": name})',
@@ -170,6 +177,7 @@ export class MeshCertWatchStack extends Stack {
         staleAfter: cluster.thresholds.staleAfter,
         expiringWithin: cluster.thresholds.expiringWithin,
         certificateTtlSeconds: durationSeconds(cluster.certificateTtl),
+        tbotRenewalIntervalSeconds: durationSeconds(cluster.rotation.renewalInterval),
       })),
       samplerTimeout: Duration.seconds(sizing.sampler.timeoutSeconds),
       sweepDeadlineMargin: Duration.seconds(sizing.sampler.sweepDeadlineMarginSeconds),
@@ -203,6 +211,7 @@ export class MeshCertWatchStack extends Stack {
       description: 'Run against every cluster: the ClusterRoles/bindings the two Kubernetes groups need',
     });
     new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
+    new CfnOutput(this, 'HistoryBucketName', { value: this.history.bucket.bucketName, description: 'Rotation history: history/<cluster>/ one snapshot per sweep' });
     new CfnOutput(this, 'RestartBudgetTableName', { value: this.tables.budget.tableName });
     new CfnOutput(this, 'NotificationsTableName', { value: this.tables.notifications.tableName });
   }
@@ -226,6 +235,7 @@ export class MeshCertWatchStack extends Stack {
       role.addToPrincipalPolicy(describeClusters);
     }
     StateTables.grantItemReadWrite(this.tables.ledger, this.sampler.role);
+    this.history.grantSnapshots(this.sampler.role);
     StateTables.grantItemReadWrite(this.tables.budget, this.remediator.role);
     StateTables.grantItemReadWrite(this.tables.notifications, this.notifier.role);
 

@@ -4,6 +4,7 @@
  * same handlers in-process, so both run with the deployment's defaults. No CDK here.
  */
 import { clusterRegion, type DeploymentConfig } from '../src/config/deployment.js';
+import { parseThreshold } from '../src/core/threshold.js';
 import type { NotifierRuntimeConfigInput, RemediatorRuntimeConfigInput, SamplerRuntimeConfigInput } from '../src/config/runtime.js';
 
 /** The CloudWatch console deep link of a dashboard. */
@@ -11,11 +12,15 @@ export function dashboardUrl(region: string, dashboardName: string): string {
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboardName)}`;
 }
 
-export function samplerRuntimeInput(config: DeploymentConfig, resources: { readonly ledgerTableName: string }): SamplerRuntimeConfigInput {
+export function samplerRuntimeInput(
+  config: DeploymentConfig,
+  resources: { readonly ledgerTableName: string; readonly historyBucketName?: string },
+): SamplerRuntimeConfigInput {
   return {
     // The bus is named after the deployment, so the configuration does not depend on the routing construct.
     eventBusName: config.name,
     ledgerTableName: resources.ledgerTableName,
+    ...(resources.historyBucketName !== undefined ? { historyBucketName: resources.historyBucketName } : {}),
     clusters: config.clusters.map((cluster) => ({
       name: cluster.name,
       region: clusterRegion(config, cluster),
@@ -23,6 +28,12 @@ export function samplerRuntimeInput(config: DeploymentConfig, resources: { reado
       thresholds: { staleAfter: cluster.thresholds.staleAfter.text, expiringWithin: cluster.thresholds.expiringWithin.text },
       concurrency: cluster.concurrency,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+      rotation: {
+        tbotRenewalIntervalSeconds: durationTextSeconds(cluster.rotation.renewalInterval),
+        istioAgentGraceRatio: cluster.rotation.istioAgentGraceRatio,
+        istioAgentGraceJitter: cluster.rotation.istioAgentGraceJitter,
+        slackSeconds: durationTextSeconds(cluster.rotation.slack),
+      },
     })),
     sweepDeadlineMarginSeconds: config.functions.sampler.sweepDeadlineMarginSeconds,
     dashboardUrl: dashboardUrl(config.region, config.name),
@@ -56,4 +67,10 @@ export function notifierRuntimeInput(config: DeploymentConfig, resources: { read
     // Longer than one invocation, shorter than the queue's visibility timeout (6 x timeout).
     deliveryLeaseSeconds: config.functions.notifier.timeoutSeconds * 2,
   };
+}
+
+/** Seconds of a duration setting the deployment schema already validated (`20m`, `3m`). */
+function durationTextSeconds(text: string): number {
+  const threshold = parseThreshold(text);
+  return threshold.kind === 'duration' ? threshold.seconds : 0;
 }

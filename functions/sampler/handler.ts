@@ -6,10 +6,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { eksKubeClients } from '../../src/aws/eks-clients.js';
+import { S3HistoryStore } from '../../src/aws/history-store.js';
 import { DynamoLedger } from '../../src/aws/ledger.js';
 import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
@@ -25,6 +27,7 @@ export const handler = createSamplerHandler(
       config,
       kubeClientFor: eksKubeClients(fromNodeProviderChain()),
       ledger: new DynamoLedger({ client: new DynamoDBClient({}), tableName: config.ledgerTableName }),
+      ...(config.historyBucketName ? { history: new S3HistoryStore(new S3Client({}), config.historyBucketName) } : {}),
       eventBridge: new EventBridgeClient({}),
       logger,
       metrics,

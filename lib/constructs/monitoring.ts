@@ -17,6 +17,8 @@ import {
   METRICS_NAMESPACE,
   NOTIFIER_METRICS,
   REMEDIATOR_METRICS,
+  ROTATION_METRIC_SOURCES,
+  ROTATION_SOURCE_METRICS,
   RESTART_OUTCOMES,
   SAMPLER_METRICS,
   STATE_METRICS,
@@ -34,6 +36,11 @@ export interface MonitoredCluster {
   readonly expiringWithin: Threshold;
   /** Workload certificate lifetime, to draw percentage thresholds in seconds. */
   readonly certificateTtlSeconds: number;
+  /**
+   * tbot's `renewal_interval`, drawn on the observed-rotation-interval graph.
+   * @default 1200 (20 min, tbot's default)
+   */
+  readonly tbotRenewalIntervalSeconds?: number;
 }
 
 /** Where alarm notifications go. */
@@ -134,7 +141,10 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: Math.min(6, 2 + Math.ceil(this.alarms.length / 4)) }),
     );
-    for (const cluster of props.clusters) this.clusterRow(cluster);
+    for (const cluster of props.clusters) {
+      this.clusterRow(cluster);
+      this.rotationRow(cluster);
+    }
     this.overviewRows();
   }
 
@@ -147,9 +157,10 @@ export class Monitoring extends Construct {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
-      dimensionsMap: { [DIMENSIONS.cluster]: cluster.name, ...options.dimensionsMap },
       period: Duration.minutes(cluster.rateMinutes),
       ...options,
+      // After `options`: extra dimensions add to `Cluster`, they never replace it.
+      dimensionsMap: { [DIMENSIONS.cluster]: cluster.name, ...options.dimensionsMap },
     });
   }
 
@@ -289,6 +300,43 @@ export class Monitoring extends Construct {
         leftAnnotations: [
           { value: deadlineMs, label: 'sweep deadline (partial after)', color: STATE_COLORS.expiring },
           { value: timeoutMs, label: 'sampler Lambda timeout', color: STATE_COLORS.expired },
+        ],
+        leftYAxis: { min: 0, showUnits: false },
+      }),
+    );
+  }
+
+  /**
+   * "Does rotation actually work?": rotations observed per sweep beside the pods overdue for
+   * renewal and the missed renewals proven across sweeps, and the observed rotation interval
+   * per source against tbot's renewal interval and the leaf TTL.
+   */
+  private rotationRow(cluster: MonitoredCluster): void {
+    const renewal = cluster.tbotRenewalIntervalSeconds ?? 20 * 60;
+    const perSource = (name: string, source: string, statistic: string, label: string): cloudwatch.Metric =>
+      this.metric(name, cluster, { statistic, label, dimensionsMap: { [DIMENSIONS.source]: source } });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `Rotations observed per sweep: ${cluster.name}`,
+        width: 12,
+        left: [this.metric(SAMPLER_METRICS.rotationsObserved, cluster, { statistic: 'Sum', label: 'rotations observed', color: STATE_COLORS.healthy })],
+        right: [
+          this.metric(SAMPLER_METRICS.podsRotationOverdue, cluster, { statistic: 'Maximum', label: 'pods overdue for renewal', color: STATE_COLORS.stale }),
+          this.metric(SAMPLER_METRICS.missedRenewalsProven, cluster, { statistic: 'Maximum', label: 'missed renewals proven', color: STATE_COLORS.expired }),
+        ],
+        leftYAxis: { min: 0, showUnits: false },
+        rightYAxis: { min: 0, showUnits: false },
+      }),
+      new cloudwatch.GraphWidget({
+        title: `Observed rotation interval by source: ${cluster.name}`,
+        width: 12,
+        left: ROTATION_METRIC_SOURCES.flatMap((source) => [
+          perSource(ROTATION_SOURCE_METRICS.intervalP50Seconds, source, 'Average', `${source} p50 (s)`),
+          perSource(ROTATION_SOURCE_METRICS.intervalMaxSeconds, source, 'Maximum', `${source} max (s)`),
+        ]),
+        leftAnnotations: [
+          { value: renewal, label: `tbot renewal_interval ${renewal} s`, color: STATE_COLORS.healthy },
+          { value: cluster.certificateTtlSeconds, label: `certificate TTL ${cluster.certificateTtlSeconds} s`, color: STATE_COLORS.expired },
         ],
         leftYAxis: { min: 0, showUnits: false },
       }),

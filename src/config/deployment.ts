@@ -58,6 +58,22 @@ const clusterSchema = z.strictObject({
       expiringWithin: z.string().default('20%').pipe(thresholdText),
     })
     .prefault({}),
+  /**
+   * Expected renewal point per SDS source, judged with the rotation history (docs/contract.md §8):
+   * a leaf still unchanged `slack` past it is `stale`.
+   */
+  rotation: z
+    .strictObject({
+      /** tbot's `renewal_interval`. @default '20m' */
+      renewalInterval: z.string().default('20m').pipe(durationText),
+      /** The Istio agent's SECRET_GRACE_PERIOD_RATIO. @default 0.5 */
+      istioAgentGraceRatio: z.number().gt(0).lt(1).default(0.5),
+      /** The Istio agent's SECRET_GRACE_PERIOD_RATIO_JITTER. @default 0.01 */
+      istioAgentGraceJitter: z.number().min(0).lt(0.5).default(0.01),
+      /** Allowance past the expected point (issuance latency, backdated notBefore, clock skew). @default '3m' */
+      slack: z.string().default('3m').pipe(durationText),
+    })
+    .prefault({}),
   /** Workload certificate TTL, drawn on the dashboard next to leaf age and thresholds. @default '1h' */
   certificateTtl: z.string().default('1h').pipe(durationText),
   /** Pods sampled at once. @default 8 */
@@ -180,6 +196,13 @@ export const deploymentConfigSchema = z
         missedSweeps: z.int().min(2).max(24).default(3),
         /** Where alarm state changes go. @default none (the dashboard shows them) */
         topic: alarmTopicSchema.optional(),
+      })
+      .prefault({}),
+    /** The rotation-history bucket (one snapshot object per cluster per sweep). */
+    history: z
+      .strictObject({
+        /** Snapshots older than this are deleted by the bucket's lifecycle rule. @default 7 */
+        retentionDays: z.int().min(1).max(3650).default(7),
       })
       .prefault({}),
     /** Tags applied to every resource. */

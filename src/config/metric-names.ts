@@ -15,6 +15,8 @@ export const DIMENSIONS = {
   cluster: 'Cluster',
   /** `Restarts` only: one of RESTART_OUTCOMES. */
   outcome: 'Outcome',
+  /** ROTATION_SOURCE_METRICS only: `tbot`, `istio-agent` or `unknown`. */
+  source: 'Source',
 } as const;
 
 /**
@@ -44,7 +46,26 @@ export const SAMPLER_METRICS = {
   eventsPublished: 'EventsPublished',
   /** PutEvents entries that still failed after retries. */
   eventsFailed: 'EventsFailed',
+  /** Pods whose leaf changed since their previous observation (rotation history; omitted without it). */
+  rotationsObserved: 'RotationsObserved',
+  /** Pods past their expected renewal point (+ slack), or with the missed renewal proven. */
+  podsRotationOverdue: 'PodsRotationOverdue',
+  /** Pods where `sds-push-without-rotation` was proven by a push seen across two sweeps. */
+  missedRenewalsProven: 'MissedRenewalsProven',
 } as const;
+
+/**
+ * Emitted by the sampler per sweep, cluster and SDS source, dimension set `[Cluster, Source]`,
+ * unit Seconds, only for a source with a rotation observed in that sweep: the observed rotation
+ * interval (notBefore of the new leaf − notBefore of the previous one).
+ */
+export const ROTATION_SOURCE_METRICS = {
+  intervalP50Seconds: 'RotationIntervalP50Seconds',
+  intervalMaxSeconds: 'RotationIntervalMaxSeconds',
+} as const;
+
+/** Sources the dashboard draws rotation intervals for. */
+export const ROTATION_METRIC_SOURCES = ['tbot', 'istio-agent'] as const;
 
 /** The per-state pod count metric, by state. */
 export const STATE_METRICS: Readonly<Record<State, string>> = {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ConfigError, describeError } from '../core/errors.js';
 import { parseThreshold } from '../core/threshold.js';
+import { DEFAULT_RENEWAL_POLICY } from '../core/history.js';
 import { STATES, type Threshold } from '../core/types.js';
 import { configErrorFromIssues } from './issues.js';
 
@@ -48,9 +49,25 @@ const runtimeCluster = z.object({
   region: regionName,
 });
 
+/**
+ * How each source renews (docs/contract.md §8), in seconds and ratios. Defaults: tbot's
+ * `renewal_interval` 20 min, the Istio agent's grace ratio 0.5 and jitter 0.01, a 3 min slack.
+ */
+export const renewalPolicyConfig = z.object({
+  tbotRenewalIntervalSeconds: z.int().min(1).default(DEFAULT_RENEWAL_POLICY.tbotRenewalIntervalSeconds),
+  istioAgentGraceRatio: z.number().gt(0).lt(1).default(DEFAULT_RENEWAL_POLICY.istioAgentGraceRatio),
+  istioAgentGraceJitter: z.number().min(0).lt(0.5).default(DEFAULT_RENEWAL_POLICY.istioAgentGraceJitter),
+  slackSeconds: z.int().min(0).default(DEFAULT_RENEWAL_POLICY.slackSeconds),
+});
+
 export const samplerRuntimeConfig = z.object({
   eventBusName: nonEmpty,
   ledgerTableName: nonEmpty,
+  /**
+   * S3 bucket of the rotation history (one snapshot object per cluster per sweep). The stack
+   * always sets it; without it the sampler judges each sweep alone (no `rotation` fields).
+   */
+  historyBucketName: nonEmpty.optional(),
   clusters: z
     .array(
       runtimeCluster.extend({
@@ -60,6 +77,8 @@ export const samplerRuntimeConfig = z.object({
         concurrency: z.int().min(1),
         /** Budget for one pod's exec + dump. */
         sampleTimeoutSeconds: z.int().min(1),
+        /** Expected renewal point per source (used with the rotation history). */
+        rotation: renewalPolicyConfig.prefault({}),
       }),
     )
     .min(1),

@@ -21,6 +21,7 @@ import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { KubeClientFactory } from '../aws/eks-clients.js';
 import type { EventBridgeSender, PublishOptions } from '../aws/event-publisher.js';
+import type { RotationHistoryStore } from '../aws/history-store.js';
 import { DIMENSIONS } from '../config/metric-names.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/errors.js';
@@ -47,6 +48,8 @@ export interface SamplerDependencies {
   readonly config: SamplerRuntimeConfig;
   readonly kubeClientFor: KubeClientFactory;
   readonly ledger: FindingsLedger;
+  /** Rotation history store (S3 in AWS); absent: every sweep is judged alone. */
+  readonly history?: RotationHistoryStore;
   readonly eventBridge: EventBridgeSender;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -114,7 +117,14 @@ export function errorFields(error: unknown): Record<string, unknown> {
 
 function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
   metrics.addDimensions({ [DIMENSIONS.cluster]: outcome.cluster });
-  for (const metric of sweepMetrics(outcome)) metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
+  for (const metric of sweepMetrics(outcome)) {
+    if (metric.dimensions) {
+      // Another dimension set is another EMF document: a single metric flushed on its own.
+      const single = metrics.singleMetric();
+      single.addDimensions({ [DIMENSIONS.cluster]: outcome.cluster, ...metric.dimensions });
+      single.addMetric(metric.name, UNITS[metric.unit], metric.value);
+    } else metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
+  }
 
   const failures = [...outcome.changes.failed, ...outcome.unhealthy.failed];
   if (failures.length > 0) {
@@ -137,6 +147,10 @@ function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
     eventsFailed: outcome.events.failed,
     ledgerWrites: outcome.ledgerWrites,
     samplingErrors: outcome.completed.errorsTotal,
+    ...(outcome.history ? { history: outcome.history } : {}),
+    ...(outcome.completed.rotations
+      ? { rotations: { observed: outcome.completed.rotations.observed, overdue: outcome.completed.rotations.overdue, proven: outcome.completed.rotations.provenAcrossSweeps } }
+      : {}),
   };
   if ('error' in outcome) logger.error('sweep failed', { ...fields, ...errorFields(outcome.error) });
   else logger.info(outcome.completed.partial ? 'sweep completed partially (deadline reached)' : 'sweep completed', fields);
@@ -177,6 +191,7 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
       {
         kubeClientFor: resolved.kubeClientFor,
         ledger: resolved.ledger,
+        ...(resolved.history ? { history: resolved.history } : {}),
         eventBridge: resolved.eventBridge,
         eventBusName: config.eventBusName,
         clock,

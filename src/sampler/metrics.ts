@@ -9,8 +9,8 @@
  * zeros would draw a healthy-looking cluster. The certificate extremes are omitted when no sampled
  * pod had a certificate (or, for the push age, a `default` push time).
  */
-import { SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
-import { STATES } from '../core/types.js';
+import { DIMENSIONS, ROTATION_SOURCE_METRICS, SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
+import { STATES, type Source } from '../core/types.js';
 import type { SweepOutcome } from './sweep-cluster.js';
 
 export type SamplerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
@@ -19,6 +19,8 @@ export interface SamplerMetric {
   readonly name: string;
   readonly unit: SamplerMetricUnit;
   readonly value: number;
+  /** Dimensions beside `Cluster` (emitted as a separate EMF document); absent for `[Cluster]`. */
+  readonly dimensions?: Readonly<Record<string, string>>;
 }
 
 export function sweepMetrics(outcome: Pick<SweepOutcome, 'report' | 'completed' | 'events'>): SamplerMetric[] {
@@ -41,6 +43,17 @@ export function sweepMetrics(outcome: Pick<SweepOutcome, 'report' | 'completed' 
       pod.secrets.flatMap((secret) => (secret.name === 'default' && secret.pushAgeSeconds !== null ? [secret.pushAgeSeconds] : [])),
     );
     seconds(SAMPLER_METRICS.maxPushAgeSeconds, pushAges, (a, b) => Math.max(a, b));
+    const rotations = report.rotations;
+    if (rotations) {
+      count(SAMPLER_METRICS.rotationsObserved, rotations.observed);
+      count(SAMPLER_METRICS.podsRotationOverdue, rotations.overdue);
+      count(SAMPLER_METRICS.missedRenewalsProven, rotations.provenAcrossSweeps);
+      for (const [source, entry] of Object.entries(rotations.bySource) as [Source, NonNullable<(typeof rotations.bySource)[Source]>][]) {
+        const dimensions = { [DIMENSIONS.source]: source };
+        if (entry.intervalSecondsP50 !== null) metrics.push({ name: ROTATION_SOURCE_METRICS.intervalP50Seconds, unit: 'Seconds', value: entry.intervalSecondsP50, dimensions });
+        if (entry.intervalSecondsMax !== null) metrics.push({ name: ROTATION_SOURCE_METRICS.intervalMaxSeconds, unit: 'Seconds', value: entry.intervalSecondsMax, dimensions });
+      }
+    }
   }
   metrics.push({ name: SAMPLER_METRICS.sweepDurationMs, unit: 'Milliseconds', value: outcome.completed.durationMs });
   count(SAMPLER_METRICS.eventsPublished, outcome.events.published);

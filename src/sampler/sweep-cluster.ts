@@ -37,7 +37,9 @@ import {
   type SweepCompletedDetail,
   type SweepErrorItem,
 } from '../core/events.js';
+import { indexSnapshot, nextSnapshot, type PodObservation } from '../core/history.js';
 import { runSweep } from '../core/sweep.js';
+import type { RotationHistoryStore } from '../aws/history-store.js';
 import type { SweepReport } from '../core/types.js';
 import { DEFAULT_SAMPLER_OPTIONS } from '../kube/envoy-sampler.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
@@ -94,6 +96,11 @@ export interface SweepClusterRequest {
 export interface SweepClusterDependencies {
   readonly kubeClientFor: KubeClientFactory;
   readonly ledger: FindingsLedger;
+  /**
+   * Rotation history (docs/contract.md §8): the newest snapshot of the cluster is read before
+   * sampling and this sweep's snapshot written after it. Absent: each sweep is judged alone.
+   */
+  readonly history?: RotationHistoryStore;
   readonly eventBridge: EventBridgeSender;
   readonly eventBusName: string;
   readonly clock?: () => Date;
@@ -134,6 +141,8 @@ export interface SweepOutcome {
   readonly events: { readonly published: number; readonly failed: number };
   /** Ledger writes applied (0 when the ledger was not usable). */
   readonly ledgerWrites: number;
+  /** Rotation history: whether the previous snapshot was read and this sweep's written (absent without a store). */
+  readonly history?: { readonly loaded: boolean; readonly saved: boolean };
   /** Why the sweep failed (then also thrown); absent for a sweep that ran to the end. */
   readonly error?: unknown;
 }
@@ -165,6 +174,22 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
   const previousLoad = deps.ledger.load(cluster.name);
   previousLoad.catch(() => undefined);
 
+  // The previous snapshot is needed to judge pods, so it is read before sampling (one LIST and
+  // one GET). A history that cannot be read is not guessed at: the sweep judges without it
+  // (every pod as first seen) and says so in its errors; its own snapshot still gets written.
+  let historyError: unknown;
+  let previousObservations: ReadonlyMap<string, PodObservation> = new Map();
+  let historyLoaded = false;
+  if (deps.history) {
+    try {
+      previousObservations = indexSnapshot(await deps.history.load(cluster.name));
+      historyLoaded = true;
+    } catch (error) {
+      historyError = error;
+      deps.onWarning?.(`rotation history not read, judging without it: ${describeError(error)}`);
+    }
+  }
+
   let report: SweepReport;
   try {
     // `deadline` is on the injected clock, request deadlines on the wall clock (timers run on it).
@@ -184,6 +209,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
       clock,
       ...(request.deadline ? { deadline: request.deadline } : {}),
       ...(deps.onWarning ? { onWarning: deps.onWarning } : {}),
+      ...(deps.history ? { history: { previous: previousObservations, renewal: cluster.rotation } } : {}),
     });
   } catch (error) {
     const completed = buildSweepFailedDetail({
@@ -227,9 +253,25 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
 
   const unhealthy = await publish(deps, changeSet.unhealthy.map((detail: PodUnhealthyDetail) => ({ detailType: POD_CERTIFICATE_UNHEALTHY, detail })));
 
+  let historySaved = false;
+  if (deps.history) {
+    try {
+      await deps.history.save(
+        nextSnapshot({ cluster: cluster.name, sweepId, now: report.now, partial: report.partial, pods: report.pods, previous: previousObservations }),
+      );
+      historySaved = true;
+    } catch (error) {
+      // The next sweep then compares with the last snapshot that was written: detection is
+      // delayed, never wrong. Reported in Sweep Completed and the log, not thrown.
+      historyError ??= error;
+      deps.onWarning?.(`rotation history not written: ${describeError(error)}`);
+    }
+  }
+
   const sweepErrors: SweepErrorItem[] = [
     ...(report.listError === undefined ? [] : [{ namespace: null, name: null, error: `pod list stopped early: ${report.listError}` }]),
     ...(ledgerError === undefined ? [] : [{ namespace: null, name: null, error: `findings ledger: ${describeError(ledgerError)}` }]),
+    ...(historyError === undefined ? [] : [{ namespace: null, name: null, error: historyErrorText(historyError) }]),
   ];
   const completed = buildSweepCompletedDetail(
     // Duration up to this event: sampling, ledger and pod events included.
@@ -251,6 +293,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
     changes,
     unhealthy,
     ledgerWrites,
+    ...(deps.history ? { history: { loaded: historyLoaded, saved: historySaved } } : {}),
     ...(ledgerError !== undefined ? { error: ledgerError } : {}),
   });
 }
@@ -279,4 +322,9 @@ async function finish(deps: SweepClusterDependencies, partial: PartialOutcome): 
     );
   }
   return outcome;
+}
+
+function historyErrorText(error: unknown): string {
+  const text = describeError(error);
+  return text.startsWith('rotation history') ? text : `rotation history: ${text}`;
 }

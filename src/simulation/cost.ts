@@ -8,7 +8,7 @@
  * times the overhead `npm run bench` measured over that floor. It dominates the Lambda bill and
  * grows with the mesh; CloudWatch custom metrics are a fixed amount per cluster.
  */
-import { NOTIFIER_METRICS, RESTART_OUTCOMES, SAMPLER_METRICS } from '../config/metric-names.js';
+import { NOTIFIER_METRICS, RESTART_OUTCOMES, ROTATION_METRIC_SOURCES, ROTATION_SOURCE_METRICS, SAMPLER_METRICS } from '../config/metric-names.js';
 import type { SimulationResult } from './model.js';
 
 /** us-east-1 list prices, USD, no free tier. */
@@ -23,7 +23,18 @@ export const PRICES = {
   dynamoReadUnit: 0.125 / 1e6,
   sqsRequest: 0.4 / 1e6,
   secretsManagerCall: 0.05 / 10_000,
+  s3PutOrListRequest: 0.005 / 1000,
+  s3GetRequest: 0.0004 / 1000,
+  s3StorageGbMonth: 0.023,
 } as const;
+
+/**
+ * Rotation history: one snapshot per sweep, one entry per pod: 496 bytes of JSON, 110 gzip'd
+ * (measured on 1,000 pods with 16-byte serials). Per sweep one LIST, one GET and one PUT, whatever
+ * the pod count; storage is the snapshots the lifecycle rule keeps (7 days by default).
+ */
+export const HISTORY_GZIP_BYTES_PER_POD = 110;
+export const HISTORY_RETENTION_DAYS = 7;
 
 /**
  * `npm run bench` (2-core machine, 100 ms exec latency, concurrency 32, 2026-11-27): 500 pods in
@@ -40,8 +51,16 @@ export const LOG_BYTES_PER_SWEEP = 3_000;
 export const IDLE_SQS_REQUESTS_PER_MONTH = 5 * 3 * 60 * 730;
 export const HOURS_PER_MONTH = 730;
 
-/** Distinct custom metrics per cluster: sampler [Cluster], remediator [Cluster, Outcome] + BreakerOpen, notifier [Cluster]. */
-export const CUSTOM_METRICS_PER_CLUSTER = Object.keys(SAMPLER_METRICS).length + RESTART_OUTCOMES.length + 1 + Object.keys(NOTIFIER_METRICS).length;
+/**
+ * Distinct custom metrics per cluster: sampler [Cluster] and [Cluster, Source] (rotation
+ * intervals of tbot and the Istio agent), remediator [Cluster, Outcome] + BreakerOpen, notifier [Cluster].
+ */
+export const CUSTOM_METRICS_PER_CLUSTER =
+  Object.keys(SAMPLER_METRICS).length +
+  Object.keys(ROTATION_SOURCE_METRICS).length * ROTATION_METRIC_SOURCES.length +
+  RESTART_OUTCOMES.length +
+  1 +
+  Object.keys(NOTIFIER_METRICS).length;
 
 export interface CostInputs {
   readonly samplerMemoryMiB: number;
@@ -50,6 +69,8 @@ export interface CostInputs {
   /** Sampler concurrency (pods sampled at once). */
   readonly concurrency: number;
   readonly execLatencyMs: number;
+  /** Days the rotation-history snapshots are kept (`history.retentionDays`). @default 7 */
+  readonly historyRetentionDays?: number;
 }
 
 export interface CostLine {
@@ -102,6 +123,8 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
   const writeUnits = perMonth(watcher.ledgerWrites) + 3 * remediatorInvocations + 2 * notified + notifierInvocations;
   // EventBridge → SQS: one SendMessage per notified event; per batch a DeleteMessageBatch; plus idle polling.
   const sqsRequests = notified + notifierInvocations + IDLE_SQS_REQUESTS_PER_MONTH;
+  const retentionDays = inputs.historyRetentionDays ?? HISTORY_RETENTION_DAYS;
+  const historyGb = ((retentionDays * 24 * 60) / settings.scheduleMinutes) * pods * HISTORY_GZIP_BYTES_PER_POD / 1e9;
   const logGb = (sweepsPerMonth * LOG_BYTES_PER_SWEEP + (remediatorInvocations + notifierInvocations) * 1_500) / 1e9;
 
   const lines: CostLine[] = [
@@ -131,6 +154,11 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
     },
     { item: 'SQS', quantity: `${fmt(sqsRequests)} requests (mostly idle long polling)`, usd: sqsRequests * PRICES.sqsRequest },
     { item: 'Secrets Manager API', quantity: `${fmt(notifierInvocations)} GetSecretValue at most (5 min cache)`, usd: notifierInvocations * PRICES.secretsManagerCall },
+    {
+      item: 'S3 rotation history',
+      quantity: `${fmt(sweepsPerMonth)} × (LIST + GET + PUT); ${fmt(historyGb * 1000)} MB kept (${retentionDays} days)`,
+      usd: sweepsPerMonth * (2 * PRICES.s3PutOrListRequest + PRICES.s3GetRequest) + historyGb * PRICES.s3StorageGbMonth,
+    },
   ];
   return { pods, sweepsPerMonth, samplerSecondsPerSweep, lines, totalUsd: lines.reduce((sum, line) => sum + line.usd, 0) };
 }

@@ -39,6 +39,7 @@ export function deploymentDefaults(): { settings: Omit<SimulationSettings, 'pods
       notifierMemoryMiB: config.functions.notifier.memoryMiB,
       concurrency: cluster.concurrency,
       execLatencyMs: SAMPLER_BENCHMARK.execLatencyMs,
+      historyRetentionDays: config.history.retentionDays,
     },
   };
 }
@@ -97,7 +98,8 @@ export function renderSimulation(report: SimulationReport): string {
   const prices = [
     `Lambda $${p.lambdaGbSecond}/GB-s + $${(p.lambdaRequest * 1e6).toFixed(2)}/M requests; EventBridge $${(p.eventBridgeEvent * 1e6).toFixed(2)}/M events, Scheduler $${(p.schedulerInvocation * 1e6).toFixed(2)}/M;`,
     `CloudWatch $${p.customMetricMonth.toFixed(2)}/metric-month, Logs $${p.logsIngestionGb.toFixed(2)}/GB; DynamoDB on-demand $${(p.dynamoWriteUnit * 1e6).toFixed(3)}/M WRU, $${(p.dynamoReadUnit * 1e6).toFixed(3)}/M RRU;`,
-    `SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests; Secrets Manager $${(p.secretsManagerCall * 1e4).toFixed(2)}/10k calls. No free tier.`,
+    `SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests; Secrets Manager $${(p.secretsManagerCall * 1e4).toFixed(2)}/10k calls;`,
+    `S3 $${(p.s3PutOrListRequest * 1e3).toFixed(3)}/1k PUT or LIST, $${(p.s3GetRequest * 1e3).toFixed(4)}/1k GET, $${p.s3StorageGbMonth.toFixed(3)}/GB-month. No free tier.`,
   ].join('\n');
   const assumptions = [
     `sampler: ${SAMPLER_BENCHMARK.overheadOverFloor}× the floor N·L/C measured by \`npm run bench\` (L = ${SAMPLER_BENCHMARK.execLatencyMs} ms exec latency), at the deployment's`,

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -20,6 +20,11 @@ function acknowledgements(scope: IConstruct): Array<{ path: string; id: string; 
         })),
       ),
   );
+}
+
+/** The logical id of the rotation-history bucket (its hash suffix comes from the construct path). */
+function historyBucketId(stack: Stack): string {
+  return stack.getLogicalId(stack.node.findChild('History').node.findChild('Bucket').node.defaultChild as CfnElement);
 }
 
 function nagViolations(input: DeploymentConfigInput) {
@@ -63,12 +68,14 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'mesh-cert-watch/DeadLetters/Remediator AwsSolutions-SQS3',
         'mesh-cert-watch/DeadLetters/Sampler AwsSolutions-SQS3',
+        'mesh-cert-watch/History/Bucket AwsSolutions-S1',
         'mesh-cert-watch/Notifier/Function AwsSolutions-L1',
         'mesh-cert-watch/Remediator/Function AwsSolutions-L1',
         'mesh-cert-watch/Remediator/Role AwsSolutions-IAM5[Resource::*]',
         'mesh-cert-watch/Remediator/Role AwsSolutions-IAM5[Resource::arn:aws:ec2:eu-west-1:123456789012:network-interface/*]',
         'mesh-cert-watch/Sampler/Function AwsSolutions-L1',
         'mesh-cert-watch/Sampler/Role AwsSolutions-IAM5[Resource::*]',
+        `mesh-cert-watch/Sampler/Role AwsSolutions-IAM5[Resource::<${historyBucketId(example.stack)}.Arn>/history/*]`,
         'mesh-cert-watch/Sampler/Role AwsSolutions-IAM5[Resource::arn:aws:ec2:eu-west-1:123456789012:network-interface/*]',
       ].sort(),
     );
