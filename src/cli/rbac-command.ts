@@ -8,16 +8,22 @@ export const RBAC_HELP = `Usage: mesh-cert-watch rbac [options]
 
 Prints the ClusterRoles and ClusterRoleBindings of the sampler (read pods, exec into
 istio-proxy) and the remediator (read pods and owners, patch controllers), bound to the
-Kubernetes groups the EKS access entries map the Lambda roles to. Apply with
+Kubernetes groups the EKS access entries map the Lambda roles to, and the fence that RBAC
+cannot express (ValidatingAdmissionPolicies, Kubernetes >= 1.30): the sampler may exec only
+its own read commands in istio-proxy (no stdin, no tty), the remediator may change only the
+restart annotation (Rollouts: spec.restartAt). Apply with
   mesh-cert-watch rbac | kubectl apply -f -
 
 Options:
   --delete-bare-pods       also let the remediator delete pods (only for deployments that
                            set remediation.deleteBarePods)
+  --no-fence               leave the admission policies out (API servers before 1.30,
+                           which reject their kinds)
 `;
 
 const RBAC_OPTIONS = {
   'delete-bare-pods': { type: 'boolean' },
+  'no-fence': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -27,6 +33,6 @@ export function rbacCommand(args: readonly string[], io: CliIo): number {
     io.stdout(RBAC_HELP);
     return EXIT.ok;
   }
-  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true }));
+  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true, fence: values['no-fence'] !== true }));
   return EXIT.ok;
 }
