@@ -1,5 +1,7 @@
 /** `mesh-cert-watch rbac`: the sampler's and the remediator's ClusterRoles and bindings as YAML. */
 import type { ParseArgsConfig } from 'node:util';
+import { DEFAULT_TBOT_AGENTS, NAMESPACE_PATTERN } from '../core/agents.js';
+import { UsageError } from '../core/errors.js';
 import { rbacYaml } from '../rbac/rbac.js';
 import { parseCommandArgs } from './input.js';
 import { EXIT, type CliIo } from './io.js';
@@ -14,15 +16,22 @@ its own read commands in istio-proxy (no stdin, no tty), the remediator may chan
 restart annotation (Rollouts: spec.restartAt). Apply with
   mesh-cert-watch rbac | kubectl apply -f -
 
+The remediator also gets a Role (not a ClusterRole) in the tbot namespace: list and delete
+the tbot agent pods there, get their DaemonSet (node-aware remediation restarts a node's
+tbot agent instead of the applications' workloads).
+
 Options:
   --delete-bare-pods       also let the remediator delete pods (only for deployments that
                            set remediation.deleteBarePods)
+  --tbot-namespace NS      namespace of the tbot agents; repeat for several
+                                                      [default ${DEFAULT_TBOT_AGENTS.namespace}]
   --no-fence               leave the admission policies out (API servers before 1.30,
                            which reject their kinds)
 `;
 
 const RBAC_OPTIONS = {
   'delete-bare-pods': { type: 'boolean' },
+  'tbot-namespace': { type: 'string', multiple: true },
   'no-fence': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -33,6 +42,10 @@ export function rbacCommand(args: readonly string[], io: CliIo): number {
     io.stdout(RBAC_HELP);
     return EXIT.ok;
   }
-  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true, fence: values['no-fence'] !== true }));
+  const tbotNamespaces = values['tbot-namespace'] ?? [DEFAULT_TBOT_AGENTS.namespace];
+  for (const namespace of tbotNamespaces) {
+    if (!NAMESPACE_PATTERN.test(namespace)) throw new UsageError('--tbot-namespace', `not a namespace name: "${namespace}"`);
+  }
+  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true, tbotNamespaces, fence: values['no-fence'] !== true }));
   return EXIT.ok;
 }
