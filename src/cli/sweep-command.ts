@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
 import { computeChanges, needsAttention } from '../core/changes.js';
-import { UsageError, describeError } from '../core/errors.js';
+import { KubeApiError, UsageError, describeError } from '../core/errors.js';
 import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN, NAMESPACE_PATTERN, type TbotAgentSelector } from '../core/agents.js';
 import { DEFAULT_REMEDIATION_POLICY } from '../core/remediation.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
@@ -49,7 +49,10 @@ ${THRESHOLD_HELP}
                            snapshot. A missing FILE starts a new history
 ${ROTATION_HELP}
   --concurrency N          pods sampled at once                    [default 32]
-  --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
+  --timeout D              limit for each Kubernetes request: list, get, exec, patch
+                           (a duration in whole seconds: 10s, 1m, 1m30s)   [default 10s]
+  --max-time D             limit for the whole run: sampling stops in time for every
+                           request to end by D; the run ends within D + 2s  [default none]
   --max-exec-rate N        start at most N exec streams a second, evenly spaced [default:
                            unlimited; the sampler Lambda uses ${DEFAULT_MAX_EXEC_STARTS_PER_SECOND}, about the APF
                            seats of the API server's global-default priority level]
@@ -81,6 +84,7 @@ const SWEEP_OPTIONS = {
   concurrency: { type: 'string' },
   'max-exec-rate': { type: 'string' },
   timeout: { type: 'string' },
+  'max-time': { type: 'string' },
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
@@ -103,6 +107,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   const concurrency = positiveInteger('--concurrency', values.concurrency, 32);
   const timeoutMs = durationMs('--timeout', values.timeout, 10_000);
   const maxExecRate = values['max-exec-rate'] === undefined ? undefined : positiveInteger('--max-exec-rate', values['max-exec-rate'], 1);
+  const maxTimeMs = values['max-time'] === undefined ? undefined : durationMs('--max-time', values['max-time'], 0);
   const failOn = stateSetting('--fail-on', values['fail-on']);
   if (values['dry-run'] && !values.remediate) throw new UsageError('--dry-run', 'only with --remediate');
   const kubeConfig = loadKubeConfig({
@@ -110,7 +115,11 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
   const tbotAgents = tbotAgentSetting(values['tbot-namespace'], values['tbot-selector']);
-  const client = new KubeClient(kubeConfig);
+  const runStartMs = Date.now();
+  // Every request is limited to --timeout; with --max-time, none runs past the run's end either.
+  const runDeadline = maxTimeMs === undefined ? undefined : new Date(runStartMs + maxTimeMs);
+  const client = new KubeClient(kubeConfig, { requestTimeoutMs: timeoutMs, ...(runDeadline ? { deadline: runDeadline } : {}) });
+  await checkNamespacesExist(client, values.namespace ?? []);
   const listing = { items: 0, targets: 0, remaining: null as number | null, done: false };
   const kubeSource = kubeSweepSource(client, {
     ...(values.namespace ? { namespaces: values.namespace } : {}),
@@ -176,6 +185,9 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       clock: firstThen(startedAt),
       ...(maxExecRate !== undefined ? { maxStartsPerSecond: maxExecRate } : {}),
       ...(common.now ? { now: common.now } : {}),
+      // Stop starting pods a little before the end (an exec pair, at most a quarter of the run);
+      // whatever is still in flight at the end is cut by the request deadline.
+      ...(runDeadline ? { deadline: new Date(runDeadline.getTime() - Math.min(2 * timeoutMs, maxTimeMs! / 4)) } : {}),
       ...(historyFile !== undefined ? { history: { previous, renewal } } : {}),
       // Keep only what is still needed after the sweep: every pod for the history snapshot,
       // the pods the remediator would hear about for --remediate; nothing otherwise.
@@ -198,6 +210,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       ...(report.rotations ? { rotations: report.rotations } : {}),
       ...(report.agents ? { agents: report.agents } : {}),
       ...(report.agentsError !== undefined ? { agentsError: report.agentsError } : {}),
+      ...(report.listError !== undefined ? { listError: report.listError } : {}),
     };
     if (values.remediate) {
       const dryRun = values['dry-run'] === true;
@@ -234,6 +247,24 @@ function expectedCounts(judged: { count: number; errors: number }, listing: { it
   // Injected Running pods are assumed as common in the rest of the list as in what was listed.
   const share = listing.targets / listing.items;
   return { judged: judged.count, errors: judged.errors, expected: Math.round(listing.targets + listing.remaining * share), expectedFinal: false };
+}
+
+/**
+ * `-n typo` must not look like a clean sweep: a namespace the API server says does not exist is a
+ * usage error (kubectl's words). Without the right to read namespaces the sweep just goes on.
+ */
+async function checkNamespacesExist(client: KubeClient, namespaces: readonly string[]): Promise<void> {
+  for (const name of new Set(namespaces)) {
+    try {
+      await client.call(`get namespace ${name}`, () => client.core.readNamespace({ name }));
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 404) {
+        throw new UsageError('--namespace', `namespaces "${name}" not found`, { cause: error });
+      }
+      if (error instanceof KubeApiError && (error.statusCode === 403 || error.statusCode === 401)) continue;
+      throw error;
+    }
+  }
 }
 
 /**

@@ -46,13 +46,16 @@ export interface SweepTail {
   /** The tbot agents found (one per node), known only once every pod is judged. */
   readonly agents?: readonly AgentReport[];
   readonly agentsError?: string;
+  /** Why listing stopped early (a list request timed out): the sweep is partial. */
+  readonly listError?: string;
 }
 
 /** The tbot agents block, the summary line, and the rotations line when the sweep ran with history. */
 function summaryLines(tail: SweepTail): string {
   const agents = renderAgentsBlock(tail);
   const rotations = tail.rotations ? `${renderRotationsLine(tail.rotations)}\n` : '';
-  return `${agents !== null ? `${agents}\n\n` : ''}${renderSummaryLine(tail.summary, tail.partial)}\n${rotations}`;
+  const listError = tail.listError !== undefined ? `error: pod list stopped early: ${tail.listError}\n\n` : '';
+  return `${listError}${agents !== null ? `${agents}\n\n` : ''}${renderSummaryLine(tail.summary, tail.partial)}\n${rotations}`;
 }
 
 export interface SweepWriter {

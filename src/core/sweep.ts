@@ -6,7 +6,7 @@
 import { agentsByNode, agentsSection, countServedPod, judgeTbotVersion, podAgentRef, type AgentPod, type AgentServedCounts } from './agents.js';
 import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
-import { PodGoneError, describeError } from './errors.js';
+import { PodGoneError, TimeoutError, describeError } from './errors.js';
 import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
 import type { PodListing, PodTarget } from './pods.js';
 import { forEachConcurrent } from './retry.js';
@@ -122,9 +122,21 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     options.maxStartsPerSecond !== undefined && options.maxStartsPerSecond > 0
       ? startPacer(options.maxStartsPerSecond, () => new Date(), options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))
       : undefined;
+  // A list request that times out (the API server stopped answering) ends listing: the pods
+  // listed so far are judged and the sweep is partial; any other list failure fails the sweep.
+  let listError: string | undefined;
+  async function* listed(): AsyncGenerator<PodListing> {
+    try {
+      yield* source.listPods();
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+      listError = describeError(error);
+      stoppedByDeadline = true;
+    }
+  }
 
   await forEachConcurrent(
-    source.listPods(),
+    listed(),
     options.concurrency,
     async (listing) => {
       if (listing.kind === 'skipped') {
@@ -161,6 +173,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     thresholds: formatThresholds(options.thresholds),
     summary: { sampled, skipped, ...counts },
     partial: stoppedByDeadline,
+    ...(listError !== undefined ? { listError } : {}),
     ...(options.history ? { rotations: summarizeRotations(rotationPods ?? pods) } : {}),
     pods,
     ...(agents ? { agents: agentsSection(agents.agents, servedByAgent) } : {}),
