@@ -18,7 +18,7 @@
  * - `table` with `--stream`: rows printed as judged, the header first; column widths start at
  *   the header and grow when a wider cell arrives (like `kubectl get -w`), summary at the end.
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -142,8 +142,10 @@ export class TableSweepWriter implements SweepWriter {
 
   begin(): void {
     this.dir = mkdtempSync(join(tmpdir(), 'mesh-cert-watch-sweep-'));
-    this.rows = createWriteStream(join(this.dir, 'rows.ndjson'));
-    this.errorLines = createWriteStream(join(this.dir, 'errors.txt'));
+    // Opened now, not by the streams later: a sweep that fails at once disposes of the folder
+    // before an asynchronous open would run, and that open would then fail with ENOENT.
+    this.rows = createWriteStream('', { fd: openSync(join(this.dir, 'rows.ndjson'), 'w') });
+    this.errorLines = createWriteStream('', { fd: openSync(join(this.dir, 'errors.txt'), 'w') });
   }
 
   pod(pod: PodReport): void {
