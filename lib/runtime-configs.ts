@@ -28,6 +28,7 @@ export function samplerRuntimeInput(
       thresholds: { staleAfter: cluster.thresholds.staleAfter.text, expiringWithin: cluster.thresholds.expiringWithin.text },
       concurrency: cluster.concurrency,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+      tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
       rotation: {
         tbotRenewalIntervalSeconds: durationTextSeconds(cluster.rotation.renewalInterval),
         istioAgentGraceRatio: cluster.rotation.istioAgentGraceRatio,
@@ -51,8 +52,14 @@ export function remediatorRuntimeInput(config: DeploymentConfig, resources: { re
       breakerUnhealthyShare: config.remediation.breakerUnhealthyShare,
       dryRun: config.remediation.dryRun,
       deleteBarePods: config.remediation.deleteBarePods,
+      actOnProvenStale: config.remediation.actOnProvenStale,
+      agentRestarts: config.remediation.agentRestarts,
     },
-    clusters: config.clusters.map((cluster) => ({ name: cluster.name, region: clusterRegion(config, cluster) })),
+    clusters: config.clusters.map((cluster) => ({
+      name: cluster.name,
+      region: clusterRegion(config, cluster),
+      tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
+    })),
   };
 }
 

@@ -64,6 +64,8 @@ export const LOG_MESSAGES = {
   sweepPartial: 'sweep completed partially (deadline reached)',
   sweepFailed: 'sweep failed',
   restartOutcome: 'workload restart outcome',
+  /** A node's tbot agent restarted (or not): fields node, agentPod, version, outcome, reason. */
+  agentRestartOutcome: 'agent restart outcome',
   slackPosted: 'slack message posted',
   slackNotPosted: 'slack message not posted',
 } as const;

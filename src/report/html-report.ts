@@ -70,13 +70,27 @@ export async function demoReportData(result: DemoResult): Promise<ReportData> {
     restarts.push({ at: sweep.at.toISOString(), who: `CronJob (every ${CRONJOB_MINUTES} min)`, pods: runs * intro.podCount });
   }
 
-  const decisions: ReportDecision[] = sweeps.flatMap((sweep) =>
-    sweep.remediation.map((detail) => {
-      const d = detail as typeof detail & { readonly agent?: { readonly pod?: string; readonly node?: string } };
-      const subject = detail.workload ? `${detail.workload.kind} ${detail.workload.name}` : d.agent ? `agent ${d.agent.pod ?? ''}` : detail.podUid;
-      return { at: hhmm(sweep.at.toISOString()), subject, namespace: detail.namespace, outcome: detail.outcome, reason: String(detail.reason), message: detail.message };
-    }),
-  );
+  // Workload restarts and (when the run has them) node agent restarts, in time order.
+  const decisions: ReportDecision[] = sweeps.flatMap((sweep) => {
+    const at = hhmm(sweep.at.toISOString());
+    const workloads = sweep.remediation.map((detail) => ({
+      at,
+      subject: `${detail.workload.kind} ${detail.workload.name}`,
+      namespace: detail.namespace,
+      outcome: detail.outcome,
+      reason: String(detail.reason),
+      message: detail.message,
+    }));
+    const agents = sweep.agentRestarts.map((detail) => ({
+      at,
+      subject: `tbot agent ${detail.agentPod ?? '(none found)'} on ${detail.node}`,
+      namespace: detail.namespace,
+      outcome: detail.outcome,
+      reason: String(detail.reason),
+      message: detail.message,
+    }));
+    return [...workloads, ...agents];
+  });
   const slack = sweeps.flatMap((sweep) => sweep.slack.map((post) => ({ at: hhmm(sweep.at.toISOString()), message: post.payload as CardMessage })));
   const expired = new Set(sweeps.flatMap((s) => s.report.pods.filter((p) => p.state === 'expired').map((p) => `${p.namespace}/${p.name}`)));
   const minutes = intro.sweeps * intro.intervalMinutes;
@@ -86,7 +100,7 @@ export async function demoReportData(result: DemoResult): Promise<ReportData> {
     title: `mesh-cert-watch demo: ${intro.cluster}, ${intro.sweeps} sweeps`,
     intro: [
       `The real sampler, remediator and notifier Lambda handlers watching a simulated EKS cluster "${intro.cluster}" (${intro.podCount} injected pods), one sweep every ${intro.intervalMinutes} minutes from ${intro.start.toISOString().slice(0, 16).replace('T', ' ')} UTC, on an accelerated clock. Restarts are real (dry-run off).`,
-      `Scripted problems: ${intro.problems.map((p) => `${p.workload}: ${p.description}`).join('; ')}.`,
+      `Scripted problems: ${intro.problems.map((p) => `${p.where}: ${p.description}`).join('; ')}.`,
     ],
     figures: [
       { label: 'pods', value: String(intro.podCount) },
