@@ -44,6 +44,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
     const m = await import('./demo-command.js');
     return { help: m.DEMO_HELP, run: m.demoCommand };
   },
+  watch: async () => {
+    const m = await import('./watch-command.js');
+    return { help: m.WATCH_HELP, run: (args, io) => m.watchCommand(args, io) };
+  },
   simulate: async () => {
     const m = await import('./simulate-command.js');
     return { help: m.SIMULATE_HELP, run: m.simulateCommand };
@@ -55,6 +59,9 @@ const USAGE = `mesh-cert-watch — find Istio sidecars whose SPIFFE certificate 
 Usage:
   mesh-cert-watch sweep   [options]        sample every Running injected pod (read-only
                                            unless --remediate)
+  mesh-cert-watch watch [POD] [options]    sample a pod, namespace or selector every interval;
+                                           one line per rotation and per problem
+                                           (--until-rotation: exit 0 on rotation, 1 if overdue)
   mesh-cert-watch inspect FILE|- [options] classify one captured Envoy config_dump
   mesh-cert-watch rbac    [options]        print the ClusterRoles and bindings of the
                                            sampler and the remediator (YAML)

@@ -21,6 +21,22 @@ export interface ListOptions {
   readonly pageSize?: number;
   /** How many times a list may start over after its continue token expired (410). */
   readonly maxRestarts?: number;
+  /** Kubernetes label selector (`app=web,tier!=db`), applied by the API server to each list. */
+  readonly labelSelector?: string;
+  /** Called for each page received, before its pods are yielded (progress, ETA). */
+  readonly onPage?: (page: ListedPage) => void;
+}
+
+export interface ListedPage {
+  /** Pods in this page (all, injected or not). */
+  readonly items: number;
+  /** Of those, Running injected pods not seen before: what will be sampled. */
+  readonly targets: number;
+  /**
+   * Pods the API server says are left after this page in this list, or null when it does not
+   * say (it only counts unfiltered lists) or this was the last page (then 0).
+   */
+  readonly remainingItemCount: number | null;
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
@@ -74,7 +90,8 @@ export async function* listPods(client: KubeClient, options: ListOptions = {}): 
   const seen = new Set<string>();
   for (const namespace of scopes) {
     let restarts = 0;
-    let pending: Promise<V1PodList> | undefined = fetchPage(client, namespace, pageSize, undefined);
+    const fetch = (token: string | undefined) => fetchPage(client, namespace, pageSize, token, options.labelSelector);
+    let pending: Promise<V1PodList> | undefined = fetch(undefined);
     while (pending) {
       let page: V1PodList;
       try {
@@ -82,32 +99,38 @@ export async function* listPods(client: KubeClient, options: ListOptions = {}): 
       } catch (error) {
         if (error instanceof KubeApiError && error.statusCode === 410 && restarts < maxRestarts) {
           restarts++;
-          pending = fetchPage(client, namespace, pageSize, undefined);
+          pending = fetch(undefined);
           continue;
         }
         throw error;
       }
       const token = page.metadata?._continue;
-      pending = token ? fetchPage(client, namespace, pageSize, token) : undefined;
+      pending = token ? fetch(token) : undefined;
       // Avoid an unhandled rejection while the consumer is still busy with this page.
       pending?.catch(() => undefined);
+      const listings: PodListing[] = [];
       for (const pod of page.items) {
         if (excluded.has(pod.metadata?.namespace ?? '')) continue;
         const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
         if (seen.has(uid)) continue;
         seen.add(uid);
         const listing = toListing(pod);
-        if (listing) yield listing;
+        if (listing) listings.push(listing);
       }
+      options.onPage?.({
+        items: page.items.length,
+        targets: listings.filter((listing) => listing.kind === 'target').length,
+        remainingItemCount: token ? (page.metadata?.remainingItemCount ?? null) : 0,
+      });
+      yield* listings;
     }
   }
 }
 
-function fetchPage(client: KubeClient, namespace: string | undefined, limit: number, token: string | undefined): Promise<V1PodList> {
+function fetchPage(client: KubeClient, namespace: string | undefined, limit: number, token: string | undefined, labelSelector: string | undefined): Promise<V1PodList> {
   const scope = namespace ? `namespace ${namespace}` : 'all namespaces';
-  return client.call(`list pods in ${scope}`, () =>
-    namespace
-      ? client.core.listNamespacedPod({ namespace, limit, ...(token ? { _continue: token } : {}) })
-      : client.core.listPodForAllNamespaces({ limit, ...(token ? { _continue: token } : {}) }),
+  const query = { limit, ...(token ? { _continue: token } : {}), ...(labelSelector ? { labelSelector } : {}) };
+  return client.call(`list pods in ${scope}${labelSelector ? ` with labels ${labelSelector}` : ''}`, () =>
+    namespace ? client.core.listNamespacedPod({ namespace, ...query }) : client.core.listPodForAllNamespaces(query),
   );
 }

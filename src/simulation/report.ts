@@ -3,6 +3,7 @@
  * the report: restarts per day for the watcher and the CronJob, expiries under each, the ratio,
  * and the cost per 1,000 pods per month with the prices used.
  */
+import { defaultDetectionSettings, renderDetection, simulateDetection, type DetectionResult } from './detection.js';
 import { parseDeploymentConfig } from '../config/deployment.js';
 import { CRONJOB_RESTART_INTERVAL_MINUTES } from '../config/metric-names.js';
 import { ConfigError } from '../core/errors.js';
@@ -51,6 +52,8 @@ export interface SimulationReport {
   /** CronJob pod restarts per watcher pod restart (Infinity when the watcher restarted nothing). */
   readonly ratio: number;
   readonly prices: typeof PRICES;
+  /** Rotation history: false-positive rate on a jittered healthy population, time-to-detect of tbot's failures. */
+  readonly detection: DetectionResult;
 }
 
 export function runSimulation(settings: SimulationSettings, costInputs: CostInputs): SimulationReport {
@@ -63,6 +66,17 @@ export function runSimulation(settings: SimulationSettings, costInputs: CostInpu
     perDay,
     ratio: result.watcher.podRestarts === 0 ? Infinity : result.cronJob.podRestarts / result.watcher.podRestarts,
     prices: PRICES,
+    detection: simulateDetection(
+      defaultDetectionSettings({
+        healthyPods: 100,
+        brokenPods: 50,
+        hours: 24,
+        scheduleMinutes: settings.scheduleMinutes,
+        lifetimeMinutes: settings.lifetimeMinutes,
+        staleAfterShare: settings.staleAfterShare,
+        seed: settings.seed,
+      }),
+    ),
   };
 }
 
@@ -106,5 +120,5 @@ export function renderSimulation(report: SimulationReport): string {
     `concurrency; remediator ${ASSUMED_DURATIONS_MS.remediator} ms and notifier ${ASSUMED_DURATIONS_MS.notifier} ms per invocation are assumptions; event counts come from this run.`,
     `Not included: the Slack secret ($0.40/month), the dashboard ($3/month beyond 3 free), alarms ($0.10 each), VPC endpoints or NAT.`,
   ].join('\n');
-  return `${head}\n\n${table}\n\n${ratio}.\n\ncost per ${n(cost.pods)} pods per month (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n\nprices: ${prices}\nassumptions: ${assumptions}\n`;
+  return `${head}\n\n${table}\n\n${ratio}.\n\ncost per ${n(cost.pods)} pods per month (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n\nprices: ${prices}\nassumptions: ${assumptions}\n\n${renderDetection(report.detection)}\n`;
 }
