@@ -136,6 +136,7 @@ export class MeshCertWatchStack extends Stack {
       busName: eventBusName,
       remediator: this.remediator.function,
       restartStates: config.remediation.restartStates,
+      actOnProvenStale: config.remediation.actOnProvenStale,
       notifier: this.notifier.function,
       notifierTimeout: Duration.seconds(sizing.notifier.timeoutSeconds),
       batchWindow: Duration.seconds(config.notifications.batchWindowSeconds),
@@ -201,8 +202,11 @@ export class MeshCertWatchStack extends Stack {
       description: 'Map to Kubernetes group mesh-cert-watch:remediator (done by the stack when accessEntries is true)',
     });
     new CfnOutput(this, 'RbacCommand', {
-      value: `npx mesh-cert-watch rbac${config.remediation.deleteBarePods ? ' --delete-bare-pods' : ''} | kubectl apply -f -`,
-      description: 'Run against every cluster: the ClusterRoles/bindings the two Kubernetes groups need',
+      value: `npx mesh-cert-watch rbac${config.remediation.deleteBarePods ? ' --delete-bare-pods' : ''}${[...new Set(config.clusters.map((c) => c.tbot.namespace))]
+        .filter((namespace) => namespace !== 'teleport-system' || config.clusters.some((c) => c.tbot.namespace !== 'teleport-system'))
+        .map((namespace) => ` --tbot-namespace ${namespace}`)
+        .join('')} | kubectl apply -f -`,
+      description: 'Run against every cluster: the ClusterRoles/bindings the two Kubernetes groups need, and the remediator Role in the tbot namespace',
     });
     new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
     new CfnOutput(this, 'HistoryBucketName', { value: this.history.bucket.bucketName, description: 'Rotation history: history/<cluster>/ one snapshot per sweep' });

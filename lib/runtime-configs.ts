@@ -32,6 +32,7 @@ export function samplerRuntimeInput(
       },
       concurrency: cluster.concurrency,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+      tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
       rotation: {
         tbotRenewalIntervalSeconds: durationTextSeconds(cluster.rotation.renewalInterval),
         istioAgentGraceRatio: cluster.rotation.istioAgentGraceRatio,
@@ -55,8 +56,14 @@ export function remediatorRuntimeInput(config: DeploymentConfig, resources: { re
       breakerUnhealthyShare: config.remediation.breakerUnhealthyShare,
       dryRun: config.remediation.dryRun,
       deleteBarePods: config.remediation.deleteBarePods,
+      actOnProvenStale: config.remediation.actOnProvenStale,
+      agentRestarts: config.remediation.agentRestarts,
     },
-    clusters: config.clusters.map((cluster) => ({ name: cluster.name, region: clusterRegion(config, cluster) })),
+    clusters: config.clusters.map((cluster) => ({
+      name: cluster.name,
+      region: clusterRegion(config, cluster),
+      tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
+    })),
   };
 }
 

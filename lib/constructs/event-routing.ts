@@ -15,6 +15,11 @@ export interface EventRoutingProps {
   readonly remediator: lambda.IFunction;
   /** From the remediation policy. */
   readonly restartStates: readonly RestartableState[];
+  /**
+   * Also route `stale` events that may carry a definite diagnosis (remediation.actOnProvenStale).
+   * @default true
+   */
+  readonly actOnProvenStale?: boolean;
   /** Reads the notification queue. */
   readonly notifier: lambda.IFunction;
   /** The notifier's timeout; the queue's visibility timeout is six times it (AWS guidance). */
@@ -61,7 +66,7 @@ export class EventRouting extends Construct {
       eventBus: this.bus,
       description: 'Pod Certificate Unhealthy in a restartable state -> remediator',
       // The patterns are raw EventBridge JSON (`detail-type`, `$or`); CDK passes keys through.
-      eventPattern: remediatorEventPattern(props.restartStates) as events.EventPattern,
+      eventPattern: remediatorEventPattern(props.restartStates, { actOnProvenStale: props.actOnProvenStale ?? true }) as events.EventPattern,
     });
     this.remediatorRule.addTarget(
       new targets.LambdaFunction(props.remediator, {

@@ -10,13 +10,12 @@
  * to keep a pointer in step, and no window in which the pointer and the snapshot disagree.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { createGunzip, createGzip } from 'node:zlib';
 import { MeshCertWatchError, describeError } from '../core/errors.js';
-import { HistoryFormatError, parseHistorySnapshot, type HistorySnapshot } from '../core/history.js';
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
+import { HistoryFormatError, parseSnapshotLines, snapshotLines, type HistorySnapshot } from '../core/history.js';
 
 export const HISTORY_PREFIX = 'history/';
 /** 10^13 − 1 ms is the year 2286: keys stay 13 digits wide, so text order is time order. */
@@ -57,22 +56,24 @@ export class S3HistoryStore implements RotationHistoryStore {
       throw new MeshCertWatchError('AWS', `rotation history: cannot list s3://${this.bucket}/${historyPrefix(cluster)}: ${describeError(error)}`, { cause: error });
     }
     if (key === undefined) return null;
-    let body: Uint8Array;
+    let body: Readable;
+    let gzipped: boolean;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!object.Body) throw new Error('empty body');
-      body = await object.Body.transformToByteArray();
+      body = object.Body instanceof Readable ? object.Body : Readable.from([await object.Body.transformToByteArray()]);
+      gzipped = object.ContentEncoding === 'gzip';
     } catch (error) {
       throw new MeshCertWatchError('AWS', `rotation history: cannot read s3://${this.bucket}/${key}: ${describeError(error)}`, { cause: error });
     }
     let snapshot: HistorySnapshot;
     try {
-      // Gzip'd as written; plain JSON too (an HTTP layer that already inflated it, a hand-made object).
-      const isGzip = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
-      const text = (isGzip ? await gunzipAsync(body) : Buffer.from(body)).toString('utf8');
-      snapshot = parseHistorySnapshot(JSON.parse(text));
+      // Read a line at a time through gunzip: the snapshot's text is never held whole.
+      const text = gzipped ? body.pipe(createGunzip()) : body;
+      body.once('error', (error) => text.destroy(error));
+      snapshot = await parseSnapshotLines(createInterface({ input: text, crlfDelay: Infinity }));
     } catch (error) {
-      const why = error instanceof HistoryFormatError || error instanceof SyntaxError ? error.message : describeError(error);
+      const why = error instanceof HistoryFormatError ? error.message : describeError(error);
       throw new MeshCertWatchError('AWS', `rotation history: s3://${this.bucket}/${key} is not a snapshot (${why})`, { cause: error });
     }
     if (snapshot.cluster !== cluster) {
@@ -84,7 +85,8 @@ export class S3HistoryStore implements RotationHistoryStore {
   async save(snapshot: HistorySnapshot): Promise<void> {
     const key = snapshotKey(snapshot);
     try {
-      const body = await gzipAsync(Buffer.from(JSON.stringify(snapshot), 'utf8'));
+      // Gzip'd a line at a time: only the compressed bytes (≈ 110 per pod) are held whole.
+      const body = await buffer(Readable.from(linesWithNewlines(snapshot)).pipe(createGzip()));
       await this.s3.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json', ContentEncoding: 'gzip' }),
       );
@@ -92,4 +94,8 @@ export class S3HistoryStore implements RotationHistoryStore {
       throw new MeshCertWatchError('AWS', `rotation history: cannot write s3://${this.bucket}/${key}: ${describeError(error)}`, { cause: error });
     }
   }
+}
+
+function* linesWithNewlines(snapshot: HistorySnapshot): Generator<string> {
+  for (const line of snapshotLines(snapshot)) yield `${line}\n`;
 }

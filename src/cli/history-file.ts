@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError, describeError } from '../core/errors.js';
-import { HistoryFormatError, parseHistorySnapshot, type HistorySnapshot } from '../core/history.js';
+import { HistoryFormatError, parseHistorySnapshot, snapshotLines, type HistorySnapshot } from '../core/history.js';
 
 const FLAG = '--history';
 
@@ -41,7 +41,7 @@ export async function saveHistoryFile(file: string, snapshot: HistorySnapshot): 
   try {
     const handle = await open(temporary, 'wx', 0o600);
     try {
-      await handle.writeFile(`${JSON.stringify(snapshot)}\n`, 'utf8');
+      for (const line of snapshotLines(snapshot)) await handle.write(`${line}\n`, null, 'utf8');
       await handle.sync();
     } finally {
       await handle.close();

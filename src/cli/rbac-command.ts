@@ -1,5 +1,7 @@
 /** `mesh-cert-watch rbac`: the sampler's and the remediator's ClusterRoles and bindings as YAML. */
 import type { ParseArgsConfig } from 'node:util';
+import { DEFAULT_TBOT_AGENTS, NAMESPACE_PATTERN } from '../core/agents.js';
+import { UsageError } from '../core/errors.js';
 import { rbacYaml } from '../rbac/rbac.js';
 import { parseCommandArgs } from './input.js';
 import { EXIT, type CliIo } from './io.js';
@@ -11,13 +13,20 @@ istio-proxy) and the remediator (read pods and owners, patch controllers), bound
 Kubernetes groups the EKS access entries map the Lambda roles to. Apply with
   mesh-cert-watch rbac | kubectl apply -f -
 
+The remediator also gets a Role (not a ClusterRole) in the tbot namespace: list and delete
+the tbot agent pods there, get their DaemonSet (node-aware remediation restarts a node's
+tbot agent instead of the applications' workloads).
+
 Options:
   --delete-bare-pods       also let the remediator delete pods (only for deployments that
                            set remediation.deleteBarePods)
+  --tbot-namespace NS      namespace of the tbot agents; repeat for several
+                                                      [default ${DEFAULT_TBOT_AGENTS.namespace}]
 `;
 
 const RBAC_OPTIONS = {
   'delete-bare-pods': { type: 'boolean' },
+  'tbot-namespace': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -27,6 +36,10 @@ export function rbacCommand(args: readonly string[], io: CliIo): number {
     io.stdout(RBAC_HELP);
     return EXIT.ok;
   }
-  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true }));
+  const tbotNamespaces = values['tbot-namespace'] ?? [DEFAULT_TBOT_AGENTS.namespace];
+  for (const namespace of tbotNamespaces) {
+    if (!NAMESPACE_PATTERN.test(namespace)) throw new UsageError('--tbot-namespace', `not a namespace name: "${namespace}"`);
+  }
+  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true, tbotNamespaces }));
   return EXIT.ok;
 }

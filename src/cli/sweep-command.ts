@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
 import { computeChanges } from '../core/changes.js';
 import { UsageError, describeError } from '../core/errors.js';
-import { DEFAULT_REMEDIATION_POLICY, type RemediationDetail } from '../core/remediation.js';
+import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN, NAMESPACE_PATTERN, type TbotAgentSelector } from '../core/agents.js';
+import { DEFAULT_REMEDIATION_POLICY } from '../core/remediation.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
 import { renderSweepTable } from '../core/render.js';
 import { InMemoryRestartGuard } from '../core/restart-guard.js';
@@ -11,7 +12,7 @@ import { runSweep } from '../core/sweep.js';
 import { STATES, STATE_SEVERITY, type SweepReport } from '../core/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
-import { remediate } from '../remediator/remediate.js';
+import { remediateEvent, type RemediationOutcome } from '../remediator/remediate-event.js';
 import { indexSnapshot, nextSnapshot } from '../core/history.js';
 import { renderRotationsLine } from '../core/render-history.js';
 import { loadHistoryFile, saveHistoryFile } from './history-file.js';
@@ -42,10 +43,16 @@ ${ROTATION_HELP}
   --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
+  --tbot-namespace NS      namespace of the tbot agent DaemonSet   [default ${DEFAULT_TBOT_AGENTS.namespace}]
+  --tbot-selector SEL      label selector of the tbot agent pods   [default ${DEFAULT_TBOT_AGENTS.labelSelector}]
+                           each tbot-served pod is mapped to the agent on its node; agents
+                           older than a rotation fix make their pods "tbot-outdated"
   --remediate              then run the remediator's rules over the pods that need attention
                            and rollout-restart the workloads they allow (restart states
                            ${DEFAULT_REMEDIATION_POLICY.restartStates.join(', ')}; cooldown ${DEFAULT_REMEDIATION_POLICY.cooldownSeconds / 60}m; at most ${DEFAULT_REMEDIATION_POLICY.budgetPerHour} restarts per run;
                            breaker above ${DEFAULT_REMEDIATION_POLICY.breakerUnhealthyShare * 100}% unhealthy; annotation mesh-cert-watch.io/policy);
+                           for a tbot-side diagnosis, restart the node's tbot agent instead
+                           (one agent at a time, never while a replacement is not Ready);
                            outcomes follow the table, or a "remediation" object in the JSON
   --dry-run                with --remediate: print the plan, change nothing
 `;
@@ -61,6 +68,8 @@ const SWEEP_OPTIONS = {
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  'tbot-namespace': { type: 'string' },
+  'tbot-selector': { type: 'string' },
   history: { type: 'string' },
   ...ROTATION_OPTIONS,
 } as const satisfies ParseArgsConfig['options'];
@@ -80,10 +89,12 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
+  const tbotAgents = tbotAgentSetting(values['tbot-namespace'], values['tbot-selector']);
   const client = new KubeClient(kubeConfig);
   const source = kubeSweepSource(client, {
     ...(values.namespace ? { namespaces: values.namespace } : {}),
     sampler: { timeoutMs, maxOutputBytes: 4 * 1024 * 1024 },
+    tbotAgents,
   });
   if (values.history === undefined && hasRotationFlags(values)) {
     throw new UsageError('--renewal-interval', 'the renewal flags need --history FILE (the expected renewal point is judged with rotation history)');
@@ -107,8 +118,13 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   const rotationsLine = report.rotations ? `${renderRotationsLine(report.rotations)}\n` : '';
   if (values.remediate) {
     const dryRun = values['dry-run'] === true;
-    const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io });
-    if (common.output === 'json') io.stdout(`${JSON.stringify({ ...report, remediation: { dryRun, outcomes } }, null, 2)}\n`);
+    const outcomes = await remediateSweep(client, report, { dryRun, now: common.now, io, tbotAgents });
+    if (common.output === 'json') {
+      // `outcomes`: the Workload Restart details (as before); `agentRestarts`: the Agent Restart ones.
+      const workloads = outcomes.flatMap((o) => (o.detailType === 'Workload Restart' ? [o.detail] : []));
+      const agentRestarts = outcomes.flatMap((o) => (o.detailType === 'Agent Restart' ? [o.detail] : []));
+      io.stdout(`${JSON.stringify({ ...report, remediation: { dryRun, outcomes: workloads, agentRestarts } }, null, 2)}\n`);
+    }
     else io.stdout(`${renderSweepTable(report)}${rotationsLine}\n${renderRemediationTable(outcomes, dryRun)}`);
   } else {
     io.stdout(common.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${renderSweepTable(report)}${rotationsLine}`);
@@ -124,20 +140,21 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
 async function remediateSweep(
   client: KubeClient,
   report: SweepReport,
-  options: { dryRun: boolean; now: Date | undefined; io: CliIo },
-): Promise<RemediationDetail[]> {
+  options: { dryRun: boolean; now: Date | undefined; io: CliIo; tbotAgents: TbotAgentSelector },
+): Promise<RemediationOutcome[]> {
   const guard = new InMemoryRestartGuard();
   const policy = { ...DEFAULT_REMEDIATION_POLICY, dryRun: options.dryRun };
   const { unhealthy } = computeChanges({ previous: [], report, scope: 'all' });
-  const outcomes: RemediationDetail[] = [];
+  const outcomes: RemediationOutcome[] = [];
   for (const detail of unhealthy) {
     outcomes.push(
-      await remediate(
+      await remediateEvent(
         { ...detail, sweepSummary: report.summary },
         {
           kube: client,
           guard,
           policy,
+          tbotAgents: options.tbotAgents,
           // --now replays a past instant: restarts, cooldowns and event ages are judged at it too.
           clock: () => options.now ?? new Date(),
           onWarning: (message, error) => options.io.stderr(`warning: ${message}: ${describeError(error)}\n`),
@@ -146,4 +163,12 @@ async function remediateSweep(
     );
   }
   return outcomes;
+}
+
+function tbotAgentSetting(namespace: string | undefined, selector: string | undefined): TbotAgentSelector {
+  if (namespace !== undefined && !NAMESPACE_PATTERN.test(namespace)) throw new UsageError('--tbot-namespace', `not a namespace name: "${namespace}"`);
+  if (selector !== undefined && (selector.trim() === '' || !LABEL_SELECTOR_PATTERN.test(selector))) {
+    throw new UsageError('--tbot-selector', `not a label selector such as app=tbot: "${selector}"`);
+  }
+  return { namespace: namespace ?? DEFAULT_TBOT_AGENTS.namespace, labelSelector: selector ?? DEFAULT_TBOT_AGENTS.labelSelector };
 }

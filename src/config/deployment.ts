@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { parseThreshold } from '../core/threshold.js';
 import { STATES } from '../core/types.js';
 import { configErrorFromIssues } from './issues.js';
-import { clockSkewText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
+import { DEFAULT_TBOT_AGENTS } from '../core/agents.js';
+import { clockSkewText, labelSelectorText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
 
 /** CloudWatch Logs retention values, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -91,6 +92,17 @@ const clusterSchema = z.strictObject({
    * API_AND_CONFIG_MAP; set false to create them yourself. @default true
    */
   accessEntries: z.boolean().default(true),
+  /**
+   * Where the tbot agents run (a DaemonSet: one agent pod per node). The sampler maps each
+   * tbot-served pod to its node's agent and reads the agent's version from its image; the
+   * remediator may delete agent pods in this namespace only (a Role, not a ClusterRole).
+   */
+  tbot: z
+    .strictObject({
+      namespace: namespaceName.default(DEFAULT_TBOT_AGENTS.namespace),
+      labelSelector: labelSelectorText.default(DEFAULT_TBOT_AGENTS.labelSelector),
+    })
+    .prefault({}),
 });
 
 const functionSizing = (timeoutSeconds: number, memoryMiB: number) =>
@@ -170,6 +182,13 @@ export const deploymentConfigSchema = z
         /** Start in dry-run: outcomes are reported, nothing is patched, until you turn it off. @default true */
         dryRun: z.boolean().default(true),
         deleteBarePods: z.boolean().default(false),
+        /**
+         * Act at `stale` when the failure is definite: rotation proven stopped across sweeps, or
+         * pushes stopped while the agent serves `workload-certs` files. @default true
+         */
+        actOnProvenStale: z.boolean().default(true),
+        /** Restart the node's tbot agent (not the workloads) for tbot-side diagnoses. @default true */
+        agentRestarts: z.boolean().default(true),
       })
       .prefault({}),
     notifications: z.strictObject({

@@ -81,6 +81,8 @@ export const STATE_METRICS: Readonly<Record<State, string>> = {
 export const REMEDIATOR_METRICS = {
   /** Count per `Workload Restart` event; dimension set `[Cluster, Outcome]`. */
   restarts: 'Restarts',
+  /** Count per `Agent Restart` event (a node's tbot agent); dimension set `[Cluster, Outcome]`. */
+  agentRestarts: 'AgentRestarts',
   /** 1 when the breaker stopped a restart, else nothing; dimension set `[Cluster]`. */
   breakerOpen: 'BreakerOpen',
 } as const;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ConfigError, describeError } from '../core/errors.js';
 import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, parseClockSkewAllowance, parseThreshold } from '../core/threshold.js';
+import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN } from '../core/agents.js';
 import { DEFAULT_RENEWAL_POLICY } from '../core/history.js';
 import { STATES, type Threshold } from '../core/types.js';
 import { configErrorFromIssues } from './issues.js';
@@ -54,9 +55,26 @@ export const secretId = z
     'an ARN must be the complete secret ARN ending in the 6-character suffix (or give the secret name instead)',
   );
 
+/** A Kubernetes label selector (`app=tbot`, `app.kubernetes.io/name in (tbot)`): checked for shape, the API server judges the rest. */
+export const labelSelectorText = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024)
+  .regex(LABEL_SELECTOR_PATTERN, 'must be a Kubernetes label selector such as app=tbot');
+
+/** Where the tbot agents run (one agent pod per node). */
+export const tbotAgentsSchema = z.object({
+  /** @default teleport-system */
+  namespace: nonEmpty.default(DEFAULT_TBOT_AGENTS.namespace),
+  /** @default app=tbot */
+  labelSelector: labelSelectorText.default(DEFAULT_TBOT_AGENTS.labelSelector),
+});
+
 const runtimeCluster = z.object({
   name: nonEmpty,
   region: regionName,
+  /** Where the tbot agents run. @default teleport-system, app=tbot */
+  tbot: tbotAgentsSchema.prefault({}),
 });
 
 /**
@@ -123,6 +141,10 @@ export const remediatorRuntimeConfig = z.object({
     dryRun: z.boolean(),
     /** Delete bare (controller-less) pods that opted in; otherwise they are only reported. */
     deleteBarePods: z.boolean(),
+    /** Act at `stale` when the diagnosis is definite (rotation proven stopped across sweeps, or pushes stopped with workload-certs evidence). @default true */
+    actOnProvenStale: z.boolean().default(true),
+    /** Restart the node's tbot agent for tbot-side diagnoses instead of the workloads. @default true */
+    agentRestarts: z.boolean().default(true),
   }),
   clusters: z.array(runtimeCluster).min(1),
 });

@@ -249,3 +249,8 @@ export function podWorkloadCertsBesideSocket(spec: PodVolumesSpec | null | undef
   );
   return hasCertsEmptyDir && hasSpiffeSocket;
 }
+
+/** True when the pod mounts the SPIFFE CSI driver's workload socket (tbot serves it through the driver). */
+export function podHasSpiffeSocket(spec: PodVolumesSpec | null | undefined): boolean {
+  return (spec?.volumes ?? []).some((volume) => volume.csi?.driver === SPIFFE_CSI_DRIVER);
+}

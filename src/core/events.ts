@@ -17,8 +17,10 @@ export const POD_CERTIFICATE_UNHEALTHY = 'Pod Certificate Unhealthy';
 export const POD_CERTIFICATE_STATE_CHANGED = 'Pod Certificate State Changed';
 export const SWEEP_COMPLETED = 'Sweep Completed';
 export const WORKLOAD_RESTART = 'Workload Restart';
+/** The remediator restarted (or would, or did not) a node's tbot agent: docs/contract.md §7.1. */
+export const AGENT_RESTART = 'Agent Restart';
 
-export const DETAIL_TYPES = [POD_CERTIFICATE_UNHEALTHY, POD_CERTIFICATE_STATE_CHANGED, SWEEP_COMPLETED, WORKLOAD_RESTART] as const;
+export const DETAIL_TYPES = [POD_CERTIFICATE_UNHEALTHY, POD_CERTIFICATE_STATE_CHANGED, SWEEP_COMPLETED, WORKLOAD_RESTART, AGENT_RESTART] as const;
 export type DetailType = (typeof DETAIL_TYPES)[number];
 
 /** PutEvents limit for one entry and for the sum of a request's entries (256 KiB). */
@@ -124,11 +126,27 @@ export interface WorkloadRestartDetail {
   readonly truncated?: true;
 }
 
+/** `Agent Restart`: the contract's fields (the remediator's detail adds more, see agent-remediation.ts). */
+export interface AgentRestartEventDetail {
+  readonly cluster: string;
+  readonly node: string;
+  readonly agentPod: string | null;
+  /** The tbot namespace. */
+  readonly namespace: string;
+  readonly outcome: RestartOutcome;
+  readonly reason: string;
+  readonly pods: readonly { readonly namespace: string; readonly name: string; readonly state: State; readonly findings?: readonly Finding[] }[];
+  readonly triggeredBy: string;
+  readonly at: string;
+  readonly truncated?: true;
+}
+
 export interface DetailByType {
   [POD_CERTIFICATE_UNHEALTHY]: PodUnhealthyDetail;
   [POD_CERTIFICATE_STATE_CHANGED]: PodStateChangedDetail;
   [SWEEP_COMPLETED]: SweepCompletedDetail;
   [WORKLOAD_RESTART]: WorkloadRestartDetail;
+  [AGENT_RESTART]: AgentRestartEventDetail;
 }
 
 /** One event to publish; the adapter adds Source, the bus and serialises the detail. */

@@ -337,8 +337,19 @@ export function parseHistorySnapshot(value: unknown): HistorySnapshot {
     if (typeof value[key] !== 'string') throw new HistoryFormatError(`"${key}" is not a string`);
   }
   if (!Array.isArray(value.pods)) throw new HistoryFormatError('"pods" is not an array');
-  const pods = value.pods.map((pod, index): PodObservation => {
-    const path = `pods[${index}]`;
+  const pods = value.pods.map((pod, index) => parsePodObservation(pod, `pods[${index}]`));
+  return {
+    format: HISTORY_FORMAT,
+    version: HISTORY_FORMAT_VERSION,
+    cluster: value.cluster as string,
+    sweepId: value.sweepId as string,
+    observedAt: value.observedAt as string,
+    pods,
+  };
+}
+
+/** Validates one `pods[]` entry of a snapshot; `path` names it in errors. */
+export function parsePodObservation(pod: unknown, path: string): PodObservation {
     if (!isRecord(pod)) throw new HistoryFormatError(`${path} is not an object`);
     const text = (key: string): string => {
       if (typeof pod[key] !== 'string' || pod[key] === '') throw new HistoryFormatError(`${path}.${key} is not a non-empty string`);
@@ -370,13 +381,60 @@ export function parseHistorySnapshot(value: unknown): HistorySnapshot {
       lastUpdated,
       observedAt: instant('observedAt'),
     };
-  });
-  return {
-    format: HISTORY_FORMAT,
-    version: HISTORY_FORMAT_VERSION,
-    cluster: value.cluster as string,
-    sweepId: value.sweepId as string,
-    observedAt: value.observedAt as string,
-    pods,
-  };
+}
+
+const PODS_OPENING = ',"pods":[';
+const CLOSING = ']}';
+
+/**
+ * The snapshot's JSON text, one pod per line (a single JSON document all the same), so that it is
+ * written and read a line at a time: neither side holds the whole text in memory.
+ */
+export function* snapshotLines(snapshot: HistorySnapshot): Generator<string> {
+  const { pods, ...header } = snapshot;
+  yield `${JSON.stringify(header).slice(0, -1)}${PODS_OPENING}`;
+  for (let index = 0; index < pods.length; index++) yield `${JSON.stringify(pods[index])}${index < pods.length - 1 ? ',' : ''}`;
+  yield CLOSING;
+}
+
+/**
+ * Reads a snapshot a line at a time (the `snapshotLines` layout); any other layout of the same
+ * JSON document is read whole. Validation is `parseHistorySnapshot`'s.
+ */
+export async function parseSnapshotLines(lines: AsyncIterable<string>): Promise<HistorySnapshot> {
+  const iterator = lines[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head = first.done ? '' : first.value;
+  if (!head.endsWith(PODS_OPENING)) {
+    // Not our line layout: read the document whole.
+    let text = head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += `\n${next.value}`;
+    return parseHistorySnapshot(parseJson(text, 'the document'));
+  }
+  const header = parseHistorySnapshot(parseJson(`${head}${CLOSING}`, 'line 1'));
+  const pods: PodObservation[] = [];
+  let closed = false;
+  let lineNumber = 1;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    lineNumber++;
+    const line = next.value.trim();
+    if (line === '') continue;
+    if (closed) throw new HistoryFormatError(`line ${lineNumber}: text after the end of the document`);
+    if (line === CLOSING) {
+      closed = true;
+      continue;
+    }
+    const entry = line.endsWith(',') ? line.slice(0, -1) : line;
+    pods.push(parsePodObservation(parseJson(entry, `line ${lineNumber}`), `pods[${pods.length}]`));
+  }
+  if (!closed) throw new HistoryFormatError(`the document ends without "${CLOSING}" (truncated?)`);
+  return { ...header, pods };
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HistoryFormatError(`${where} is not JSON (${error instanceof Error ? error.message.slice(0, 80) : 'unparsable'})`);
+  }
 }

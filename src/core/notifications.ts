@@ -15,11 +15,14 @@ import {
   RESTART_OUTCOMES,
   SWEEP_COMPLETED,
   WORKLOAD_RESTART,
+  AGENT_RESTART,
+  type AgentRestartEventDetail,
   type PodStateChangedDetail,
   type SweepCompletedDetail,
   type WorkloadRestartDetail,
 } from './events.js';
 import type { RemediationDetail } from './remediation.js';
+import type { AgentRestartDetail } from './agent-remediation.js';
 import { FINDINGS, STATES, STATE_SEVERITY, type State } from './types.js';
 
 /**
@@ -34,9 +37,14 @@ export type RestartNotice = WorkloadRestartDetail &
     >
   >;
 
+/** An `Agent Restart` detail: the contract's fields plus what the remediator adds (optional). */
+export type AgentRestartNotice = AgentRestartEventDetail &
+  Partial<Pick<AgentRestartDetail, 'message' | 'dryRun' | 'version' | 'upgradeAdvice' | 'upgradeTo' | 'lastRestartAt' | 'cooldownUntil' | 'breaker' | 'budget' | 'statusCode'>>;
+
 export type NotificationItem =
   | { readonly kind: 'change'; readonly detail: PodStateChangedDetail }
   | { readonly kind: 'restart'; readonly detail: RestartNotice }
+  | { readonly kind: 'agent-restart'; readonly detail: AgentRestartNotice }
   | { readonly kind: 'sweep'; readonly detail: SweepCompletedDetail };
 
 /**
@@ -46,6 +54,12 @@ export type NotificationItem =
  * would repeat, every sweep, what the state-change messages already say.
  */
 export const QUIET_SKIP_REASONS: readonly string[] = ['cooldown', 'stale-event', 'gone', 'not-restartable'];
+
+/**
+ * Agent restart skips that are the remediator waiting its turn: the next sweep retries them
+ * (another agent is being restarted, a replacement is not Ready yet, an upgrade is rolling out).
+ */
+export const QUIET_AGENT_SKIP_REASONS: readonly string[] = ['cooldown', 'stale-event', 'agent-busy', 'agent-not-ready', 'rolling'];
 
 /** Skips and failures that need a person (the remediator will not fix them by itself). */
 export const PAGE_REASONS: readonly string[] = ['restart-did-not-fix', 'breaker', 'on-delete'];
@@ -120,6 +134,20 @@ function parseRestart(detail: Json): RestartNotice {
   return detail as unknown as RestartNotice;
 }
 
+function parseAgentRestart(detail: Json): AgentRestartNotice {
+  const path = 'detail';
+  for (const key of ['cluster', 'node', 'namespace', 'reason', 'triggeredBy']) requireString(detail, key, path);
+  requireInstant(detail, 'at', path);
+  requireOneOf(detail, 'outcome', RESTART_OUTCOMES, path);
+  if (detail.agentPod !== null && typeof detail.agentPod !== 'string') throw new InvalidEventError('detail.agentPod', 'must be null or a pod name');
+  const pods = detail.pods;
+  if (!Array.isArray(pods) || !pods.every((p) => isObject(p) && typeof p.name === 'string' && typeof p.namespace === 'string' && (STATES as readonly unknown[]).includes(p.state))) {
+    throw new InvalidEventError('detail.pods', 'must be a list of {namespace, name, state}');
+  }
+  if (detail.message !== undefined && typeof detail.message !== 'string') throw new InvalidEventError('detail.message', 'must be a string');
+  return detail as unknown as AgentRestartNotice;
+}
+
 function parseSweep(detail: Json): SweepCompletedDetail {
   const path = 'detail';
   for (const key of ['cluster', 'sweepId']) requireString(detail, key, path);
@@ -164,6 +192,8 @@ export function parseNotificationEvent(value: unknown): NotificationItem {
       return { kind: 'change', detail: parseChange(detail) };
     case WORKLOAD_RESTART:
       return { kind: 'restart', detail: parseRestart(detail) };
+    case AGENT_RESTART:
+      return { kind: 'agent-restart', detail: parseAgentRestart(detail) };
     case SWEEP_COMPLETED:
       return { kind: 'sweep', detail: parseSweep(detail) };
     default:
@@ -181,6 +211,9 @@ export function silenceReason(item: NotificationItem, filter: NotificationFilter
   switch (item.kind) {
     case 'change': {
       const { state, previousState } = item.detail;
+      // An outdated tbot agent comes with upgrade advice in Slack: its clearing (the upgrade
+      // worked) is worth a ✅ even when the pods were healthy meanwhile.
+      if (item.detail.change === 'resolved' && item.detail.previousFindings.includes('tbot-outdated')) return null;
       const worst = Math.max(state === null ? 0 : STATE_SEVERITY[state], previousState === null ? 0 : STATE_SEVERITY[previousState]);
       return worst >= STATE_SEVERITY[filter.minimumSeverity] ? null : `below the severity filter (${filter.minimumSeverity})`;
     }
@@ -188,6 +221,11 @@ export function silenceReason(item: NotificationItem, filter: NotificationFilter
       const { policy, outcome, reason } = item.detail;
       if (policy === 'ignore') return 'the workload policy is ignore';
       if (outcome === 'skipped' && QUIET_SKIP_REASONS.includes(reason)) return `routine skip (${reason})`;
+      return null;
+    }
+    case 'agent-restart': {
+      const { outcome, reason } = item.detail;
+      if (outcome === 'skipped' && QUIET_AGENT_SKIP_REASONS.includes(reason)) return `routine skip (${reason})`;
       return null;
     }
     case 'sweep':
@@ -225,6 +263,12 @@ export function deliveryKey(item: NotificationItem): string {
       return d.outcome === 'restarted'
         ? ['restart', d.cluster, workload, d.outcome, d.triggeredBy].join('#')
         : ['restart', d.cluster, workload, d.outcome, d.reason, hourOf(d.at)].join('#');
+    }
+    case 'agent-restart': {
+      const d = item.detail;
+      return d.outcome === 'restarted'
+        ? ['agent-restart', d.cluster, d.node, d.outcome, d.triggeredBy].join('#')
+        : ['agent-restart', d.cluster, d.node, d.outcome, d.reason, hourOf(d.at)].join('#');
     }
     case 'sweep':
       return ['sweep', item.detail.cluster, item.detail.sweepId].join('#');

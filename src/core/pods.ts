@@ -18,6 +18,8 @@ export interface PodTarget {
   readonly ownerReferences: readonly OwnerRef[];
   /** `workload-certs` emptyDir beside a SPIFFE workload socket volume. */
   readonly workloadCertsBesideSocket: boolean;
+  /** The pod mounts the SPIFFE CSI workload socket: tbot (via the CSI driver) serves it. */
+  readonly spiffeSocket?: boolean;
 }
 
 export type PodListing =

@@ -74,6 +74,33 @@ export const BREAKER_MINIMUM_UNHEALTHY = 2;
 /** Leaf notBefore is often backdated by the issuer; older than pod creation by more than this = not fresh. */
 export const CERTIFICATE_BACKDATE_TOLERANCE_SECONDS = 300;
 
+/**
+ * What the `history` helper adds per pod (issue 11 point 1-2). Read as optional fields: a
+ * trigger without it is judged on its findings alone.
+ */
+export interface RotationFacts {
+  readonly expectedRenewalAt?: string | null;
+  readonly overdueSeconds?: number | null;
+  /** The same serial was seen across sweeps past its expected renewal with pushes in between. */
+  readonly provenAcrossSweeps?: boolean;
+  readonly rotatedSinceLastSweep?: boolean;
+}
+
+export function rotationOf(trigger: object): RotationFacts | undefined {
+  const rotation = (trigger as { rotation?: unknown }).rotation;
+  return typeof rotation === 'object' && rotation !== null ? (rotation as RotationFacts) : undefined;
+}
+
+/**
+ * A `stale` pod whose failure is definite: rotation proven stopped across sweeps, or pushes
+ * stopped while the Istio agent serves files from a `workload-certs` volume.
+ */
+export function provenStale(trigger: { readonly state: State; readonly findings: readonly Finding[] }): boolean {
+  if (trigger.state !== 'stale') return false;
+  if (rotationOf(trigger)?.provenAcrossSweeps === true) return true;
+  return trigger.findings.includes('sds-pushes-stopped') && trigger.findings.includes('workload-certs-volume');
+}
+
 export interface RemediationPolicy {
   readonly restartStates: readonly State[];
   readonly cooldownSeconds: number;
@@ -87,6 +114,16 @@ export interface RemediationPolicy {
   readonly maxEventAgeSeconds: number;
   /** How long a restart is remembered to verify that new pods got new certificates. */
   readonly verifyWindowSeconds: number;
+  /** Act at `stale` when the failure is definite (provenStale), not only at `restartStates`. */
+  readonly actOnProvenStale: boolean;
+  /** Restart the node's tbot agent for tbot-side diagnoses instead of the workloads (docs/contract.md §7.1). */
+  readonly agentRestarts: boolean;
+  /** At most one agent restart per cluster within this window (the cluster-wide lease). */
+  readonly agentSpacingSeconds: number;
+  /** An agent pod not Ready (or terminating) that is younger than this is a replacement on its way. */
+  readonly agentReadyGraceSeconds: number;
+  /** Observations earlier than this after an agent restart cannot verify it yet. */
+  readonly agentSettleSeconds: number;
 }
 
 export const DEFAULT_REMEDIATION_POLICY: RemediationPolicy = {
@@ -98,6 +135,11 @@ export const DEFAULT_REMEDIATION_POLICY: RemediationPolicy = {
   deleteBarePods: false,
   maxEventAgeSeconds: 15 * 60,
   verifyWindowSeconds: 2 * 3600,
+  actOnProvenStale: true,
+  agentRestarts: true,
+  agentSpacingSeconds: 120,
+  agentReadyGraceSeconds: 600,
+  agentSettleSeconds: 60,
 };
 
 /** The remediator's runtime settings (`remediatorRuntimeConfig.policy`) as a policy. */
@@ -108,9 +150,13 @@ export function remediationPolicy(settings: {
   readonly breakerUnhealthyShare: number;
   readonly dryRun: boolean;
   readonly deleteBarePods: boolean;
+  readonly actOnProvenStale?: boolean;
+  readonly agentRestarts?: boolean;
 }): RemediationPolicy {
   return {
     ...DEFAULT_REMEDIATION_POLICY,
+    ...(settings.actOnProvenStale !== undefined ? { actOnProvenStale: settings.actOnProvenStale } : {}),
+    ...(settings.agentRestarts !== undefined ? { agentRestarts: settings.agentRestarts } : {}),
     restartStates: [...settings.restartStates],
     cooldownSeconds: Math.round(settings.cooldownMinutes * 60),
     budgetPerHour: settings.budgetPerHour,
@@ -191,6 +237,12 @@ export function rfc3339Seconds(at: Date): string {
 
 export function isRestartableState(state: State, policy: RemediationPolicy): boolean {
   return !NEVER_RESTART_STATES.includes(state) && policy.restartStates.includes(state);
+}
+
+/** The policy's states, or `stale` with a definite diagnosis when `actOnProvenStale` is on. */
+export function isActionable(trigger: { readonly state: State; readonly findings: readonly Finding[] }, policy: RemediationPolicy): boolean {
+  if (isRestartableState(trigger.state, policy)) return true;
+  return policy.actOnProvenStale && provenStale(trigger);
 }
 
 function parsePolicyValue(raw: string | undefined): WorkloadPolicy | 'invalid' | undefined {
@@ -278,13 +330,13 @@ export function decide(input: DecisionInput): Decision {
   const subject = `${workload.kind} ${trigger.namespace}/${workload.name}`;
 
   // 1. Only the states the policy names, and never without a certificate.
-  if (!isRestartableState(trigger.state, policy)) {
+  if (!isActionable(trigger, policy)) {
     const why =
       trigger.state === 'healthy'
         ? 'the certificate is healthy (findings alone never restart a workload)'
         : NEVER_RESTART_STATES.includes(trigger.state)
           ? `state ${trigger.state} is never restarted for: no certificate was read, so nothing proves it is failing`
-          : `state ${trigger.state} is not in the policy's restart states (${policy.restartStates.join(', ')})`;
+          : `state ${trigger.state} is not in the policy's restart states (${policy.restartStates.join(', ')})${trigger.state === 'stale' ? ' and the diagnosis is not definite' : ''}`;
     return skip('not-restartable', `pod ${trigger.name}: ${why}`);
   }
   if (trigger.findings.includes('not-yet-valid')) {
@@ -441,6 +493,8 @@ export interface RemediationDetail extends WorkloadRestartDetail {
   readonly cooldownUntil?: string;
   readonly verification?: 'not-fixed';
   readonly breaker?: BreakerReading;
+  /** A fallback after the node's tbot agent was restarted at this instant without fixing the pod. */
+  readonly agentRestartAt?: string;
   /** budget and restarted: the cluster's hourly counter after this decision. */
   readonly budget?: { readonly window: string; readonly limit: number; readonly used?: number };
   /** failed with an answer from the API server: its HTTP status. */

@@ -2,7 +2,8 @@
  * Human output, kubectl style: upper-case headers, columns padded with three spaces, no borders,
  * `<none>` for empty cells. Pure string functions; JSON output is the report objects themselves.
  */
-import { STATES, type CertificateVerdict, type PodReport, type Summary } from './types.js';
+import { tbotBugSummary, tbotUpgradeAdvice } from './agents.js';
+import { STATES, type AgentReport, type CertificateVerdict, type PodReport, type Summary } from './types.js';
 
 const NONE = '<none>';
 const COLUMN_GAP = '   ';
@@ -59,6 +60,8 @@ export function renderSweepTable(report: {
   readonly pods: readonly PodReport[];
   readonly summary: Summary;
   readonly partial?: boolean;
+  readonly agents?: readonly AgentReport[];
+  readonly agentsError?: string;
 }): string {
   const blocks: string[] = [];
   if (report.pods.length === 0) {
@@ -81,8 +84,35 @@ export function renderSweepTable(report: {
       .map((pod) => `error ${cell(pod.namespace)}/${cell(pod.name)}: ${cell(pod.error ?? '')}`);
     if (errors.length > 0) blocks.push(errors.join('\n'));
   }
+  const agents = renderAgentsBlock(report);
+  if (agents !== null) blocks.push(agents);
   blocks.push(renderSummaryLine(report.summary, report.partial ?? false));
   return `${blocks.join('\n\n')}\n`;
+}
+
+export const AGENT_COLUMNS = ['NODE', 'TBOT AGENT', 'VERSION', 'READY', 'PODS', 'UNHEALTHY', 'ADVICE'] as const;
+
+/**
+ * The tbot agents that serve sampled pods (or are outdated), then one `advice` line per outdated
+ * agent with the bugs it has. Null when the sweep found no agent worth a line.
+ */
+export function renderAgentsBlock(report: { readonly agents?: readonly AgentReport[]; readonly agentsError?: string }): string | null {
+  if (report.agentsError !== undefined) return `tbot agents: not listed: ${cell(report.agentsError)}`;
+  const agents = (report.agents ?? []).filter((agent) => agent.podsServed > 0 || agent.outdated);
+  if (agents.length === 0) return null;
+  const rows = agents.map((agent) => [
+    cell(agent.node),
+    cell(agent.pod),
+    agent.version === null ? 'unknown' : cell(agent.version),
+    agent.ready ? 'yes' : 'no',
+    String(agent.podsServed),
+    String(agent.podsUnhealthy),
+    cell(tbotUpgradeAdvice(agent.node, agent.version) ?? NONE),
+  ]);
+  const why = agents
+    .filter((agent) => agent.outdated)
+    .map((agent) => `advice ${cell(tbotUpgradeAdvice(agent.node, agent.version)!)}: ${tbotBugSummary(agent.version)}`);
+  return [renderColumns([AGENT_COLUMNS, ...rows]), ...(why.length > 0 ? ['', ...why] : [])].join('\n');
 }
 
 /** The `inspect` block: verdict and certificate fields, then one row per secret. */

@@ -14,9 +14,13 @@
  * Pure: no I/O.
  */
 import type { PodStateChangedDetail, SweepCompletedDetail } from './events.js';
-import { PAGE_REASONS, type NotificationItem, type RestartNotice } from './notifications.js';
+import { PAGE_REASONS, type AgentRestartNotice, type NotificationItem, type RestartNotice } from './notifications.js';
 import { formatDuration } from './render.js';
-import { STATE_SEVERITY, type Finding, type Source, type State, type WorkloadRef } from './types.js';
+import { DEFAULT_TBOT_AGENTS, tbotUpgradeAdvice } from './agents.js';
+import { STATE_SEVERITY, type Finding, type PodAgentRef, type Source, type State, type WorkloadRef } from './types.js';
+
+/** The namespace shown in agent restart commands (the default; events do not carry the configured one). */
+const TBOT_NAMESPACE_HINT = DEFAULT_TBOT_AGENTS.namespace;
 
 export interface MrkdwnText {
   readonly type: 'mrkdwn';
@@ -145,6 +149,9 @@ export function restartCommand(namespace: string, workload: WorkloadRef | null, 
 // ---------------------------------------------------------------------------------------------
 // Diagnosis: what the findings mean and what to do (docs/contract.md §3 and README "Troubleshooting by finding").
 
+/** Findings whose cause is the node's tbot agent when tbot serves the pod. */
+const TBOT_SIDE_FINDINGS: readonly Finding[] = ['sds-push-without-rotation', 'sds-pushes-stopped', 'tbot-outdated'];
+
 export const TBOT_RESEND_FIX = 'tbot 18.6.4 or later (17.x: 17.7.14 or later)';
 export const TBOT_RENEWAL_FIX = 'tbot 18.0.1 or later (17.x: 17.5.5 or later)';
 
@@ -162,6 +169,8 @@ function diagnosis(finding: Finding, source: Source): string {
       return "the chain does not verify against the trust bundle of the leaf's trust domain (untrusted, no bundle for that domain, or an intermediate or root outside its validity)";
     case 'not-yet-valid':
       return 'the leaf is not valid yet (notBefore in the future): peers reject it';
+    case 'tbot-outdated':
+      return "the node's tbot agent runs a release with a rotation bug";
   }
 }
 
@@ -170,11 +179,11 @@ function findingAdvice(finding: Finding, source: Source): string {
     case 'sds-push-without-rotation':
       return source === 'istio-agent'
         ? 'Check the istio-proxy logs: the agent keeps serving an old certificate.'
-        : `Upgrade to ${TBOT_RESEND_FIX}: older tbot re-sends its cached SVID on every renewal.`;
+        : `Upgrade to ${TBOT_RESEND_FIX}: older tbot re-sends its cached SVID on every renewal. Until then restart the node's tbot agent, not the app: its Envoys reconnect and get a fresh SVID.`;
     case 'sds-pushes-stopped':
       return source === 'istio-agent'
         ? "Check the istio-proxy logs and the agent's connection to its CA."
-        : `Upgrade to ${TBOT_RENEWAL_FIX} and check tbot's logs for Workload API renewal errors.`;
+        : `Upgrade to ${TBOT_RENEWAL_FIX} and check tbot's logs for renewal errors; restarting the node's tbot agent gives its Envoys a fresh SVID meanwhile.`;
     case 'workload-certs-volume':
       return 'Remove the `workload-certs` volume from the pod template: when it holds certificate files, the agent serves them instead of the socket.';
     case 'identity-mismatch':
@@ -183,7 +192,32 @@ function findingAdvice(finding: Finding, source: Source): string {
       return "Check the trust bundle served for the leaf's trust domain and the dates of the intermediates and roots (an expired intermediate, a recent CA rotation, a federated domain without a bundle).";
     case 'not-yet-valid':
       return 'Do not restart: a new pod gets a certificate from the same clock. Check time sync on the issuer (tbot, the Teleport auth service, the CA) and on the node.';
+    case 'tbot-outdated':
+      return `Upgrade tbot to ${TBOT_RESEND_FIX}: older releases stop rotating the SVIDs they serve.`;
   }
+}
+
+/**
+ * Node-specific advice from the pods' agents: `upgrade tbot on node X (18.5.0 → 18.6.4)` per
+ * outdated agent, and which agent pod to restart for a tbot-side diagnosis. Empty when the
+ * events carry no agent.
+ */
+export function agentAdvice(pods: readonly { readonly node: string; readonly agent?: PodAgentRef; readonly findings: readonly Finding[] }[]): string[] {
+  const byNode = new Map<string, PodAgentRef>();
+  for (const pod of pods) if (pod.agent && !byNode.has(pod.node)) byNode.set(pod.node, pod.agent);
+  const lines: string[] = [];
+  const nodes = [...byNode.keys()].sort();
+  const upgrades = nodes.flatMap((node) => tbotUpgradeAdvice(node, byNode.get(node)!.version) ?? []);
+  if (upgrades.length > 0) {
+    const shown = upgrades.slice(0, 3).join('; ');
+    lines.push(`${shown.charAt(0).toUpperCase()}${shown.slice(1)}${upgrades.length > 3 ? ` and ${upgrades.length - 3} more nodes` : ''}.`);
+  }
+  const tbotSide = pods.some((p) => p.agent && p.findings.some((f) => f === 'sds-push-without-rotation' || f === 'sds-pushes-stopped'));
+  if (tbotSide) {
+    const restarts = nodes.slice(0, 3).map((node) => `\`kubectl -n ${TBOT_NAMESPACE_HINT} delete pod ${byNode.get(node)!.pod}\` (node ${node})`);
+    lines.push(`Restart the node's tbot agent, not the application: ${restarts.join(', ')}; its DaemonSet recreates it and every Envoy on the node gets a fresh SVID.`);
+  }
+  return lines;
 }
 
 function stateAdvice(state: State, command: string | null): string | null {
@@ -264,10 +298,13 @@ function changeRow(section: SectionId, pods: readonly PodStateChangedDetail[]): 
   const lines = [`• ${label}: ${oneLine(`${head}${was}${why ? ` · ${why}` : ''}`)}`, indent(podList(names))];
 
   const command = restartCommand(first.namespace, first.workload, present.map((p) => p.name));
+  const nodeAdvice = agentAdvice(present);
   // A restart does not cure a leaf from the future: no restart advice for those pods' `expired`.
   const adviceStates = present.filter((p) => !(p.state === 'expired' && p.findings.includes('not-yet-valid'))).map((p) => p.state);
   const todo = [
-    ...findings.map((f) => findingAdvice(f, source)),
+    ...nodeAdvice,
+    // The node-specific lines say what the generic tbot advice says, more exactly.
+    ...findings.filter((f) => nodeAdvice.length === 0 || !TBOT_SIDE_FINDINGS.includes(f)).map((f) => findingAdvice(f, source)),
     ...[...new Set(adviceStates)].sort(bySeverityDesc).flatMap((s) => stateAdvice(s, command) ?? []),
   ];
   if (section !== 'improved') lines.push(...[...new Set(todo)].slice(0, 3).map((t) => advice(oneLine(t))));
@@ -295,7 +332,7 @@ function restartAdvice(notice: RestartNotice, command: string | null): string | 
   if (notice.outcome !== 'skipped') return null;
   switch (notice.reason) {
     case 'restart-did-not-fix':
-      return `Restarting again will not help: new pods got an old certificate (cached SVID). Upgrade to ${TBOT_RESEND_FIX}.`;
+      return `Restarting again will not help: pods created after the restart still serve a certificate from before it. Check the issuer on their node (tbot: upgrade to ${TBOT_RESEND_FIX}).`;
     case 'breaker':
       return 'Many pods are unhealthy at once: check the issuer (tbot, SPIRE, the CA) before restarting anything.';
     case 'on-delete':
@@ -345,6 +382,51 @@ function restartRow(notices: readonly RestartNotice[]): Row {
   if (todo) lines.push(advice(oneLine(todo)));
   const score = restartRank(first) * 10 + Math.max(0, ...pods.map((p) => STATE_SEVERITY[p.state]));
   return { score, size: pods.length, name: label, lines };
+}
+
+const AGENT_REASON_LABEL: Readonly<Record<string, string>> = {
+  breaker: 'breaker open',
+  budget: 'hourly restart budget spent',
+  rolling: 'the tbot DaemonSet is rolling out',
+  'agent-not-ready': 'a tbot agent is not Ready yet',
+  'agent-busy': 'another tbot agent is being restarted',
+  'api-error': 'Kubernetes API error',
+  'guard-error': 'restart guard store error',
+};
+
+/** One node's tbot agent: restarted (or not) instead of the workloads of its pods. */
+function agentRestartRow(notices: readonly AgentRestartNotice[]): Row {
+  const first = notices[0]!;
+  const label = `*tbot agent on node ${escapeMrkdwn(first.node)}*`;
+  const pods = notices.flatMap((n) => n.pods);
+  const names = [...new Set(pods.map((p) => `${p.namespace}/${p.name}`))];
+  const states = [...new Set(pods.map((p) => p.state))].sort(bySeverityDesc);
+  const because = `${plural(names.length, 'pod')} ${states.join(', ')}`;
+  const agent = first.agentPod ? escapeMrkdwn(first.agentPod) : 'its agent pod';
+  const version = first.version ? ` (tbot ${escapeMrkdwn(first.version)})` : '';
+  let head: string;
+  switch (first.outcome) {
+    case 'restarted':
+      head = `restarted ${agent}${version}, no application pod restarted: every Envoy on the node gets a fresh SVID (${because})`;
+      break;
+    case 'dry-run':
+      head = `would restart ${agent}${version}, dry-run: nothing changed (${because})`;
+      break;
+    case 'failed':
+      head = `agent restart failed (${AGENT_REASON_LABEL[first.reason] ?? first.reason})`;
+      break;
+    default:
+      head = `${agent} not restarted: ${AGENT_REASON_LABEL[first.reason] ?? first.reason} (${because})`;
+  }
+  const message = first.outcome === 'restarted' || first.outcome === 'dry-run' || !first.message ? '' : ` · ${escapeMrkdwn(first.message)}`;
+  const lines = [`• ${label}: ${oneLine(`${head}${message}`)}`, indent(podList(names))];
+  if (first.upgradeAdvice) {
+    const upgrade = `${first.upgradeAdvice.charAt(0).toUpperCase()}${first.upgradeAdvice.slice(1)}`;
+    lines.push(advice(oneLine(`${upgrade}: a restart buys one certificate lifetime, the upgrade is the fix.`)));
+  }
+  if (first.outcome === 'failed') lines.push(advice("Check the remediator's Role in the tbot namespace (mesh-cert-watch rbac) and its logs."));
+  const rank = first.outcome === 'failed' || PAGE_REASONS.includes(first.reason) ? 3 : first.outcome === 'restarted' ? 2 : 1;
+  return { score: rank * 10 + Math.max(0, ...pods.map((p) => STATE_SEVERITY[p.state])), size: names.length, name: label, lines };
 }
 
 function sweepRow(sweep: SweepCompletedDetail): Row {
@@ -413,6 +495,14 @@ function buildGroups(items: readonly NotificationItem[]): Group[] {
     rows.push({ section: restartRank(first) === 3 ? 'attention' : 'restarts', cluster: first.cluster, namespace: first.namespace, row: restartRow(notices) });
   }
 
+  const agentRestarts = items.flatMap((i) => (i.kind === 'agent-restart' ? [i.detail] : []));
+  const agentKey = (d: AgentRestartNotice) => [d.cluster, d.namespace, d.node, d.outcome, d.reason].join('\u0000');
+  for (const notices of groupBy(agentRestarts, agentKey).values()) {
+    const first = notices[0]!;
+    const page = first.outcome === 'failed' || PAGE_REASONS.includes(first.reason);
+    rows.push({ section: page ? 'attention' : 'restarts', cluster: first.cluster, namespace: first.namespace, row: agentRestartRow(notices) });
+  }
+
   // One row per cluster: the latest sweep speaks for it.
   const sweeps = items.flatMap((i) => (i.kind === 'sweep' ? [i.detail] : []));
   for (const list of groupBy(sweeps, (s) => s.cluster).values()) {
@@ -478,10 +568,14 @@ function clusterSummary(cluster: string, items: readonly NotificationItem[]): st
     new Set(mine.flatMap((i) => (i.kind === 'change' && i.detail.change === change ? [i.detail.uid] : []))).size;
   const workloads = (test: (d: RestartNotice) => boolean) =>
     new Set(mine.flatMap((i) => (i.kind === 'restart' && test(i.detail) ? [`${i.detail.namespace}/${i.detail.workload.kind}/${i.detail.workload.name}`] : []))).size;
+  const agents = (test: (d: AgentRestartNotice) => boolean) =>
+    new Set(mine.flatMap((i) => (i.kind === 'agent-restart' && test(i.detail) ? [i.detail.node] : []))).size;
   const counts: readonly (readonly [number, (n: number) => string])[] = [
     [workloads((d) => restartRank(d) === 3), (n) => `${plural(n, 'workload')} ${n === 1 ? 'needs' : 'need'} a person`],
     [pods('opened'), (n) => `${plural(n, 'pod')} with new problems`],
     [pods('worsened'), (n) => `${plural(n, 'pod')} worse`],
+    [agents((d) => d.outcome === 'restarted'), (n) => `${plural(n, 'tbot agent')} restarted`],
+    [agents((d) => d.outcome === 'dry-run'), (n) => `${plural(n, 'tbot agent')} to restart (dry-run)`],
     [workloads((d) => d.outcome === 'restarted'), (n) => `${plural(n, 'workload')} restarted`],
     [workloads((d) => d.outcome === 'dry-run'), (n) => `${plural(n, 'workload')} to restart (dry-run)`],
     [workloads((d) => d.outcome === 'skipped' && restartRank(d) < 3), (n) => `${plural(n, 'workload')} not restarted`],
@@ -509,6 +603,7 @@ function instantOf(item: NotificationItem): string {
     case 'change':
       return item.detail.observedAt;
     case 'restart':
+    case 'agent-restart':
       return item.detail.at;
     case 'sweep':
       return item.detail.finishedAt;
@@ -516,7 +611,7 @@ function instantOf(item: NotificationItem): string {
 }
 
 function sweepIdOf(item: NotificationItem): string {
-  return item.kind === 'restart' ? item.detail.triggeredBy : item.detail.sweepId;
+  return item.kind === 'restart' || item.kind === 'agent-restart' ? item.detail.triggeredBy : item.detail.sweepId;
 }
 
 function footer(items: readonly NotificationItem[], options: RenderOptions): string {

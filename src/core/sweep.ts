@@ -3,6 +3,7 @@
  * classify, and assemble the report. Pure orchestration over a `SweepSource` port, so the CLI,
  * the sampler Lambda, the demo and the tests all run the same code.
  */
+import { agentsByNode, agentsSection, judgeTbotVersion, podAgentRef, type AgentPod } from './agents.js';
 import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
 import { PodGoneError, describeError } from './errors.js';
@@ -11,7 +12,7 @@ import type { PodListing, PodTarget } from './pods.js';
 import { forEachConcurrent } from './retry.js';
 import { compareByWorst, summarize } from './summary.js';
 import { formatThresholds } from './threshold.js';
-import type { PodReport, SweepReport, Thresholds, WorkloadRef } from './types.js';
+import { FINDINGS, type PodReport, type SweepReport, type Thresholds, type WorkloadRef } from './types.js';
 
 export interface SweepSource {
   /** Pods in the sweep's scope, page by page. May throw: then the whole sweep fails. */
@@ -20,6 +21,11 @@ export interface SweepSource {
   sample(target: PodTarget): Promise<ParsedSecrets>;
   /** Top controller of the pod, or null for a bare pod. */
   resolveWorkload(target: PodTarget): Promise<WorkloadRef | null>;
+  /**
+   * The tbot agent pods (one list call per sweep). Optional: without it the report has no
+   * `agents` section. A failure is reported (`agentsError`), never fatal to the sweep.
+   */
+  listAgents?(): Promise<readonly AgentPod[]>;
 }
 
 export interface SweepOptions {
@@ -57,6 +63,16 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
   const pods: PodReport[] = [];
   let skipped = 0;
   let stoppedByDeadline = false;
+  // Listed while the first pod page loads; every pod waits for it before it is judged.
+  const agentsListing: Promise<{ agents: readonly AgentPod[]; error?: string }> | undefined = source.listAgents?.().then(
+    (agents) => ({ agents }),
+    (error: unknown) => {
+      const text = describeError(error);
+      options.onWarning?.(`tbot agents: ${text}`);
+      return { agents: [], error: text };
+    },
+  );
+  const nodeAgents = agentsListing?.then(({ agents }) => agentsByNode(agents));
   const pastDeadline = (): boolean => {
     if (options.deadline && clock().getTime() >= options.deadline.getTime()) stoppedByDeadline = true;
     return stoppedByDeadline;
@@ -70,7 +86,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
         skipped++;
         return;
       }
-      const report = await judgePod(source, listing.target, options, now);
+      const report = await judgePod(source, listing.target, options, now, nodeAgents ? await nodeAgents : undefined);
       if (report === 'gone') {
         skipped++;
         return;
@@ -82,6 +98,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
   );
 
   pods.sort(compareByWorst);
+  const agents = agentsListing ? await agentsListing : undefined;
   return {
     cluster: options.cluster,
     sweepId: options.sweepId,
@@ -93,10 +110,18 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     partial: stoppedByDeadline,
     ...(options.history ? { rotations: summarizeRotations(pods) } : {}),
     pods,
+    ...(agents ? { agents: agentsSection(agents.agents, pods) } : {}),
+    ...(agents?.error !== undefined ? { agentsError: agents.error } : {}),
   };
 }
 
-async function judgePod(source: SweepSource, target: PodTarget, options: SweepOptions, now: Date): Promise<PodReport | 'gone'> {
+async function judgePod(
+  source: SweepSource,
+  target: PodTarget,
+  options: SweepOptions,
+  now: Date,
+  nodeAgents: ReadonlyMap<string, AgentPod> | undefined,
+): Promise<PodReport | 'gone'> {
   const [sampled, workload] = await Promise.all([
     source.sample(target).then(
       (secrets) => ({ secrets }),
@@ -119,6 +144,14 @@ async function judgePod(source: SweepSource, target: PodTarget, options: SweepOp
           ...(options.history ? { history: historyFor(target.uid, options.history) } : {}),
         })
       : unreachableVerdict(describeError(sampled.error));
+  // tbot serves the pod when the dump says so, or (dump unreadable) when it mounts the CSI socket.
+  const servedByTbot = verdict.source === 'tbot' || (verdict.source === 'unknown' && target.spiffeSocket === true);
+  const agent = servedByTbot ? nodeAgents?.get(target.node) : undefined;
+  let findings = verdict.findings;
+  if (agent && verdict.state !== 'unreachable' && judgeTbotVersion(agent.version).bugs.length > 0) {
+    const withOutdated = new Set([...findings, 'tbot-outdated' as const]);
+    findings = FINDINGS.filter((finding) => withOutdated.has(finding));
+  }
   return {
     namespace: target.namespace,
     name: target.name,
@@ -127,6 +160,8 @@ async function judgePod(source: SweepSource, target: PodTarget, options: SweepOp
     node: target.node,
     workload,
     ...verdict,
+    findings,
+    ...(agent ? { agent: podAgentRef(agent) } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ export const FINDINGS = [
   'workload-certs-volume',
   'identity-mismatch',
   'bundle-mismatch',
+  'tbot-outdated',
   'not-yet-valid',
 ] as const;
 export type Finding = (typeof FINDINGS)[number];
@@ -94,6 +95,14 @@ export interface CertificateVerdict extends RotationFields {
   readonly error?: string;
 }
 
+/** The tbot agent pod serving a pod (the agent on the pod's node). */
+export interface PodAgentRef {
+  /** Name of the agent pod (in the configured tbot namespace). */
+  readonly pod: string;
+  /** tbot version from the agent's image tag; null when the tag is not a version. */
+  readonly version: string | null;
+}
+
 /** One pod in the sweep report. */
 export interface PodReport extends CertificateVerdict {
   readonly namespace: string;
@@ -102,6 +111,26 @@ export interface PodReport extends CertificateVerdict {
   readonly serviceAccount: string;
   readonly node: string;
   readonly workload: WorkloadRef | null;
+  /** Present when tbot serves the pod and an agent runs on its node. */
+  readonly agent?: PodAgentRef;
+}
+
+/** One tbot agent (one per node) in the report's `agents` section. */
+export interface AgentReport {
+  readonly node: string;
+  readonly pod: string;
+  readonly namespace: string;
+  readonly image: string | null;
+  readonly version: string | null;
+  readonly ready: boolean;
+  /** The version has a known rotation bug (see `tbot-outdated`). */
+  readonly outdated: boolean;
+  /** The release to upgrade to when outdated, else null. */
+  readonly upgradeTo: string | null;
+  /** Sampled pods this agent serves. */
+  readonly podsServed: number;
+  /** Of those, the ones not `healthy`. */
+  readonly podsUnhealthy: number;
 }
 
 /** The pod's leaf at its previous observation (docs/contract.md §8). */
@@ -166,6 +195,13 @@ export interface SweepReport {
   /** Rotations seen since the previous sweep; present when the sweep ran with history. */
   readonly rotations?: RotationsReport;
   readonly pods: readonly PodReport[];
+  /**
+   * The tbot agents found (one per node), when the sweep looked for them; absent when it did not
+   * (e.g. `inspect`, or a source without agent listing).
+   */
+  readonly agents?: readonly AgentReport[];
+  /** Why the agents could not be listed (then `agents` is empty and no pod gets `tbot-outdated`). */
+  readonly agentsError?: string;
 }
 
 /** Rotation statistics of one source in one sweep. */

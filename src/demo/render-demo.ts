@@ -4,7 +4,7 @@
  * remediator's outcomes, the pods the controller replaced, the Slack messages as text), then a
  * summary with the CronJob comparison. Pure string functions over the engine's results.
  */
-import { POD_CERTIFICATE_STATE_CHANGED, POD_CERTIFICATE_UNHEALTHY, SWEEP_COMPLETED, WORKLOAD_RESTART } from '../core/events.js';
+import { AGENT_RESTART, POD_CERTIFICATE_STATE_CHANGED, POD_CERTIFICATE_UNHEALTHY, SWEEP_COMPLETED, WORKLOAD_RESTART } from '../core/events.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
 import { formatDuration, renderColumns, renderSummaryLine, renderSweepTable } from '../core/render.js';
 import { STATES, type Summary } from '../core/types.js';
@@ -32,7 +32,7 @@ function indent(text: string, prefix: string): string {
 
 export function renderIntro(intro: DemoIntro): string {
   const minutes = intro.sweeps * intro.intervalMinutes;
-  const problems = intro.problems.map((p) => [`  ${DEMO_NAMESPACE}/${p.workload}`, p.description]);
+  const problems = intro.problems.map((p) => [`  ${p.where}`, p.description]);
   const { policy } = intro;
   return `${[
     `mesh-cert-watch demo: the sampler, remediator and notifier Lambda handlers, in this process, watching a`,
@@ -43,7 +43,7 @@ export function renderIntro(intro: DemoIntro): string {
     `Remediation (deployment defaults, dry-run off): restart on ${policy.restartStates.join(', ')}; cooldown ${policy.cooldownMinutes} min; budget ${policy.budgetPerHour}/h; breaker above ${policy.breakerUnhealthyShare * 100}% unhealthy.`,
     '',
     'Scripted problems:',
-    renderColumns([...problems, ['  every other pod', 'tbot rotates the 1 h certificate every 30 minutes']]),
+    renderColumns([...problems, ['  every other pod', 'tbot 18.6.4 on its node renews the 1 h certificate every 20 minutes']]),
   ].join('\n')}\n\n`;
 }
 
@@ -72,6 +72,9 @@ function eventRows(routed: readonly RoutedEvent[]): string[][] {
         what = `${workload.kind} ${workload.name}: ${String(d.outcome)} (${String(d.reason)})`;
         break;
       }
+      case AGENT_RESTART:
+        what = `tbot agent ${String(d.agentPod)} on node ${String(d.node)}: ${String(d.outcome)} (${String(d.reason)})`;
+        break;
       default:
         what = '';
     }
@@ -83,6 +86,7 @@ function hasNews(sweep: DemoSweep): boolean {
   return (
     sweep.operator.length > 0 ||
     sweep.remediation.length > 0 ||
+    sweep.agentRestarts.length > 0 ||
     sweep.slack.length > 0 ||
     sweep.events.some((e) => e.event['detail-type'] === POD_CERTIFICATE_STATE_CHANGED)
   );
@@ -107,15 +111,20 @@ export function renderSweep(sweep: DemoSweep, options: SweepRenderOptions): stri
     parts.push(renderSweepTable(sweep.report).trimEnd());
     parts.push(`events published by the sampler (${sweep.events.length}):\n${renderColumns(eventRows(sweep.events))}`);
   }
-  if (sweep.remediation.length > 0) {
-    parts.push(renderRemediationTable(sweep.remediation, false).trimEnd());
+  if (sweep.remediation.length > 0 || sweep.agentRestarts.length > 0) {
+    const outcomes = [
+      ...sweep.agentRestarts.map((detail) => ({ detailType: AGENT_RESTART, detail }) as const),
+      ...sweep.remediation.map((detail) => ({ detailType: WORKLOAD_RESTART, detail }) as const),
+    ];
+    parts.push(renderRemediationTable(outcomes, false).trimEnd());
     if (!options.quiet) parts.push(`events published by the remediator:\n${renderColumns(eventRows(sweep.restartEvents))}`);
   }
   for (const replaced of sweep.replacements) {
-    const outcome = replaced.sameCertificate
-      ? 'tbot sends the new pod the same cached certificate'
-      : 'the new pods start with new certificates';
-    parts.push(`controller: Deployment ${replaced.namespace}/${replaced.workload} rolled out: ${replaced.removed.join(', ')} → ${replaced.created.join(', ')} (${outcome})`);
+    parts.push(`controller: Deployment ${replaced.namespace}/${replaced.workload} rolled out: ${replaced.removed.join(', ')} → ${replaced.created.join(', ')} (the new pods start with new certificates)`);
+  }
+  for (const agent of sweep.agentReplacements) {
+    const what = agent.removed ? `recreated ${agent.removed} as ${agent.created}` : `${agent.created} is Ready`;
+    parts.push(`controller: DaemonSet teleport-system/tbot ${what} on node ${agent.node} (tbot ${agent.version}): every Envoy on the node reconnects and gets a fresh SVID, no application pod restarted`);
   }
   if (sweep.slack.length > 0) {
     const messages = sweep.slack.map((post) => indent(post.text, '  │ ')).join('\n\n');
@@ -134,6 +143,10 @@ export interface DemoTotals {
   readonly outcomes: Readonly<Record<string, number>>;
   /** Workloads restarted, by `Kind name`. */
   readonly restarted: Readonly<Record<string, number>>;
+  /** tbot agents restarted, by node. */
+  readonly agentsRestarted: Readonly<Record<string, number>>;
+  /** tbot-served application pods replaced on the affected tbot node (the story says: zero). */
+  readonly podsReplacedOnAffectedNode: number;
   readonly podsReplaced: number;
   readonly slackMessages: number;
   /** Pods seen with an expired certificate, with their findings then. */
@@ -149,7 +162,10 @@ export function demoTotals(result: DemoResult): DemoTotals {
   const eventsByType: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
   const restarted: Record<string, number> = {};
+  const agentsRestarted: Record<string, number> = {};
   const expired = new Map<string, string>();
+  const affectedNode = result.intro.affectedNode;
+  let podsReplacedOnAffectedNode = 0;
   let podsReplaced = 0;
   for (const sweep of result.sweeps) {
     for (const e of [...sweep.events, ...sweep.restartEvents]) count(eventsByType, e.event['detail-type']);
@@ -157,7 +173,15 @@ export function demoTotals(result: DemoResult): DemoTotals {
       count(outcomes, `${d.outcome} (${d.reason})`);
       if (d.outcome === 'restarted') count(restarted, `${d.workload.kind} ${d.workload.name}`);
     }
-    for (const r of sweep.replacements) podsReplaced += r.removed.length;
+    for (const d of sweep.agentRestarts) {
+      count(outcomes, `agent ${d.outcome} (${d.reason})`);
+      if (d.outcome === 'restarted') count(agentsRestarted, `node ${d.node}`);
+    }
+    for (const r of sweep.replacements) {
+      podsReplaced += r.removed.length;
+      const previous = result.sweeps[sweep.index - 2] ?? sweep;
+      podsReplacedOnAffectedNode += r.removed.filter((name) => previous.report.pods.some((p) => p.name === name && p.node === affectedNode && p.source === 'tbot')).length;
+    }
     for (const pod of sweep.report.pods) {
       if (pod.state === 'expired') expired.set(`${pod.namespace}/${pod.name}`, pod.findings.length > 0 ? ` (${pod.findings.join(', ')})` : '');
     }
@@ -167,6 +191,8 @@ export function demoTotals(result: DemoResult): DemoTotals {
     eventsByType,
     outcomes,
     restarted,
+    agentsRestarted,
+    podsReplacedOnAffectedNode,
     podsReplaced,
     slackMessages: result.sweeps.reduce((n, s) => n + s.slack.length, 0),
     expiredPods: [...expired].sort(([a], [b]) => a.localeCompare(b)).map(([pod, findings]) => `${pod}${findings}`),
@@ -190,6 +216,7 @@ export function renderSummary(result: DemoResult): string {
     rule(`after ${intro.sweeps} sweeps (${formatDuration(minutes * 60)} simulated)`),
     `events published: ${list(totals.eventsByType)}`,
     `remediator outcomes: ${list(totals.outcomes)}`,
+    `tbot agent restarts: ${list(totals.agentsRestarted)}; tbot pods restarted on node ${intro.affectedNode} (tbot ${intro.affectedVersion}): ${totals.podsReplacedOnAffectedNode}`,
     `restarts: ${workloadRestarts} rollout restart${workloadRestarts === 1 ? '' : 's'} (${list(totals.restarted)}), ${totals.podsReplaced} pods replaced`,
     `the ${CRONJOB_INTERVAL_MINUTES}-minute CronJob would have restarted all ${intro.podCount} pods every ${CRONJOB_INTERVAL_MINUTES} minutes: ≈ ${totals.cronJobPodRestarts} pod restarts in ${formatDuration(minutes * 60)}`,
     `certificates seen expired: ${totals.expiredPods.length === 0 ? 'none' : totals.expiredPods.join(', ')}`,

@@ -31,9 +31,10 @@ import { parseDeploymentConfig } from '../config/deployment.js';
 import { METRICS_NAMESPACE } from '../config/metric-names.js';
 import { notifierRuntimeConfig, parseRuntimeConfig, remediatorRuntimeConfig, samplerRuntimeConfig, type RemediatorRuntimeConfigInput } from '../config/runtime.js';
 import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.js';
-import { WORKLOAD_RESTART } from '../core/events.js';
+import { AGENT_RESTART, WORKLOAD_RESTART } from '../core/events.js';
+import type { AgentRestartDetail } from '../core/agent-remediation.js';
 import type { RemediationDetail } from '../core/remediation.js';
-import { renderPlainText, TBOT_RESEND_FIX, type SlackMessage } from '../core/slack-message.js';
+import { renderPlainText, type SlackMessage } from '../core/slack-message.js';
 import type { SweepReport } from '../core/types.js';
 import { FakeClock } from '../emulator/fake-clock.js';
 import { startFakeSlack } from '../emulator/fake-slack.js';
@@ -47,7 +48,8 @@ import { createRemediatorHandler } from '../remediator/lambda.js';
 import { createSamplerHandler } from '../sampler/lambda.js';
 import type { SweepOutcome } from '../sampler/sweep-cluster.js';
 import { SlackWebhookPoster } from '../slack/webhook-poster.js';
-import { SockShopCluster, type PodReplacement, type ScriptedProblem } from './sock-shop.js';
+import type { AgentReplacement } from '../emulator/tbot-fleet.js';
+import { AFFECTED_TBOT, FIXED_TBOT, SockShopCluster, type PodReplacement, type ScriptedProblem } from './sock-shop.js';
 
 export const DEMO_CLUSTER = 'demo-eks';
 export const DEMO_DEFAULTS = { sweeps: 24, intervalMinutes: 5, start: new Date('2026-03-02T09:00:00Z') } as const;
@@ -55,7 +57,7 @@ export const DEMO_DEFAULTS = { sweeps: 24, intervalMinutes: 5, start: new Date('
 const WEBHOOK_SECRET = 'mesh-cert-watch/slack-webhook';
 /** EventBridge → remediator (asynchronous invoke) takes a moment; the notifier waits for the batching window. */
 const REMEDIATOR_DELAY_MS = 2_000;
-/** How long after the sweep whose 🛑 message names the cause the operator's fix takes effect. */
+/** How long after the sweep whose Slack message names the upgrade the operator's fix takes effect. */
 const OPERATOR_REACTION_MS = 10 * 60_000;
 const RULES = { remediator: 'remediator', notifier: 'notifier' } as const;
 
@@ -79,6 +81,9 @@ export interface DemoIntro {
   readonly intervalMinutes: number;
   readonly start: Date;
   readonly problems: readonly ScriptedProblem[];
+  /** The node whose tbot agent runs the affected release, and that release. */
+  readonly affectedNode: string;
+  readonly affectedVersion: string;
   /** The remediation settings in force (deployment defaults, dry-run off). */
   readonly policy: RemediatorRuntimeConfigInput['policy'];
 }
@@ -98,11 +103,15 @@ export interface DemoSweep {
   readonly report: SweepReport;
   /** Events the sampler published, with the rules each matched. */
   readonly events: readonly RoutedEvent[];
-  /** Workload Restart details, one per remediator invocation. */
+  /** Workload Restart details, one per remediator invocation that ended in one. */
   readonly remediation: readonly RemediationDetail[];
+  /** Agent Restart details, one per remediator invocation that ended in one. */
+  readonly agentRestarts: readonly AgentRestartDetail[];
   /** Where each Workload Restart event was routed. */
   readonly restartEvents: readonly RoutedEvent[];
   readonly replacements: readonly PodReplacement[];
+  /** tbot agent pods the DaemonSet controller recreated (after an agent restart, or the upgrade). */
+  readonly agentReplacements: readonly AgentReplacement[];
   readonly slack: readonly SlackPost[];
   /** Warnings and errors the handlers logged. */
   readonly logProblems: readonly string[];
@@ -236,7 +245,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const bus = new LocalEventBus({
       busName: samplerConfig.eventBusName,
       rules: [
-        { name: RULES.remediator, pattern: remediatorEventPattern(deployment.remediation.restartStates) },
+        { name: RULES.remediator, pattern: remediatorEventPattern(deployment.remediation.restartStates, { actOnProvenStale: deployment.remediation.actOnProvenStale }) },
         { name: RULES.notifier, pattern: notifierEventPattern() },
       ],
       clock: clock.date,
@@ -312,13 +321,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       intervalMinutes,
       start,
       problems: cluster.problems(),
+      affectedNode: cluster.affectedNode,
+      affectedVersion: AFFECTED_TBOT,
       policy: remediatorInput.policy,
     };
     options.onStart?.(intro);
 
     const metrics = new Set<string>();
     const results: DemoSweep[] = [];
-    const upgrades = new Map<string, number>();
+    /** When the operator's tbot upgrade takes effect, once Slack asked for it. */
+    let upgradeDue: number | undefined;
+    let upgraded = false;
+    const advice = `upgrade tbot on node ${cluster.affectedNode} (${AFFECTED_TBOT} → ${FIXED_TBOT})`.toLowerCase();
     const moveTo = (at: number): void => clock.advance(Math.max(0, at - clock.now()));
 
     for (sweepNumber = 1; sweepNumber <= sweeps; sweepNumber++) {
@@ -327,11 +341,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const logProblems: string[] = [];
 
       const operator: string[] = [];
-      for (const [workload, due] of upgrades) {
-        if (due > at) continue;
-        cluster.upgradeTbot(workload);
-        upgrades.delete(workload);
-        operator.push(`upgraded tbot serving ${workload} to 18.6.4, as the Slack message advised: it issues a new certificate now`);
+      const operatorAgents: AgentReplacement[] = [];
+      if (upgradeDue !== undefined && upgradeDue <= at && !upgraded) {
+        upgraded = true;
+        operatorAgents.push(...cluster.upgradeTbot(FIXED_TBOT));
+        operator.push(
+          `upgraded the tbot DaemonSet to ${FIXED_TBOT}, as Slack advised ("${advice}"): the agent on node ${cluster.affectedNode} is replaced and its Envoys reconnect`,
+        );
       }
 
       // 1. The schedule invokes the sampler.
@@ -347,18 +363,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       moveTo(at + REMEDIATOR_DELAY_MS);
       const firstRestart = bus.routed.length;
       const remediation: RemediationDetail[] = [];
+      const agentRestarts: AgentRestartDetail[] = [];
       let remediatorMs = 0;
       for (const [i, event] of bus.drain(RULES.remediator).entries()) {
         const context = lambdaContext('mesh-cert-watch-remediator', sizing.remediator.memoryMiB, sizing.remediator.timeoutSeconds, `remediator-${sweepNumber}-${i + 1}`);
         const invoked = await invoke(() => remediator(event as unknown as EventBridgeEvent<'Pod Certificate Unhealthy', unknown>, context), 'remediator');
         readLogs(invoked.lines, metrics, logProblems, 'remediator');
-        remediation.push(invoked.value);
+        if ('workload' in invoked.value) remediation.push(invoked.value);
+        else agentRestarts.push(invoked.value);
         remediatorMs += invoked.wallMs;
       }
-      const restartEvents = bus.routed.slice(firstRestart).filter((r) => r.event['detail-type'] === WORKLOAD_RESTART);
+      const restartEvents = bus.routed.slice(firstRestart).filter((r) => r.event['detail-type'] === WORKLOAD_RESTART || r.event['detail-type'] === AGENT_RESTART);
 
-      // 3. The Deployment controller rolls out what was restarted.
-      const replacements = cluster.reconcile();
+      // 3. The controllers act: Deployments roll out what was restarted, the tbot DaemonSet recreates deleted agents.
+      const reconciled = cluster.reconcile();
+      const replacements = reconciled.pods;
+      const agentReplacements = [...operatorAgents, ...reconciled.agents];
 
       // 4. After the SQS batching window, the notifier gets everything queued as one batch.
       moveTo(at + deployment.notifications.batchWindowSeconds * 1000);
@@ -380,11 +400,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         return { payload, text: renderPlainText(payload) };
       });
 
-      // 5. The operator reads Slack: a restart that did not fix it, with the tbot advice, gets acted on.
-      for (const detail of remediation) {
-        const paged = detail.reason === 'restart-did-not-fix' && slackPosts.some((post) => post.text.includes(TBOT_RESEND_FIX));
-        if (paged && !upgrades.has(detail.workload.name)) upgrades.set(detail.workload.name, at + OPERATOR_REACTION_MS);
-      }
+      // 5. The operator reads Slack: once the agent restart is reported with the exact upgrade advice, they upgrade.
+      const agentRestartReported = slackPosts.some((post) => post.text.includes('🔁') && post.text.includes('tbot agent on node') && post.text.toLowerCase().includes(advice));
+      if (upgradeDue === undefined && agentRestartReported) upgradeDue = at + OPERATOR_REACTION_MS;
 
       const sweep: DemoSweep = {
         index: sweepNumber,
@@ -393,8 +411,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         report,
         events,
         remediation,
+        agentRestarts,
         restartEvents,
         replacements,
+        agentReplacements,
         slack: slackPosts,
         logProblems,
         wallMs: { sampler: sampled.wallMs, remediator: remediatorMs, notifier: notifierMs },

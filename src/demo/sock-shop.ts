@@ -3,38 +3,44 @@
  * certificates follow the demo's clock. Every exec into istio-proxy computes what that Envoy
  * holds at that instant from the workload's certificate behaviour:
  *
- * - `tbot-rotating`: healthy tbot; a new 1 h leaf every 30 minutes (half its lifetime);
- * - `tbot-resending`: tbot older than 18.6.4 re-sends its cached SVID on every renewal tick
- *   (a push every 10 minutes once the leaf is half-way, each with the same leaf): new pods get
- *   the same old leaf too, so a restart does not help;
+ * - `tbot`: served by the tbot agent on the pod's node (src/emulator/tbot-fleet.ts). Every node
+ *   runs tbot 18.6.4, which renews the 1 h SVID every 20 minutes (`renewal_interval`), except
+ *   the affected node, whose agent runs 18.5.0: it renews but re-sends the SVID it sent when each
+ *   SDS stream opened (gravitational/teleport#62813), so every tbot pod on that node stops
+ *   rotating and expires one lifetime after its stream opened. A new stream (a restarted agent,
+ *   or a new pod) gets a fresh SVID; upgrading the agent makes rotation work again;
  * - `agent-files`: the Istio agent serves certificate files from a `workload-certs` emptyDir;
  *   the leaf is written when the pod starts and never pushed again;
  * - `admin-unreachable`: `pilot-agent request` cannot reach Envoy's admin port (exit code 1).
  *
  * The emulator runs no controllers, so this module plays the Deployment controller: when a
  * Deployment's `restartedAt` template annotation changes (the remediator's rollout restart), its
- * pods are replaced by new ones (new names and uids, started now) from a new ReplicaSet.
+ * pods are replaced by new ones (new names and uids, started now) from a new ReplicaSet; and the
+ * fleet plays the tbot DaemonSet controller (a deleted agent pod is recreated on its node).
  * `upgradeTbot` plays the operator who follows the Slack advice.
  */
 import { MeshCertWatchError } from '../core/errors.js';
 import { RESTARTED_AT_ANNOTATION } from '../core/workload-facts.js';
 import type { ExecRequest, KubeApiEmulator, KubeObject, ProxyResponse } from '../emulator/kube-api.js';
 import { Mesh, type WorkloadOptions } from '../emulator/mesh.js';
+import { TbotFleet, type AgentReplacement } from '../emulator/tbot-fleet.js';
 import type { IssuedLeaf } from '../emulator/pki.js';
 import { ACTIVE_SECRETS_PATH, sidecarSecrets, type MeshPki } from '../emulator/sidecar-secrets.js';
 
 export const DEMO_NAMESPACE = 'sock-shop';
 export const CERTIFICATE_LIFETIME_SECONDS = 3600;
 const MINUTE = 60_000;
-const ROTATE_EVERY_MS = (CERTIFICATE_LIFETIME_SECONDS * 1000) / 2;
-/** Broken tbot retries its renewal (and re-sends the cached SVID) this often. */
-const RESEND_EVERY_MS = 10 * MINUTE;
+/** The tbot release on every node but the affected one, and the one the operator upgrades to. */
+export const FIXED_TBOT = '18.6.4';
+/** The affected node's tbot: renewed SVIDs are not sent to Envoy (fixed in 18.6.4). */
+export const AFFECTED_TBOT = '18.5.0';
+/** The affected node's agent (re)started this long before the demo: its pods' SVIDs are this old. */
+const AFFECTED_AGENT_AGE_MINUTES = 25;
 
-export type CertificateBehaviour = 'tbot-rotating' | 'tbot-resending' | 'agent-files' | 'admin-unreachable';
+export type CertificateBehaviour = 'tbot' | 'agent-files' | 'admin-unreachable';
 
 export const BEHAVIOUR_DESCRIPTIONS: Readonly<Record<CertificateBehaviour, string>> = {
-  'tbot-rotating': 'tbot rotates the 1 h certificate every 30 minutes',
-  'tbot-resending': 'tbot older than 18.6.4 re-sends its cached certificate: new pods get it too',
+  tbot: `tbot ${FIXED_TBOT} renews the 1 h certificate every 20 minutes`,
   'agent-files': 'the Istio agent serves files from a workload-certs emptyDir: no push after the pod starts',
   'admin-unreachable': "pilot-agent cannot reach Envoy's admin port: the pod cannot be sampled",
 };
@@ -51,28 +57,23 @@ interface WorkloadSpec {
 
 /** The mesh: mostly healthy, one pod per failure mode the watcher must tell apart. */
 const SOCK_SHOP: readonly WorkloadSpec[] = [
-  { name: 'front-end', kind: 'Deployment', replicas: 2, behaviour: 'tbot-rotating', startedMinutesAgo: [185, 172] },
-  { name: 'catalogue', kind: 'Deployment', replicas: 1, behaviour: 'tbot-rotating', options: { nativeSidecar: true }, startedMinutesAgo: [203] },
-  { name: 'carts', kind: 'Deployment', replicas: 2, behaviour: 'tbot-rotating', startedMinutesAgo: [191, 177] },
-  { name: 'user', kind: 'Deployment', replicas: 1, behaviour: 'tbot-rotating', startedMinutesAgo: [166] },
-  { name: 'queue-master', kind: 'Deployment', replicas: 1, behaviour: 'tbot-rotating', startedMinutesAgo: [214] },
-  { name: 'orders', kind: 'Deployment', replicas: 1, behaviour: 'tbot-resending', startedMinutesAgo: [180] },
+  { name: 'front-end', kind: 'Deployment', replicas: 2, behaviour: 'tbot', startedMinutesAgo: [185, 172] },
+  { name: 'catalogue', kind: 'Deployment', replicas: 1, behaviour: 'tbot', options: { nativeSidecar: true }, startedMinutesAgo: [203] },
+  { name: 'carts', kind: 'Deployment', replicas: 2, behaviour: 'tbot', startedMinutesAgo: [191, 177] },
+  { name: 'user', kind: 'Deployment', replicas: 1, behaviour: 'tbot', startedMinutesAgo: [166] },
+  { name: 'queue-master', kind: 'Deployment', replicas: 1, behaviour: 'tbot', startedMinutesAgo: [214] },
+  { name: 'orders', kind: 'Deployment', replicas: 1, behaviour: 'tbot', startedMinutesAgo: [180] },
   { name: 'payment', kind: 'Deployment', replicas: 2, behaviour: 'agent-files', options: { workloadCertsVolume: true }, startedMinutesAgo: [30, 22] },
   { name: 'shipping', kind: 'Deployment', replicas: 1, behaviour: 'admin-unreachable', startedMinutesAgo: [150] },
-  { name: 'carts-db', kind: 'StatefulSet', replicas: 1, behaviour: 'tbot-rotating', startedMinutesAgo: [221] },
-  { name: 'orders-db', kind: 'StatefulSet', replicas: 1, behaviour: 'tbot-rotating', startedMinutesAgo: [198] },
-  { name: 'rabbitmq', kind: 'StatefulSet', replicas: 1, behaviour: 'tbot-rotating', startedMinutesAgo: [207] },
+  { name: 'carts-db', kind: 'StatefulSet', replicas: 1, behaviour: 'tbot', startedMinutesAgo: [221] },
+  { name: 'orders-db', kind: 'StatefulSet', replicas: 1, behaviour: 'tbot', startedMinutesAgo: [198] },
+  { name: 'rabbitmq', kind: 'StatefulSet', replicas: 1, behaviour: 'tbot', startedMinutesAgo: [207] },
 ];
-
-/** The cached SVID of a re-sending tbot was issued this long before the demo starts. */
-const CACHED_LEAF_AGE_MINUTES = 20;
 
 interface PodState {
   readonly name: string;
   readonly workload: DemoWorkload;
   readonly startedAt: Date;
-  /** Rotation counts from here: the pod's start, or the tbot upgrade. */
-  rotationBase: Date;
 }
 
 interface DemoWorkload {
@@ -82,8 +83,6 @@ interface DemoWorkload {
   restartedAt: string | undefined;
   replicaSet: string | undefined;
   pods: PodState[];
-  /** tbot-resending: the leaf it keeps sending. */
-  readonly cachedLeafIssuedAt: Date;
 }
 
 /** One Deployment whose pods the demo's controller replaced. */
@@ -93,13 +92,11 @@ export interface PodReplacement {
   readonly restartedAt: string;
   readonly removed: readonly string[];
   readonly created: readonly string[];
-  /** New pods get the old certificate again (tbot re-sends its cache). */
-  readonly sameCertificate: boolean;
 }
 
 export interface ScriptedProblem {
-  readonly workload: string;
-  readonly behaviour: CertificateBehaviour;
+  /** `sock-shop/payment`, or `node ip-…` for the affected tbot agent. */
+  readonly where: string;
   readonly description: string;
 }
 
@@ -108,6 +105,10 @@ export class SockShopCluster {
   private readonly pods = new Map<string, PodState>();
   /** Issued leaves by key, so a re-sent certificate is the same bytes. */
   private readonly leaves = new Map<string, Promise<IssuedLeaf>>();
+
+  private fleet!: TbotFleet;
+  /** The node whose tbot agent runs the affected release. */
+  affectedNode = '';
 
   private constructor(
     private readonly emulator: KubeApiEmulator,
@@ -120,6 +121,19 @@ export class SockShopCluster {
     const cluster = new SockShopCluster(emulator, pki, clock);
     const start = clock();
     const mesh = new Mesh(emulator, { startTime: new Date(start.getTime() - 240 * MINUTE) });
+    const affected = mesh.nodeNames[0]!;
+    cluster.affectedNode = affected;
+    cluster.fleet = new TbotFleet({
+      emulator,
+      mesh,
+      pki,
+      clock,
+      defaultVersion: FIXED_TBOT,
+      versions: { [affected]: AFFECTED_TBOT },
+      agentsSince: new Date(start.getTime() - 24 * 60 * MINUTE),
+      agentSinceByNode: { [affected]: new Date(start.getTime() - AFFECTED_AGENT_AGE_MINUTES * MINUTE) },
+      lifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS,
+    });
     mesh.addNamespace(DEMO_NAMESPACE);
     for (const spec of SOCK_SHOP) {
       const options = { replicas: spec.replicas, ...spec.options };
@@ -130,7 +144,6 @@ export class SockShopCluster {
         restartedAt: undefined,
         replicaSet: scripted.intermediate?.metadata.name,
         pods: [],
-        cachedLeafIssuedAt: new Date(start.getTime() - CACHED_LEAF_AGE_MINUTES * MINUTE),
       };
       cluster.workloads.set(spec.name, workload);
       scripted.pods.forEach((pod, index) => {
@@ -148,18 +161,36 @@ export class SockShopCluster {
 
   /** What is broken on purpose, for the demo's introduction. */
   problems(): ScriptedProblem[] {
-    return [...this.workloads.values()]
-      .filter((w) => w.spec.behaviour !== 'tbot-rotating')
-      .map((w) => ({ workload: w.spec.name, behaviour: w.spec.behaviour, description: BEHAVIOUR_DESCRIPTIONS[w.spec.behaviour] }));
+    const onNode = [...this.pods.values()].filter((p) => p.workload.behaviour === 'tbot' && this.nodeOf(p.name) === this.affectedNode).map((p) => p.name);
+    return [
+      {
+        where: `node ${this.affectedNode}`,
+        description: `its tbot agent runs ${AFFECTED_TBOT}: renewed SVIDs are not sent to Envoy, so its ${onNode.length} tbot pods stop rotating one lifetime after their SDS stream opened`,
+      },
+      ...[...this.workloads.values()]
+        .filter((w) => w.spec.behaviour !== 'tbot')
+        .map((w) => ({ where: `${DEMO_NAMESPACE}/${w.spec.name}`, description: BEHAVIOUR_DESCRIPTIONS[w.spec.behaviour] })),
+    ];
+  }
+
+  /** The tbot version on each node, now. */
+  agentVersion(node: string): string | undefined {
+    return this.fleet.agentOn(node)?.version;
+  }
+
+  private nodeOf(pod: string): string | undefined {
+    return this.emulator.get('Pod', DEMO_NAMESPACE, pod)?.spec?.nodeName as string | undefined;
   }
 
   /**
    * The Deployment controller's part: every Deployment whose `restartedAt` annotation changed
    * gets a new ReplicaSet and new pods; the old ones are deleted.
    */
-  reconcile(): PodReplacement[] {
+  reconcile(): { pods: PodReplacement[]; agents: AgentReplacement[] } {
     const now = this.clock();
     const replaced: PodReplacement[] = [];
+    // The tbot DaemonSet controller: recreate deleted agents (the remediator's agent restart).
+    const agents = this.fleet.reconcile();
     for (const workload of this.workloads.values()) {
       if (workload.spec.kind !== 'Deployment') continue;
       const deployment = this.emulator.get('Deployment', DEMO_NAMESPACE, workload.spec.name);
@@ -180,6 +211,7 @@ export class SockShopCluster {
       for (const name of removed) {
         this.emulator.remove('Pod', DEMO_NAMESPACE, name);
         this.emulator.clearProxyResponses(DEMO_NAMESPACE, name);
+        this.fleet.forget(DEMO_NAMESPACE, name);
         this.pods.delete(name);
       }
       if (workload.replicaSet !== undefined) this.emulator.remove('ReplicaSet', DEMO_NAMESPACE, workload.replicaSet);
@@ -193,54 +225,41 @@ export class SockShopCluster {
         restartedAt,
         removed,
         created: scripted.pods.map((pod) => pod.metadata.name),
-        sameCertificate: workload.behaviour === 'tbot-resending',
       });
     }
-    return replaced;
+    return { pods: replaced, agents };
   }
 
-  /** The operator upgrades the tbot serving `workloadName`: it issues a new leaf now and rotates from then on. */
-  upgradeTbot(workloadName: string): void {
-    const workload = this.workloads.get(workloadName);
-    if (workload === undefined) throw new MeshCertWatchError('CONFIG', `the demo mesh has no workload ${workloadName}`);
-    const now = this.clock();
-    workload.behaviour = 'tbot-rotating';
-    for (const pod of workload.pods) pod.rotationBase = now;
+  /**
+   * The operator follows the Slack advice: the tbot DaemonSet's image becomes `version`, and its
+   * controller replaces every agent that runs another one; their Envoys reconnect.
+   */
+  upgradeTbot(version: string): AgentReplacement[] {
+    if (!/^\d+\.\d+\.\d+$/.test(version)) throw new MeshCertWatchError('CONFIG', `not a tbot version: ${version}`);
+    this.fleet.upgrade(version);
+    return this.fleet.reconcile();
   }
 
   private track(workload: DemoWorkload, pod: KubeObject, startedAt: Date): void {
-    const state: PodState = { name: pod.metadata.name, workload, startedAt, rotationBase: startedAt };
+    const state: PodState = { name: pod.metadata.name, workload, startedAt };
     workload.pods.push(state);
     this.pods.set(state.name, state);
+    if (workload.behaviour === 'tbot') this.fleet.serve(pod, { startedAt });
   }
 
   /** istio-proxy's answer at the demo's current instant. */
   private async exec(request: ExecRequest) {
     const pod = this.pods.get(request.pod);
     if (request.namespace !== DEMO_NAMESPACE || pod === undefined) return this.emulator.defaultExecHandler(request);
-    const now = this.clock();
+    if (this.fleet.isServed(DEMO_NAMESPACE, pod.name)) return this.fleet.exec(request);
     const { workload } = pod;
-    const serviceAccount = workload.spec.name;
-    const base = { namespace: DEMO_NAMESPACE, serviceAccount, lifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS };
+    const base = { namespace: DEMO_NAMESPACE, serviceAccount: workload.spec.name, lifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS };
     let responses: Readonly<Record<string, ProxyResponse>>;
     switch (workload.behaviour) {
       case 'admin-unreachable':
+      case 'tbot':
         responses = { [ACTIVE_SECRETS_PATH]: { stderr: 'Error: dial tcp 127.0.0.1:15000: connect: connection refused\n', exitCode: 1 } };
         break;
-      case 'tbot-rotating': {
-        const issuedAt = new Date(pod.rotationBase.getTime() + Math.floor((now.getTime() - pod.rotationBase.getTime()) / ROTATE_EVERY_MS) * ROTATE_EVERY_MS);
-        responses = await this.secrets(`${pod.name}/${issuedAt.toISOString()}`, { ...base, servedBy: 'tbot', issuedAt, pushedAt: issuedAt });
-        break;
-      }
-      case 'tbot-resending': {
-        const issuedAt = workload.cachedLeafIssuedAt;
-        const firstResend = issuedAt.getTime() + ROTATE_EVERY_MS;
-        const lastTick = now.getTime() < firstResend ? issuedAt.getTime() : firstResend + Math.floor((now.getTime() - firstResend) / RESEND_EVERY_MS) * RESEND_EVERY_MS;
-        // A pod that starts later is sent the cached leaf when its Envoy connects.
-        const pushedAt = new Date(Math.max(lastTick, pod.startedAt.getTime()));
-        responses = await this.secrets(`${workload.spec.name}/cached`, { ...base, servedBy: 'tbot', issuedAt, pushedAt });
-        break;
-      }
       case 'agent-files':
         responses = await this.secrets(`${pod.name}/files`, { ...base, servedBy: 'istio-agent', issuedAt: pod.startedAt, pushedAt: pod.startedAt });
         break;

@@ -54,6 +54,21 @@ export interface ScriptedWorkload {
   readonly pods: readonly KubeObject[];
 }
 
+export interface TbotAgentsOptions {
+  /** @default teleport-system */
+  readonly namespace?: string;
+  /** DaemonSet name and `app` label. @default tbot */
+  readonly name?: string;
+  /** Version on nodes not in `versions`. @default 18.6.4 */
+  readonly defaultVersion?: string;
+  /** Version per node name. */
+  readonly versions?: Readonly<Record<string, string>>;
+  /** Create the namespace too. @default true */
+  readonly createNamespace?: boolean;
+  /** Seeds the pod names (a recreated agent gets a new name). @default 0 */
+  readonly generation?: number;
+}
+
 export interface MeshOptions {
   /** Worker nodes pods are spread over, round robin. Default 3. */
   readonly nodeCount?: number;
@@ -259,6 +274,57 @@ export class Mesh {
       { 'controller-revision-hash': revision, 'pod-template-generation': '1' },
       undefined,
       (i) => this.nodes[i % this.nodes.length]!,
+    );
+    return { workload: daemonSet, pods };
+  }
+
+  /**
+   * The tbot agents: a DaemonSet (labels `app=tbot`) with one pod per node, its container `tbot`
+   * running `public.ecr.aws/gravitational/tbot-distroless:<version>`. `versions` gives one
+   * version for every node, or per node name (nodes not named get `defaultVersion`).
+   */
+  addTbotAgents(options: TbotAgentsOptions = {}): ScriptedWorkload {
+    const namespace = options.namespace ?? 'teleport-system';
+    const name = options.name ?? 'tbot';
+    if (options.createNamespace !== false) this.addNamespace(namespace, { istioInjection: false });
+    const selector = { app: name };
+    const revision = safeSuffix(`ds/${namespace}/${name}`, 10);
+    const defaultVersion = options.defaultVersion ?? '18.6.4';
+    const versionOf = (node: string): string => options.versions?.[node] ?? defaultVersion;
+    const daemonSet = this.target.apply({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name, namespace, uid: deterministicUid('DaemonSet', namespace, name), labels: { ...selector }, annotations: { 'deprecated.daemonset.template.generation': '1' } },
+      spec: {
+        selector: { matchLabels: selector },
+        template: { metadata: { labels: { ...selector } }, spec: { serviceAccountName: name, containers: [tbotContainer(defaultVersion)] } },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+      },
+      status: {
+        observedGeneration: 1,
+        currentNumberScheduled: this.nodes.length,
+        desiredNumberScheduled: this.nodes.length,
+        numberReady: this.nodes.length,
+        numberAvailable: this.nodes.length,
+        updatedNumberScheduled: this.nodes.length,
+        numberMisscheduled: 0,
+        numberUnavailable: 0,
+      },
+    });
+    const pods = this.nodes.map((node, index) =>
+      this.target.apply(
+        tbotAgentPod({
+          daemonSet,
+          namespace,
+          name: `${name}-${safeSuffix(`${name}/${node}/${options.generation ?? 0}`, 5)}`,
+          node,
+          version: versionOf(node),
+          labels: { ...selector, 'controller-revision-hash': revision, 'pod-template-generation': '1' },
+          startTime: this.startTime,
+          index,
+          ready: true,
+        }),
+      ),
     );
     return { workload: daemonSet, pods };
   }
@@ -546,5 +612,51 @@ function podStatus(
     ],
     ...(initStatuses.length === 0 ? {} : { initContainerStatuses: initStatuses }),
     containerStatuses: containers.map((c) => containerStatus(c, phase, started, index)),
+  };
+}
+
+export function tbotContainer(version: string): Record<string, unknown> {
+  return {
+    name: 'tbot',
+    image: `public.ecr.aws/gravitational/tbot-distroless:${version}`,
+    args: ['start', '-c', '/config/tbot.yaml'],
+    volumeMounts: [{ name: 'spiffe-workload-api', mountPath: '/run/tbot/sockets' }],
+  };
+}
+
+/** One tbot agent pod of `daemonSet` on `node` (also what the stand-in DaemonSet controller creates). */
+export function tbotAgentPod(input: {
+  readonly daemonSet: KubeObject;
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly version: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly startTime: Date;
+  readonly index: number;
+  readonly ready: boolean;
+}): KubeObject {
+  const started = kubeTimestamp(input.startTime);
+  const container = tbotContainer(input.version);
+  const status = podStatus(input.ready ? 'Running' : 'Pending', [container], [], started, 10_000 + input.index, input.node);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: input.name,
+      namespace: input.namespace,
+      uid: deterministicUid('Pod', input.namespace, input.name),
+      creationTimestamp: started,
+      labels: { ...input.labels },
+      ownerReferences: [ownerRef(input.daemonSet)],
+    },
+    spec: {
+      serviceAccountName: input.daemonSet.metadata.name,
+      nodeName: input.node,
+      restartPolicy: 'Always',
+      containers: [container],
+      volumes: [{ name: 'spiffe-workload-api', hostPath: { path: '/run/tbot/sockets', type: 'DirectoryOrCreate' } }],
+    },
+    status,
   };
 }

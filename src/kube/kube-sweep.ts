@@ -4,9 +4,13 @@ import { OwnerResolver } from './owners.js';
 import { listPods, type ListOptions } from './pod-discovery.js';
 import { DEFAULT_SAMPLER_OPTIONS, sampleEnvoySecrets, type SamplerOptions } from './envoy-sampler.js';
 import type { KubeClient } from './kube-client.js';
+import type { TbotAgentSelector } from '../core/agents.js';
+import { listTbotAgents } from './tbot-agents.js';
 
 export interface KubeSweepSourceOptions extends ListOptions {
   readonly sampler?: SamplerOptions;
+  /** Where the tbot agents run; absent = agents are not looked for. */
+  readonly tbotAgents?: TbotAgentSelector;
 }
 
 /** One source per sweep: its owner cache must not outlive the sweep. */
@@ -18,5 +22,6 @@ export function kubeSweepSource(client: KubeClient, options: KubeSweepSourceOpti
     listPods: () => listPods(client, options),
     sample: (target) => sampleEnvoySecrets(client, target, sampler),
     resolveWorkload: (target) => owners.resolve(target.namespace, target.ownerReferences),
+    ...(options.tbotAgents ? { listAgents: () => listTbotAgents(client, options.tbotAgents!, options.pageSize) } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * targets; injected pods that are not Running are counted as skipped; everything else is ignored.
  */
 import type { V1OwnerReference, V1Pod, V1PodList } from '@kubernetes/client-node';
-import { podWorkloadCertsBesideSocket } from '../core/classify.js';
+import { podHasSpiffeSocket, podWorkloadCertsBesideSocket } from '../core/classify.js';
 import { KubeApiError } from '../core/errors.js';
 import type { OwnerRef, PodListing } from '../core/pods.js';
 import type { KubeClient } from './kube-client.js';
@@ -68,6 +68,7 @@ export function toListing(pod: V1Pod): PodListing | undefined {
       container: SIDECAR_CONTAINER,
       ownerReferences: (pod.metadata?.ownerReferences ?? []).map(toOwnerRef),
       workloadCertsBesideSocket: podWorkloadCertsBesideSocket(pod.spec ?? {}),
+      spiffeSocket: podHasSpiffeSocket(pod.spec ?? {}),
     },
   };
 }

@@ -9,6 +9,9 @@
  * Remediator: get the event's pod, its ReplicaSet and namespace (policy annotation), get and
  * patch the four controllers it can roll; `delete` on pods only when bare pod deletion is
  * enabled (`deleteBarePods`), generated with `{ deleteBarePods: true }`.
+ * Node-aware remediation (restart a node's tbot agent): a Role in each tbot namespace, never a
+ * ClusterRole, lets the remediator list the agent pods, get their DaemonSet and delete an agent
+ * pod there and nowhere else (`TBOT_NAMESPACE_ACCESS`).
  */
 import { dumpYaml } from '@kubernetes/client-node';
 import { KUBERNETES_GROUPS } from '../config/kubernetes.js';
@@ -56,9 +59,23 @@ export const API_ACCESS: Readonly<Record<Component, readonly Access[]>> = {
   ],
 };
 
+/** What the remediator may do in a tbot namespace only (Role + RoleBinding there). */
+export const TBOT_NAMESPACE_ACCESS: readonly Access[] = [
+  { group: '', resource: 'pods', verbs: ['get', 'list', 'delete'] },
+  { group: 'apps', resource: 'daemonsets', verbs: ['get'] },
+];
+
+/** Name of the remediator's Role (and RoleBinding) in each tbot namespace. */
+export const TBOT_ROLE_NAME = 'mesh-cert-watch-remediator-tbot-agents';
+
 export interface RbacOptions {
   /** Grant the remediator `delete` on pods (bare pod deletion, opted in per pod/namespace). Default false. */
   readonly deleteBarePods?: boolean;
+  /**
+   * Namespaces where tbot agents run: the remediator gets a Role there to restart agents
+   * (node-aware remediation). Default `["teleport-system"]`; `[]` grants none.
+   */
+  readonly tbotNamespaces?: readonly string[];
 }
 
 /** The rules of one component: one rule per (group, resource), verbs merged, in API_ACCESS order. */
@@ -72,6 +89,37 @@ export function rbacRules(component: Component, options: RbacOptions = {}): Poli
     merged.set(key, rule);
   }
   return [...merged.values()].map((rule) => ({ apiGroups: [rule.group], resources: [rule.resource], verbs: rule.verbs }));
+}
+
+function mergeRules(accesses: readonly Access[]): PolicyRule[] {
+  const merged = new Map<string, { group: string; resource: string; verbs: string[] }>();
+  for (const access of accesses) {
+    const key = `${access.group}/${access.resource}`;
+    const rule = merged.get(key) ?? { group: access.group, resource: access.resource, verbs: [] };
+    for (const verb of access.verbs) if (!rule.verbs.includes(verb)) rule.verbs.push(verb);
+    merged.set(key, rule);
+  }
+  return [...merged.values()].map((rule) => ({ apiGroups: [rule.group], resources: [rule.resource], verbs: rule.verbs }));
+}
+
+/** The rules of the remediator's Role in a tbot namespace. */
+export function tbotRoleRules(): PolicyRule[] {
+  return mergeRules(TBOT_NAMESPACE_ACCESS);
+}
+
+export interface RoleObject {
+  readonly apiVersion: 'rbac.authorization.k8s.io/v1';
+  readonly kind: 'Role';
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+  readonly rules: readonly PolicyRule[];
+}
+
+export interface RoleBindingObject {
+  readonly apiVersion: 'rbac.authorization.k8s.io/v1';
+  readonly kind: 'RoleBinding';
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+  readonly roleRef: { readonly apiGroup: 'rbac.authorization.k8s.io'; readonly kind: 'Role'; readonly name: string };
+  readonly subjects: readonly { readonly apiGroup: 'rbac.authorization.k8s.io'; readonly kind: 'Group'; readonly name: string }[];
 }
 
 export interface ClusterRoleObject {
@@ -91,9 +139,17 @@ export interface ClusterRoleBindingObject {
 
 const LABELS = { 'app.kubernetes.io/name': 'mesh-cert-watch', 'app.kubernetes.io/managed-by': 'mesh-cert-watch' } as const;
 
-/** ClusterRole and ClusterRoleBinding of both components: sampler first, then remediator. */
-export function rbacObjects(options: RbacOptions = {}): (ClusterRoleObject | ClusterRoleBindingObject)[] {
-  return (['sampler', 'remediator'] as const).flatMap((component) => {
+export type RbacObject = ClusterRoleObject | ClusterRoleBindingObject | RoleObject | RoleBindingObject;
+
+/** The default tbot namespace list (`teleport-system`). */
+export const DEFAULT_TBOT_NAMESPACES: readonly string[] = ['teleport-system'];
+
+/**
+ * ClusterRole and ClusterRoleBinding of both components (sampler first, then remediator), then
+ * the remediator's Role and RoleBinding in each tbot namespace.
+ */
+export function rbacObjects(options: RbacOptions = {}): RbacObject[] {
+  const clusterWide = (['sampler', 'remediator'] as const).flatMap((component) => {
     const name = CLUSTER_ROLE_NAMES[component];
     const metadata = { name, labels: { ...LABELS, 'app.kubernetes.io/component': component } };
     const role: ClusterRoleObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata, rules: rbacRules(component, options) };
@@ -106,11 +162,28 @@ export function rbacObjects(options: RbacOptions = {}): (ClusterRoleObject | Clu
     };
     return [role, binding];
   });
+  const namespaces = [...new Set(options.tbotNamespaces ?? DEFAULT_TBOT_NAMESPACES)];
+  const namespaced = namespaces.flatMap((namespace): RbacObject[] => {
+    const metadata = { name: TBOT_ROLE_NAME, namespace, labels: { ...LABELS, 'app.kubernetes.io/component': 'remediator' } };
+    return [
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules: tbotRoleRules() },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: TBOT_ROLE_NAME },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: KUBERNETES_GROUPS.remediator }],
+      },
+    ];
+  });
+  return [...clusterWide, ...namespaced];
 }
 
 /** Multi-document YAML for `kubectl apply -f -`. */
 export function rbacYaml(options: RbacOptions = {}): string {
-  const header = `# mesh-cert-watch RBAC${options.deleteBarePods ? ' (remediator may delete opted-in bare pods)' : ''}. Generated by "mesh-cert-watch rbac".\n`;
+  const namespaces = [...new Set(options.tbotNamespaces ?? DEFAULT_TBOT_NAMESPACES)];
+  const agents = namespaces.length > 0 ? ` (remediator may restart tbot agents in ${namespaces.join(', ')})` : '';
+  const header = `# mesh-cert-watch RBAC${options.deleteBarePods ? ' (remediator may delete opted-in bare pods)' : ''}${agents}. Generated by "mesh-cert-watch rbac".\n`;
   return header + rbacObjects(options).map((object) => `---\n${dumpYaml(object)}`).join('');
 }
 

@@ -20,11 +20,12 @@ import { publishEvents, type EventBridgeSender, type PublishOptions } from '../a
 import { DIMENSIONS, REMEDIATOR_METRICS } from '../config/metric-names.js';
 import type { RemediatorRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.js';
-import { WORKLOAD_RESTART } from '../core/events.js';
-import { parseTrigger, remediationPolicy, type RemediationDetail } from '../core/remediation.js';
+import { parseTrigger, remediationPolicy } from '../core/remediation.js';
 import type { RestartGuard } from '../core/restart-guard.js';
 import type { KubeClientFactory } from '../aws/eks-clients.js';
-import { failureBeforeRemediation, remediate } from './remediate.js';
+import { failureBeforeRemediation } from './remediate.js';
+import { remediateEvent, type RemediationOutcome } from './remediate-event.js';
+import { WORKLOAD_RESTART } from '../core/events.js';
 
 export type UnhealthyEvent = EventBridgeEvent<'Pod Certificate Unhealthy', unknown>;
 
@@ -45,7 +46,7 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
   // EMF metrics must carry exactly the dimension sets the dashboard reads: no `service`.
   shell.metrics.clearDefaultDimensions();
 
-  const handle = async (event: UnhealthyEvent): Promise<RemediationDetail> => {
+  const handle = async (event: UnhealthyEvent): Promise<RemediationOutcome['detail']> => {
     resolved ??= dependencies();
     const { config, logger, metrics, guard } = resolved;
     const clock = resolved.clock ?? (() => new Date());
@@ -61,33 +62,37 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
     }
     logger.appendKeys({ cluster: trigger.cluster, namespace: trigger.namespace, pod: trigger.name, sweepId: trigger.sweepId });
 
-    let detail: RemediationDetail;
+    let outcome: RemediationOutcome;
     try {
       const kube = await resolved.kubeClientFor(cluster);
-      detail = await remediate(trigger, {
+      outcome = await remediateEvent(trigger, {
         kube,
         guard,
         policy,
         clock,
+        tbotAgents: cluster.tbot,
         onWarning: (message, error) => logger.warn(message, { error: describeError(error) }),
       });
     } catch (error) {
       if (!(error instanceof MeshCertWatchError)) throw error;
-      detail = failureBeforeRemediation(trigger, policy, clock(), `connecting to cluster ${cluster.name}`, error);
+      outcome = { detailType: WORKLOAD_RESTART, detail: failureBeforeRemediation(trigger, policy, clock(), `connecting to cluster ${cluster.name}`, error) };
     }
+    const detail = outcome.detail;
 
     const log = detail.outcome === 'failed' ? logger.error.bind(logger) : logger.info.bind(logger);
-    log('workload restart outcome', {
+    log(outcome.detailType === WORKLOAD_RESTART ? 'workload restart outcome' : 'agent restart outcome', {
       outcome: detail.outcome,
       reason: detail.reason,
-      workload: detail.workload,
+      ...(outcome.detailType === WORKLOAD_RESTART
+        ? { workload: outcome.detail.workload }
+        : { node: outcome.detail.node, agentPod: outcome.detail.agentPod, version: outcome.detail.version }),
       dryRun: detail.dryRun,
       // `message` is the log line's own key in Powertools (a field of that name is dropped).
       detail: detail.message,
       ...(detail.statusCode !== undefined ? { statusCode: detail.statusCode } : {}),
     });
     metrics.addDimensions({ [DIMENSIONS.cluster]: trigger.cluster, [DIMENSIONS.outcome]: detail.outcome });
-    metrics.addMetric(REMEDIATOR_METRICS.restarts, MetricUnit.Count, 1);
+    metrics.addMetric(outcome.detailType === WORKLOAD_RESTART ? REMEDIATOR_METRICS.restarts : REMEDIATOR_METRICS.agentRestarts, MetricUnit.Count, 1);
     if (detail.reason === 'breaker') {
       const single = metrics.singleMetric();
       single.clearDefaultDimensions();
@@ -95,16 +100,16 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
       single.addMetric(REMEDIATOR_METRICS.breakerOpen, MetricUnit.Count, 1);
     }
 
-    const published = await publishEvents(resolved.eventBridge, config.eventBusName, [{ detailType: WORKLOAD_RESTART, detail }], resolved.publishOptions);
+    const published = await publishEvents(resolved.eventBridge, config.eventBusName, [outcome], resolved.publishOptions);
     if (published.failed.length > 0) {
       const failure = published.failed[0]!;
-      logger.error('Workload Restart event not published', { errorCode: failure.errorCode, errorMessage: failure.errorMessage, outcome: detail.outcome });
-      throw new MeshCertWatchError('AWS', `PutEvents refused the Workload Restart event: ${failure.errorCode}: ${failure.errorMessage}`);
+      logger.error(`${outcome.detailType} event not published`, { errorCode: failure.errorCode, errorMessage: failure.errorMessage, outcome: detail.outcome });
+      throw new MeshCertWatchError('AWS', `PutEvents refused the ${outcome.detailType} event: ${failure.errorCode}: ${failure.errorMessage}`);
     }
     return detail;
   };
 
-  return middy<UnhealthyEvent, RemediationDetail, Error, Context>(handle)
+  return middy<UnhealthyEvent, RemediationOutcome['detail'], Error, Context>(handle)
     .use(injectLambdaContext(shell.logger, { resetKeys: true }))
     .use(logMetrics(shell.metrics));
 }

@@ -17,7 +17,7 @@ import {
   budgetKey,
   budgetWindow,
   decide,
-  isRestartableState,
+  isActionable,
   leaseSeconds,
   restartDetail,
   rfc3339Seconds,
@@ -63,7 +63,7 @@ export async function remediate(trigger: RemediationTrigger, options: Remediator
     });
 
   // Cheap first: the state alone rules most events out, without touching the API.
-  if (!isRestartableState(trigger.state, policy)) {
+  if (!isActionable(trigger, policy)) {
     const decision = decide({ trigger, observation: { namespaceFound: true, pod: null, owner: { type: 'unknown' } }, lastRestart: undefined, policy, now });
     if (decision.verdict === 'skip') return fromDecision(decision);
   }

@@ -190,6 +190,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
     const source = kubeSweepSource(client, {
       ...selection.list,
       sampler: { ...DEFAULT_SAMPLER_OPTIONS, timeoutMs: cluster.sampleTimeoutSeconds * 1000 },
+      tbotAgents: cluster.tbot,
     });
     report = await runSweep(source, {
       cluster: cluster.name,

@@ -75,7 +75,14 @@ describe('remediator rule (synthesized pattern)', () => {
       remediation: { ...input.remediation, restartStates: ['stale', 'expiring', 'expired'] },
     });
     const matched = SAMPLE_EVENTS.filter((sample) => matchesEventPattern(remediator, sample.event)).map((sample) => sample.name);
-    expect(matched).toEqual(['unhealthy expiring', 'unhealthy expired', 'unhealthy stale']);
+    expect(matched).toEqual(['unhealthy expiring', 'unhealthy expired', 'unhealthy stale', 'unhealthy stale, not definite', 'unhealthy stale, proven across sweeps']);
+  });
+
+  it('routes only the restart states when remediation.actOnProvenStale is off', () => {
+    const input = exampleConfigInput();
+    const { remediator } = rulePatterns({ ...input, remediation: { ...input.remediation, actOnProvenStale: false } });
+    const matched = SAMPLE_EVENTS.filter((sample) => matchesEventPattern(remediator, sample.event)).map((sample) => sample.name);
+    expect(matched).toEqual(['unhealthy expiring', 'unhealthy expired']);
   });
 });
 

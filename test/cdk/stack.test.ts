@@ -166,8 +166,10 @@ describe('functions', () => {
       breakerUnhealthyShare: 0.5,
       dryRun: true,
       deleteBarePods: false,
+      actOnProvenStale: true,
+      agentRestarts: true,
     });
-    expect(config.clusters).toEqual(CLUSTERS.map((name) => ({ name, region: REGION })));
+    expect(config.clusters).toEqual(CLUSTERS.map((name) => ({ name, region: REGION, tbot: { namespace: 'teleport-system', labelSelector: 'app=tbot' } })));
   });
 
   it('give the notifier a MESH_CERT_WATCH_CONFIG its runtime schema accepts, with the Slack secrets', () => {

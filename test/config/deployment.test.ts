@@ -22,6 +22,16 @@ const withCluster = (cluster: Record<string, unknown>, extra: Record<string, unk
   ...extra,
 });
 
+describe('parseDeploymentConfig: tbot agents', () => {
+  it('takes where tbot runs per cluster and names a bad setting', () => {
+    const config = parseDeploymentConfig(withCluster({ tbot: { namespace: 'spire-system', labelSelector: 'app.kubernetes.io/name in (tbot)' } }));
+    expect(config.clusters[1]?.tbot).toEqual({ namespace: 'spire-system', labelSelector: 'app.kubernetes.io/name in (tbot)' });
+    expect(errorFor(withCluster({ tbot: { namespace: 'Teleport_System' } }))).toContain('clusters[1].tbot.namespace');
+    expect(errorFor(withCluster({ tbot: { labelSelector: 'app=tbot;x' } }))).toContain('clusters[1].tbot.labelSelector');
+    expect(errorFor(withCluster({ tbot: { selector: 'app=tbot' } }))).toContain('clusters[1].tbot');
+  });
+});
+
 describe('parseDeploymentConfig', () => {
   it('applies every default to the minimal configuration', () => {
     const config = parseDeploymentConfig(minimal);
@@ -34,6 +44,7 @@ describe('parseDeploymentConfig', () => {
       concurrency: 8,
       sampleTimeoutSeconds: 15,
       accessEntries: true,
+      tbot: { namespace: 'teleport-system', labelSelector: 'app=tbot' },
     });
     expect([config.clusters[0]?.thresholds.staleAfter.text, config.clusters[0]?.thresholds.expiringWithin.text]).toEqual(['60%', '20%']);
     expect(config.functions).toEqual({
@@ -50,6 +61,8 @@ describe('parseDeploymentConfig', () => {
       breakerUnhealthyShare: 0.5,
       dryRun: true,
       deleteBarePods: false,
+      actOnProvenStale: true,
+      agentRestarts: true,
     });
     expect(config.alarms).toEqual({ samplingErrorShare: 0.2, missedSweeps: 3 });
   });

@@ -16,7 +16,7 @@ import { NOW, pod, report, summaryOf } from './change-fixtures.js';
 describe('event contract', () => {
   it('uses the published source and detail-type names', () => {
     expect(EVENT_SOURCE).toBe('mesh-cert-watch');
-    expect(DETAIL_TYPES).toEqual(['Pod Certificate Unhealthy', 'Pod Certificate State Changed', 'Sweep Completed', 'Workload Restart']);
+    expect(DETAIL_TYPES).toEqual(['Pod Certificate Unhealthy', 'Pod Certificate State Changed', 'Sweep Completed', 'Workload Restart', 'Agent Restart']);
   });
 });
 

@@ -1,16 +1,19 @@
 /**
  * `mesh-cert-watch demo` end to end: the real sampler, remediator and notifier handlers against
  * the scripted sock-shop cluster, dynalite, the local event bus and the local Slack server. The
- * story must hold: a restart that works, a restart that verification shows did not work (tbot
- * re-sending its cache) with the upgrade advice in Slack, and the resolved message once fixed;
- * and nothing may leave the machine (no AWS credentials, only loopback connections).
+ * story must hold: a node whose tbot agent runs an affected release (18.5.0); its pods stop
+ * rotating; the remediator restarts that node's agent (not the applications), the pods rotate,
+ * Slack names the exact upgrade; after the operator's upgrade the resolved message follows. And
+ * the workload restart that does work (payment's file certificates), and nothing may leave the
+ * machine (no AWS credentials, only loopback connections).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
-import { TBOT_RESEND_FIX } from '../../src/core/slack-message.js';
 import { demoTotals, renderSummary, renderSweep } from '../../src/demo/render-demo.js';
 import { runDemo, type DemoResult } from '../../src/demo/run-demo.js';
 import { runCli } from '../support/cli.js';
+import { remediatorEventPattern } from '../../lib/event-patterns.js';
+import { matchesEventPattern } from '../../src/emulator/event-pattern-matcher.js';
 
 const AWS_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED'];
 
@@ -60,34 +63,60 @@ describe('the demo story', () => {
 
   it('restarts the Deployment whose agent serves stale files, and its pods are replaced with fresh certificates', () => {
     const restart = result.sweeps.flatMap((s) => s.remediation).find((d) => d.outcome === 'restarted' && d.workload.name === 'payment');
-    expect(restart).toMatchObject({ dryRun: false, action: 'rollout-restart', reason: 'expiring', workload: { kind: 'Deployment', name: 'payment' } });
-    expect(restart!.restartedAt).toMatch(/^2026-03-02T09:20:02Z$/);
+    // Pushes stopped while the agent serves workload-certs files: definite at `stale` (actOnProvenStale).
+    expect(restart).toMatchObject({ dryRun: false, action: 'rollout-restart', reason: 'stale', workload: { kind: 'Deployment', name: 'payment' } });
+    expect(restart!.restartedAt).toMatch(/^2026-03-02T09:10:02Z$/);
     const sweep = result.sweeps.find((s) => s.replacements.some((r) => r.workload === 'payment'))!;
     const replaced = sweep.replacements.find((r) => r.workload === 'payment')!;
     expect(replaced.created).toHaveLength(2);
-    expect(replaced.sameCertificate).toBe(false);
     const next = result.sweeps[sweep.index]!;
     const newPods = next.report.pods.filter((p) => replaced.created.includes(p.name));
     expect(newPods.map((p) => p.state)).toEqual(['healthy', 'healthy']);
     expect(next.report.pods.some((p) => replaced.removed.includes(p.name))).toBe(false);
   });
 
-  it('verifies the restart of the tbot that re-sends its cache, and pages with the upgrade advice instead of restarting again', () => {
-    const outcomes = result.sweeps.flatMap((s) => s.remediation).filter((d) => d.workload.name === 'orders');
-    expect(outcomes.map((d) => `${d.outcome}:${d.reason}`)).toEqual(['restarted:expiring', 'skipped:restart-did-not-fix', 'skipped:restart-did-not-fix']);
-    expect(outcomes[1]).toMatchObject({ verification: 'not-fixed' });
-    const page = slackTexts().find((text) => text.includes('🛑 Restarts that need a person'));
-    expect(page).toContain('the last restart did not fix it');
-    expect(page).toContain(`Upgrade to ${TBOT_RESEND_FIX}`);
+  it("restarts the affected node's tbot agent instead of the workloads: its pods rotate, no tbot pod restarts, Slack names the upgrade", () => {
+    const node = result.intro.affectedNode;
+    expect(result.intro.affectedVersion).toBe('18.5.0');
+    const agentRestarts = result.sweeps.flatMap((s) => s.agentRestarts);
+    const restarted = agentRestarts.filter((d) => d.outcome === 'restarted');
+    expect(restarted).toHaveLength(1);
+    expect(restarted[0]).toMatchObject({ node, version: '18.5.0', reason: 'expiring', upgradeAdvice: `upgrade tbot on node ${node} (18.5.0 → 18.6.4)` });
+    // The node's other pods' events in that sweep were observed before the restart: not a second one.
+    expect(agentRestarts.filter((d) => d.outcome !== 'restarted').map((d) => d.reason)).toEqual(['stale-event', 'stale-event', 'stale-event']);
+    const sweep = result.sweeps.find((s) => s.agentRestarts.some((d) => d.outcome === 'restarted'))!;
+    expect(sweep.at.toISOString()).toBe('2026-03-02T09:25:00.000Z');
+    const before = sweep.report.pods.filter((p) => p.node === node && p.source === 'tbot');
+    expect(before.map((p) => [p.state, p.findings])).toEqual(Array(4).fill(['expiring', ['sds-push-without-rotation', 'tbot-outdated']]));
+    expect(sweep.agentReplacements).toEqual([expect.objectContaining({ node, removed: restarted[0]!.agentPod, version: '18.5.0', ready: true })]);
+    // The next sweep: every tbot pod on the node holds a new leaf; none was restarted.
+    const next = result.sweeps[sweep.index]!;
+    const after = next.report.pods.filter((p) => p.node === node && p.source === 'tbot');
+    expect(after.map((p) => p.name).sort()).toEqual(before.map((p) => p.name).sort());
+    for (const pod of after) {
+      expect(pod.state).toBe('healthy');
+      expect(pod.certificate!.serialNumber).not.toBe(before.find((p) => p.name === pod.name)!.certificate!.serialNumber);
+    }
+    expect(result.sweeps.flatMap((s) => s.remediation).filter((d) => d.outcome === 'restarted').map((d) => d.workload.name)).toEqual(['payment']);
+    expect(demoTotals(result).podsReplacedOnAffectedNode).toBe(0);
+    const post = sweep.slack.map((p) => p.text).join('\n');
+    expect(post).toContain(`• tbot agent on node ${node}: restarted ${restarted[0]!.agentPod} (tbot 18.5.0), no application pod restarted`);
+    expect(post).toContain(`→ Upgrade tbot on node ${node} (18.5.0 → 18.6.4): a restart buys one certificate lifetime, the upgrade is the fix.`);
+    // Never the old, wrong stories.
+    expect(slackTexts().join('\n')).not.toMatch(/same cached|does not help|did not fix/);
   });
 
-  it('posts the resolved ✅ message once the operator upgraded tbot', () => {
+  it('posts the resolved ✅ message once the operator upgraded tbot, and rotations resume', () => {
+    const node = result.intro.affectedNode;
     const upgraded = result.sweeps.find((s) => s.operator.length > 0)!;
-    expect(upgraded.operator[0]).toMatch(/upgraded tbot serving orders/);
+    expect(upgraded.operator[0]).toContain(`upgraded the tbot DaemonSet to 18.6.4, as Slack advised ("upgrade tbot on node ${node} (18.5.0 → 18.6.4)")`);
+    expect(upgraded.agentReplacements).toEqual([expect.objectContaining({ node, version: '18.6.4' })]);
     const resolved = upgraded.slack.map((p) => p.text).join('\n');
     expect(resolved).toContain('✅ Resolved');
-    expect(resolved).toMatch(/Deployment orders: 1 pod healthy again \(was expired/);
-    expect(upgraded.report.pods.find((p) => p.name.startsWith('orders-'))).toMatchObject({ state: 'healthy', findings: [] });
+    expect(resolved).toMatch(/StatefulSet orders-db: 1 pod healthy again \(was healthy, `tbot-outdated`\)/);
+    const onNode = upgraded.report.pods.filter((p) => p.node === node && p.source === 'tbot');
+    expect(onNode.every((p) => p.state === 'healthy' && p.findings.length === 0 && p.agent?.version === '18.6.4')).toBe(true);
+    expect(upgraded.report.agents?.every((a) => !a.outdated)).toBe(true);
   });
 
   it('routes events with the stack rule patterns: restartable Unhealthy to the remediator, changes to the notifier, complete sweeps nowhere', () => {
@@ -96,10 +125,11 @@ describe('the demo story', () => {
       const detail = event.detail as { state?: string; partial?: boolean; failed?: boolean };
       switch (event['detail-type']) {
         case 'Pod Certificate Unhealthy':
-          expect([event.detail.name, rules]).toEqual([event.detail.name, detail.state === 'expiring' || detail.state === 'expired' ? ['remediator'] : []]);
+          expect([event.detail.name, rules]).toEqual([event.detail.name, matchesEventPattern(remediatorEventPattern(['expiring', 'expired']), event) ? ['remediator'] : []]);
           break;
         case 'Pod Certificate State Changed':
         case 'Workload Restart':
+        case 'Agent Restart':
           expect(rules).toEqual(['notifier']);
           break;
         case 'Sweep Completed':
@@ -109,12 +139,13 @@ describe('the demo story', () => {
           throw new Error(`unexpected detail-type ${event['detail-type']}`);
       }
     }
-    expect(routed.filter((r) => r.rules.includes('remediator')).length).toBe(result.sweeps.reduce((n, s) => n + s.remediation.length, 0));
+    expect(routed.filter((r) => r.rules.includes('remediator')).length).toBe(result.sweeps.reduce((n, s) => n + s.remediation.length + s.agentRestarts.length, 0));
   });
 
   it('emits the EMF metrics the dashboard reads, and the handlers log no warning or error', () => {
     expect(result.metrics).toContain('MeshCertWatch/SweepDurationMs{Cluster=demo-eks}');
     expect(result.metrics).toContain('MeshCertWatch/Restarts{Cluster=demo-eks,Outcome=restarted}');
+    expect(result.metrics).toContain('MeshCertWatch/AgentRestarts{Cluster=demo-eks,Outcome=restarted}');
     expect(result.metrics).toContain('MeshCertWatch/SlackMessagesSent{Cluster=demo-eks}');
     expect(result.sweeps.flatMap((s) => s.logProblems)).toEqual([]);
   });
@@ -126,19 +157,23 @@ describe('the demo story', () => {
 
   it('counts restarts against the CronJob and prints what a user sees', () => {
     const totals = demoTotals(result);
-    expect(totals.restarted).toEqual({ 'Deployment orders': 1, 'Deployment payment': 1 });
-    expect(totals.podsReplaced).toBe(3);
+    expect(totals.restarted).toEqual({ 'Deployment payment': 1 });
+    expect(totals.agentsRestarted).toEqual({ [`node ${result.intro.affectedNode}`]: 1 });
+    expect(totals.podsReplaced).toBe(2);
     expect(totals.cronJobPodRestarts).toBe(Math.round((14 * 50) / 45));
-    expect(totals.expiredPods).toEqual([expect.stringMatching(/^sock-shop\/orders-.* \(sds-push-without-rotation\)$/)]);
+    expect(totals.expiredPods).toEqual([]);
     const restartSweep = result.sweeps.find((s) => s.replacements.length > 0)!;
     const printed = renderSweep(restartSweep, { total: 10 });
-    expect(printed).toMatch(/^━━ sweep 5\/10 · 09:20 UTC/);
+    expect(printed).toMatch(/^━━ sweep 3\/10 · 09:10 UTC/);
     expect(printed).toMatch(/NAMESPACE\s+NAME\s+WORKLOAD\s+STATE/);
-    expect(printed).toMatch(/Pod Certificate Unhealthy\s+sock-shop\/payment-\S+\s+expiring \[.*\]\s+⇒ remediator/);
+    expect(printed).toMatch(/Pod Certificate Unhealthy\s+sock-shop\/payment-\S+\s+stale \[sds-pushes-stopped,workload-certs-volume\]\s+⇒ remediator/);
     expect(printed).toContain('controller: Deployment sock-shop/payment rolled out');
     expect(printed).toContain('  │ 🔁 Restarts · demo-eks / sock-shop');
     expect(renderSweep(result.sweeps[1]!, { total: 10, quiet: true })).toBe('');
-    expect(renderSummary(result)).toContain('restarts: 2 rollout restarts (Deployment orders ×1, Deployment payment ×1), 3 pods replaced');
+    expect(renderSummary(result)).toContain('restarts: 1 rollout restart (Deployment payment ×1), 2 pods replaced');
+    expect(renderSummary(result)).toContain(`tbot agent restarts: node ${result.intro.affectedNode} ×1; tbot pods restarted on node ${result.intro.affectedNode} (tbot 18.5.0): 0`);
+    const agentSweep = result.sweeps.find((s) => s.agentReplacements.length > 0)!;
+    expect(renderSweep(agentSweep, { total: 10 })).toContain(`controller: DaemonSet teleport-system/tbot recreated`);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   POD_CERTIFICATE_UNHEALTHY,
   SWEEP_COMPLETED,
   WORKLOAD_RESTART,
+  AGENT_RESTART,
   type DetailType,
   type WorkloadRestartDetail,
 } from '../../src/core/events.js';
@@ -23,6 +24,7 @@ const FILES: Record<DetailType, string> = {
   [POD_CERTIFICATE_STATE_CHANGED]: 'pod-certificate-state-changed',
   [SWEEP_COMPLETED]: 'sweep-completed',
   [WORKLOAD_RESTART]: 'workload-restart',
+  [AGENT_RESTART]: 'agent-restart',
 };
 
 const schemas = Object.fromEntries(

@@ -129,6 +129,57 @@ describe('renderSlackMessage', () => {
     expect(text).toContain('an intermediate or root outside its validity');
   });
 
+  it('names the node, the versions and the agent pod when tbot-served pods carry their agent', () => {
+    const detail = { ...changeDetail({ state: 'stale', findings: ['sds-push-without-rotation', 'tbot-outdated'] }), agent: { pod: 'tbot-x7k2p', version: '18.5.0' } };
+    const text = sectionTexts(render([{ kind: 'change', detail }]))[1]!;
+    expect(text).toContain("the node's tbot agent runs a release with a rotation bug (`tbot-outdated`)");
+    expect(text).toContain('→ Upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4).');
+    expect(text).toContain("→ Restart the node's tbot agent, not the application: `kubectl -n teleport-system delete pod tbot-x7k2p` (node ip-10-0-1-23.eu-west-1.compute.internal)");
+    // The generic tbot advice gives way to the node-specific lines.
+    expect(text).not.toContain('Upgrade to tbot 18.6.4 or later');
+    // Never "a restart does not help" nor a claim that new pods get the cached certificate.
+    expect(text).not.toMatch(/does not help|same cached/);
+  });
+
+  it('renders an Agent Restart like a Workload Restart: the node, the agent, no application restarted, the exact upgrade', () => {
+    const event = {
+      'detail-type': 'Agent Restart',
+      cluster: 'prod-eu-1',
+      node: 'ip-10-0-1-23.eu-west-1.compute.internal',
+      agentPod: 'tbot-x7k2p',
+      namespace: 'teleport-system',
+      version: '18.5.0',
+      upgradeAdvice: 'upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4)',
+      upgradeTo: '18.6.4',
+      pods: [{ namespace: 'shop', name: 'carts-7d9f8b6c5d-x2x4q', state: 'expiring', findings: ['sds-push-without-rotation', 'tbot-outdated'] }],
+      outcome: 'restarted',
+      reason: 'expiring',
+      message: 'restart tbot agent teleport-system/tbot-x7k2p',
+      triggeredBy: 'sweep-0007',
+      at: '2026-11-20T03:05:02.000Z',
+      dryRun: false,
+    };
+    const item = parseNotificationEvent(event);
+    expect(item.kind).toBe('agent-restart');
+    const message = render([item]);
+    const text = sectionTexts(message).join('\n');
+    expect(text).toContain('*prod-eu-1*: 1 tbot agent restarted');
+    expect(text).toContain('• *tbot agent on node ip-10-0-1-23.eu-west-1.compute.internal*: restarted tbot-x7k2p (tbot 18.5.0), no application pod restarted: every Envoy on the node gets a fresh SVID (1 pod expiring)');
+    expect(text).toContain('pods: shop/carts-7d9f8b6c5d-x2x4q');
+    expect(text).toContain('→ Upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4): a restart buys one certificate lifetime, the upgrade is the fix.');
+    expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '🔁 mesh-cert-watch · prod-eu-1', emoji: true } });
+    expectWithinLimits(message);
+    // Waiting for its turn is routine: not posted; one delivery key per node, outcome and hour.
+    expect(silenceReason(parseNotificationEvent({ ...event, outcome: 'skipped', reason: 'agent-busy' }), { minimumSeverity: 'stale' })).toBe('routine skip (agent-busy)');
+    expect(silenceReason(item, { minimumSeverity: 'stale' })).toBeNull();
+    expect(deliveryKey(item)).toBe('agent-restart#prod-eu-1#ip-10-0-1-23.eu-west-1.compute.internal#restarted#sweep-0007');
+    // The upgrade worked: pods that were healthy but served by an outdated agent resolve with a ✅.
+    const cleared: NotificationItem = { kind: 'change', detail: changeDetail({ state: 'healthy', change: 'resolved', previousState: 'healthy', previousFindings: ['tbot-outdated'] }) };
+    expect(silenceReason(cleared, { minimumSeverity: 'stale' })).toBeNull();
+    const quiet: NotificationItem = { kind: 'change', detail: changeDetail({ state: 'healthy', change: 'resolved', previousState: 'healthy', previousFindings: ['workload-certs-volume'] }) };
+    expect(silenceReason(quiet, { minimumSeverity: 'stale' })).toContain('severity');
+  });
+
   it('puts page-worthy restarts first, then new problems, worse, sweeps, restarts, better and resolved', () => {
     const message = render([
       change({ name: 'a-1', workload: { kind: 'Deployment', name: 'a' }, state: 'healthy', change: 'resolved', previousState: 'expired' }),
@@ -149,7 +200,7 @@ describe('renderSlackMessage', () => {
       '*✅ Resolved · prod-eu-1 / shop*',
     ]);
     expect(sectionTexts(message)[1]).toContain('• *StatefulSet f*: not restarted: the last restart did not fix it (1 pod expired) · pod f-0, created after the restart, still serves leaf serial 0A1B2C');
-    expect(sectionTexts(message)[1]).toContain('Upgrade to tbot 18.6.4 or later (17.x: 17.7.14 or later)');
+    expect(sectionTexts(message)[1]).toContain('upgrade to tbot 18.6.4 or later (17.x: 17.7.14 or later)');
     expect(sectionTexts(message)[4]).toContain('sweep sweep-0003 partial: the deadline stopped it after 80 pods sampled');
     expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '🚨 mesh-cert-watch · prod-eu-1', emoji: true } });
   });

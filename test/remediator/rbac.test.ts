@@ -14,8 +14,21 @@ import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator }
 import { Mesh } from '../../src/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
-import { rbacObjects, rbacRules, rbacYaml, rulesAllow, type ClusterRoleBindingObject, type ClusterRoleObject, type RbacOptions } from '../../src/rbac/rbac.js';
+import {
+  rbacObjects,
+  rbacRules,
+  rbacYaml,
+  rulesAllow,
+  tbotRoleRules,
+  type ClusterRoleBindingObject,
+  type ClusterRoleObject,
+  type RbacOptions,
+  type RoleBindingObject,
+  type RoleObject,
+} from '../../src/rbac/rbac.js';
 import { remediate } from '../../src/remediator/remediate.js';
+import { remediateEvent } from '../../src/remediator/remediate-event.js';
+import type { Finding } from '../../src/core/types.js';
 import { NOW, POLICY, triggerFor } from './kit.js';
 
 const SAMPLER_RULES = [
@@ -60,11 +73,44 @@ describe('ClusterRole rules', () => {
   });
 });
 
+describe('tbot namespace Role', () => {
+  it('lets the remediator list, get and delete pods and get daemonsets in each tbot namespace only: a Role, not a ClusterRole', () => {
+    expect(tbotRoleRules()).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get'] },
+    ]);
+    const objects = rbacObjects({ tbotNamespaces: ['teleport-system', 'tbot-b'] });
+    const namespaced = objects.filter((o): o is RoleObject | RoleBindingObject => o.kind === 'Role' || o.kind === 'RoleBinding');
+    expect(namespaced.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'Role teleport-system/mesh-cert-watch-remediator-tbot-agents',
+      'RoleBinding teleport-system/mesh-cert-watch-remediator-tbot-agents',
+      'Role tbot-b/mesh-cert-watch-remediator-tbot-agents',
+      'RoleBinding tbot-b/mesh-cert-watch-remediator-tbot-agents',
+    ]);
+    const binding = namespaced.find((o): o is RoleBindingObject => o.kind === 'RoleBinding')!;
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mesh-cert-watch-remediator-tbot-agents' });
+    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: KUBERNETES_GROUPS.remediator }]);
+    // The ClusterRole itself gains nothing: pods stay get-only cluster-wide.
+    expect(rbacRules('remediator')).toEqual(REMEDIATOR_RULES);
+    expect(rbacObjects({ tbotNamespaces: [] }).map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+  });
+
+  it('follows `rbac --tbot-namespace`', async () => {
+    const out: string[] = [];
+    const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => out.push(`ERR ${t}`), readStdin: async () => '' };
+    expect(await main(['rbac', '--tbot-namespace', 'spire-agents'], io)).toBe(0);
+    expect(out.join('')).toBe(rbacYaml({ tbotNamespaces: ['spire-agents'] }));
+    expect(out.join('')).toContain('namespace: spire-agents');
+    out.length = 0;
+    expect(await main(['rbac', '--tbot-namespace', 'Not_A_Namespace'], io)).toBe(2);
+  });
+});
+
 describe('rbac YAML', () => {
   it.each([{}, { deleteBarePods: true }])('round-trips through client-node loadAllYaml (%j)', (options: RbacOptions) => {
     const loaded = loadAllYaml(rbacYaml(options));
     expect(JSON.parse(JSON.stringify(loaded))).toEqual(rbacObjects(options));
-    expect(loaded.map((o: { kind: string }) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+    expect(loaded.map((o: { kind: string }) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
   });
 
   it('is what `mesh-cert-watch rbac` prints, with exit 0', async () => {
@@ -89,15 +135,27 @@ describe('enforced by the emulator with exactly these rules', () => {
   let rbacOptions: RbacOptions = {};
   const denied: AuthorizationRequest[] = [];
 
-  /** The RBAC authorizer's decision for these objects: any bound ClusterRole rule allows it. */
+  /**
+   * The RBAC authorizer's decision for these objects: any bound ClusterRole rule allows it, or a
+   * Role rule bound in the request's own namespace.
+   */
   function authorize(request: AuthorizationRequest): boolean {
     const objects = rbacObjects(rbacOptions);
     const roles = new Map(objects.filter((o): o is ClusterRoleObject => o.kind === 'ClusterRole').map((r) => [r.metadata.name, r]));
+    const namespacedRoles = new Map(objects.filter((o): o is RoleObject => o.kind === 'Role').map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r]));
     const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
-    const allowed = objects
+    const asked = { group: request.group, resource, verb: request.verb };
+    const clusterWide = objects
       .filter((o): o is ClusterRoleBindingObject => o.kind === 'ClusterRoleBinding')
       .filter((b) => b.subjects.some((s) => request.user.groups.includes(s.name)))
-      .some((b) => rulesAllow(roles.get(b.roleRef.name)!.rules, { group: request.group, resource, verb: request.verb }));
+      .some((b) => rulesAllow(roles.get(b.roleRef.name)!.rules, asked));
+    const inNamespace =
+      request.namespace !== undefined &&
+      objects
+        .filter((o): o is RoleBindingObject => o.kind === 'RoleBinding' && o.metadata.namespace === request.namespace)
+        .filter((b) => b.subjects.some((s) => request.user.groups.includes(s.name)))
+        .some((b) => rulesAllow(namespacedRoles.get(`${b.metadata.namespace}/${b.roleRef.name}`)!.rules, asked));
+    const allowed = clusterWide || inNamespace;
     if (!allowed) denied.push(request);
     return allowed;
   }
@@ -178,5 +236,25 @@ describe('enforced by the emulator with exactly these rules', () => {
       'mesh-cert-watch:sampler get namespaces',
       'mesh-cert-watch:remediator list pods',
     ]);
+  });
+
+  it('lets the remediator restart a tbot agent in the tbot namespace and delete no pod anywhere else', async () => {
+    const fleetMesh = new Mesh(emulator, { nodeCount: 2 });
+    const agents = fleetMesh.addTbotAgents({ defaultVersion: '18.5.0' }).pods;
+    const app = fleetMesh.addDeployment('rbac-agents', 'orders').pods[0]!;
+    const node = String(app.spec?.nodeName);
+    const agent = agents.find((a) => a.spec?.nodeName === node)!;
+    const policy = { ...POLICY, breakerUnhealthyShare: 1 };
+    const trigger = { ...triggerFor(app), node, findings: ['sds-push-without-rotation', 'tbot-outdated'] as Finding[], agent: { pod: agent.metadata.name, version: '18.5.0' } };
+    denied.length = 0;
+    const kube = clientFor('remediator-token');
+    const outcome = await remediateEvent(trigger, { kube, guard: new InMemoryRestartGuard(), policy, clock: () => NOW, tbotAgents: { namespace: 'teleport-system', labelSelector: 'app=tbot' } });
+    expect(outcome).toMatchObject({ detailType: 'Agent Restart', detail: { outcome: 'restarted', agentPod: agent.metadata.name } });
+    expect(emulator.get('Pod', 'teleport-system', agent.metadata.name)).toBeUndefined();
+    expect(denied).toEqual([]);
+    // The same verb on an application pod, or listing pods outside the tbot namespace: refused.
+    await expect(kube.call('delete pod', () => kube.core.deleteNamespacedPod({ namespace: 'rbac-agents', name: app.metadata.name }))).rejects.toMatchObject({ statusCode: 403 });
+    await expect(kube.call('list pods', () => kube.core.listNamespacedPod({ namespace: 'rbac-agents' }))).rejects.toMatchObject({ statusCode: 403 });
+    expect(emulator.get('Pod', 'rbac-agents', app.metadata.name)).toBeDefined();
   });
 });

@@ -141,6 +141,7 @@ const SCHEMA_FILES: Record<DetailType, string> = {
   'Pod Certificate State Changed': 'pod-certificate-state-changed',
   'Sweep Completed': 'sweep-completed',
   'Workload Restart': 'workload-restart',
+  'Agent Restart': 'agent-restart',
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true });

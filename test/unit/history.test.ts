@@ -13,7 +13,9 @@ import {
   nextSnapshot,
   observationOf,
   parseHistorySnapshot,
+  parseSnapshotLines,
   previousOf,
+  snapshotLines,
   summarizeRotations,
   type PreviousObservation,
 } from '../../src/core/history.js';
@@ -254,5 +256,41 @@ describe('rotation summary and snapshot', () => {
     expect(colonSerial('00C3B1')).toBe('c3:b1');
     expect(colonSerial('0071')).toBe('00:71');
     expect(colonSerial('ABC')).toBe('0a:bc');
+  });
+});
+
+describe('snapshot line layout', () => {
+  const observation = {
+    uid: 'uid-a',
+    namespace: 'shop',
+    name: 'carts-1',
+    source: 'tbot' as const,
+    serialNumber: '0A',
+    fingerprintSha256: 'AA:BB',
+    notBefore: '2030-01-01T00:00:00.000Z',
+    notAfter: '2030-01-01T01:00:00.000Z',
+    versionInfo: null,
+    lastUpdated: null,
+    observedAt: '2030-01-01T00:05:00.000Z',
+  };
+  const snapshot = { format: 'mesh-cert-watch/rotation-history' as const, version: 1 as const, cluster: 'c', sweepId: 's', observedAt: '2030-01-01T00:05:00.000Z', pods: [observation, { ...observation, uid: 'uid-b' }] };
+  async function* from(lines: readonly string[]): AsyncGenerator<string> {
+    yield* lines;
+  }
+
+  it('is one JSON document with one pod per line, read back a line at a time', async () => {
+    const lines = [...snapshotLines(snapshot)];
+    expect(lines).toHaveLength(4);
+    expect(JSON.parse(lines.join('\n'))).toEqual(snapshot);
+    expect(await parseSnapshotLines(from(lines))).toEqual(snapshot);
+    expect(await parseSnapshotLines(from([...snapshotLines({ ...snapshot, pods: [] })]))).toEqual({ ...snapshot, pods: [] });
+  });
+
+  it('reads any other layout of the same document whole, and refuses truncated or invalid lines', async () => {
+    expect(await parseSnapshotLines(from([JSON.stringify(snapshot)]))).toEqual(snapshot);
+    const lines = [...snapshotLines(snapshot)];
+    await expect(parseSnapshotLines(from(lines.slice(0, 2)))).rejects.toThrow('the document ends without "]}" (truncated?)');
+    await expect(parseSnapshotLines(from([lines[0]!, '{"uid":', ']}']))).rejects.toThrow(/^line 2 is not JSON/);
+    await expect(parseSnapshotLines(from([lines[0]!, JSON.stringify({ ...observation, notAfter: 'later' }), ']}']))).rejects.toThrow('pods[0].notAfter is not a date-time');
   });
 });

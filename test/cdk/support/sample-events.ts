@@ -4,7 +4,9 @@
  * configuration's rules (restart states expiring and expired). Shared by the in-process tier
  * and the moto tier.
  */
+import { agentRestartDetail, type AgentRestartDetail } from '../../../src/core/agent-remediation.js';
 import {
+  AGENT_RESTART,
   buildSweepFailedDetail,
   EVENT_SOURCE,
   POD_CERTIFICATE_STATE_CHANGED,
@@ -160,10 +162,42 @@ function restart(outcome: RestartOutcome, reason: string): WorkloadRestartDetail
   };
 }
 
+function agentRestart(outcome: RestartOutcome, reason: string): AgentRestartDetail {
+  return agentRestartDetail(
+    {
+      ...pod('expiring', ['sds-push-without-rotation', 'tbot-outdated']),
+      agent: { pod: 'tbot-x7k2p', version: '18.5.0' },
+      sweepSummary,
+    },
+    {
+      namespace: 'teleport-system',
+      agent: null,
+      outcome,
+      reason: reason as AgentRestartDetail['reason'],
+      message: `${outcome}: tbot agent on node ip-10-0-1-23.eu-west-1.compute.internal`,
+      dryRun: false,
+      at: new Date(observedAt),
+    },
+  );
+}
+
 export const SAMPLE_EVENTS: readonly SampleEvent[] = [
   { name: 'unhealthy expiring', event: unhealthy('expiring'), remediator: true, notifier: false },
   { name: 'unhealthy expired', event: unhealthy('expired'), remediator: true, notifier: false },
-  { name: 'unhealthy stale', event: unhealthy('stale', ['sds-pushes-stopped']), remediator: false, notifier: false },
+  // Routed: `sds-pushes-stopped` can make `stale` definite (with workload-certs-volume); the policy decides.
+  { name: 'unhealthy stale', event: unhealthy('stale', ['sds-pushes-stopped']), remediator: true, notifier: false },
+  { name: 'unhealthy stale, not definite', event: unhealthy('stale', ['sds-push-without-rotation', 'tbot-outdated']), remediator: false, notifier: false },
+  {
+    name: 'unhealthy stale, proven across sweeps',
+    event: envelope(POD_CERTIFICATE_UNHEALTHY, {
+      ...pod('stale', ['sds-push-without-rotation']),
+      agent: { pod: 'tbot-x7k2p', version: '18.5.0' },
+      rotation: { expectedRenewalAt: '2026-11-20T02:20:00.000Z', overdueSeconds: 2700, provenAcrossSweeps: true },
+      sweepSummary,
+    }),
+    remediator: true,
+    notifier: false,
+  },
   { name: 'unhealthy missing', event: unhealthy('missing'), remediator: false, notifier: false },
   { name: 'unhealthy unreachable', event: unhealthy('unreachable'), remediator: false, notifier: false },
   { name: 'healthy with a finding', event: unhealthy('healthy', ['workload-certs-volume']), remediator: false, notifier: false },
@@ -198,6 +232,8 @@ export const SAMPLE_EVENTS: readonly SampleEvent[] = [
   { name: 'restart: skipped', event: envelope(WORKLOAD_RESTART, restart('skipped', 'cooldown')), remediator: false, notifier: true },
   { name: 'restart: dry-run', event: envelope(WORKLOAD_RESTART, restart('dry-run', 'expiring')), remediator: false, notifier: true },
   { name: 'restart: failed', event: envelope(WORKLOAD_RESTART, restart('failed', 'api-error')), remediator: false, notifier: true },
+  { name: 'agent restart: restarted', event: envelope(AGENT_RESTART, agentRestart('restarted', 'expiring')), remediator: false, notifier: true },
+  { name: 'agent restart: skipped', event: envelope(AGENT_RESTART, agentRestart('skipped', 'agent-not-ready')), remediator: false, notifier: true },
   {
     name: 'expired pod from another source',
     event: envelope(POD_CERTIFICATE_UNHEALTHY, { ...pod('expired'), sweepSummary }, 'someone-else'),

@@ -205,11 +205,26 @@ export async function applyRbac(adminApi: Admin, options: RbacOptions = {}, rule
         () => adminApi.rbac.createClusterRole({ body: body as never }),
         () => adminApi.rbac.replaceClusterRole({ name, body: body as never }),
       );
-    } else {
+    } else if (object.kind === 'ClusterRoleBinding') {
       await upsert(
         () => adminApi.rbac.createClusterRoleBinding({ body: body as never }),
         () => adminApi.rbac.replaceClusterRoleBinding({ name, body: body as never }),
       );
+    } else {
+      // The remediator's Role in a tbot namespace: the namespace must exist first.
+      const namespace = object.metadata.namespace;
+      await createNamespace(adminApi, namespace);
+      if (object.kind === 'Role') {
+        await upsert(
+          () => adminApi.rbac.createNamespacedRole({ namespace, body: body as never }),
+          () => adminApi.rbac.replaceNamespacedRole({ namespace, name, body: body as never }),
+        );
+      } else {
+        await upsert(
+          () => adminApi.rbac.createNamespacedRoleBinding({ namespace, body: body as never }),
+          () => adminApi.rbac.replaceNamespacedRoleBinding({ namespace, name, body: body as never }),
+        );
+      }
     }
   }
 }
