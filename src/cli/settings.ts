@@ -80,11 +80,22 @@ export function positiveInteger(flag: string, text: string | undefined, fallback
   return value;
 }
 
+const DURATION_FORMS = 'a duration in whole seconds such as 10s, 1m or 1m30s';
+
+/** A duration flag: only what is accepted is named in the message (no percentages, no ms). */
 export function durationMs(flag: string, text: string | undefined, fallbackMs: number): number {
-  const threshold = thresholdSetting(flag, text);
-  if (!threshold) return fallbackMs;
-  if (threshold.kind !== 'duration' || threshold.seconds <= 0) throw new UsageError(flag, `must be a positive duration such as 10s, got "${text}"`);
-  return threshold.seconds * 1000;
+  if (text === undefined) return fallbackMs;
+  let seconds: number | undefined;
+  if (!text.trim().endsWith('%')) {
+    try {
+      const parsed = parseThreshold(text);
+      if (parsed.kind === 'duration') seconds = parsed.seconds;
+    } catch {
+      seconds = undefined;
+    }
+  }
+  if (seconds === undefined) throw new UsageError(flag, `invalid duration ${JSON.stringify(text)}: must be ${DURATION_FORMS}`);
+  return seconds * 1000;
 }
 
 export function stateSetting(flag: string, text: string | undefined): State | undefined {

@@ -4,6 +4,7 @@
  * and every other key field are never touched, so they cannot end up in results or errors.
  */
 import { DumpError } from './errors.js';
+import { singleLine } from './scrub.js';
 
 const SECRETS_CONFIG_DUMP_TYPE = 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump';
 const DYNAMIC_SECRET_TYPE = 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret';
@@ -295,9 +296,7 @@ export function describePrefix(text: string): string {
   const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
   let prefix = firstLine.slice(0, PREFIX_LENGTH);
   prefix = prefix.replace(/-----[A-Z0-9 ]*-----/g, '…').replace(/[A-Za-z0-9+/=]{16,}/g, '…');
-  // Drop control characters so the message stays one printable line.
-  // eslint-disable-next-line no-control-regex
-  prefix = prefix.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  prefix = singleLine(prefix);
   const truncated = firstLine.length > PREFIX_LENGTH || text.length > firstLine.length;
   return JSON.stringify(truncated ? `${prefix}…` : prefix);
 }

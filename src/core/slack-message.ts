@@ -18,6 +18,7 @@ import { PAGE_REASONS, type AgentRestartNotice, type NotificationItem, type Rest
 import { formatDuration } from './render.js';
 import { DEFAULT_TBOT_AGENTS, tbotUpgradeAdvice } from './agents.js';
 import { STATE_SEVERITY, type Finding, type PodAgentRef, type Source, type State, type WorkloadRef } from './types.js';
+import { cleanText, scrubKeyMaterial } from './scrub.js';
 
 /** The namespace shown in agent restart commands (the default; events do not carry the configured one). */
 const TBOT_NAMESPACE_HINT = DEFAULT_TBOT_AGENTS.namespace;
@@ -92,15 +93,17 @@ interface Group {
 // ---------------------------------------------------------------------------------------------
 // Text helpers.
 
-/** Slack mrkdwn control characters in text that comes from the cluster. */
+/**
+ * Slack mrkdwn control characters in text that comes from the cluster, which is also scrubbed of
+ * key material: a name, annotation or stderr line such as `<!channel>` is shown, never acted on.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return scrubKeyMaterial(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** One line of untrusted text: no newlines or control characters, bounded length. */
+/** One line of untrusted text: key material scrubbed, no newlines or control characters, bounded length. */
 function oneLine(text: string, max = MAX_LINE): string {
-  // eslint-disable-next-line no-control-regex -- messages come from the cluster and the API
-  return shortenText(text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim(), max);
+  return shortenText(cleanText(text), max);
 }
 
 function shortenText(text: string, max: number): string {
@@ -660,11 +663,21 @@ export function renderSlackMessage(items: readonly NotificationItem[], options: 
   // The notification: what happened where, and the worst item in one line.
   const worst = groups[0];
   const worstLine = worst ? ` · ${worst.namespace === null ? '' : `${escapeMrkdwn(worst.namespace)}: `}${worst.rows[0]!.lines[0]!.replace(/^• /, '')}` : '';
-  const text = shortenText(mrkdwnToPlain(`${emoji} mesh-cert-watch: ${summaries.join('; ')}${worstLine}`), SLACK_LIMITS.fallbackText);
+  // Slack reads the fallback as mrkdwn too (notifications, clients without blocks): it keeps the
+  // escaping of the blocks; only our own bold markers go.
+  const text = shortenText(mrkdwnToFallback(`${emoji} mesh-cert-watch: ${summaries.join('; ')}${worstLine}`), SLACK_LIMITS.fallbackText);
   return { text, blocks };
 }
 
-/** mrkdwn → plain text: links as "label (url)", bold markers and entities removed. */
+/** The fallback `text`: bold markers removed, entities kept (`&lt;!channel&gt;` stays inert). */
+export function mrkdwnToFallback(text: string): string {
+  return text.replace(/\*([^*\n]+)\*/g, '$1');
+}
+
+/**
+ * mrkdwn → plain text for a terminal (`slack-preview`), never sent to Slack: links as
+ * "label (url)", bold markers and entities removed.
+ */
 export function mrkdwnToPlain(text: string): string {
   return text
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')

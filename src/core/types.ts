@@ -190,8 +190,10 @@ export interface SweepReport {
   readonly now: string;
   readonly thresholds: ThresholdsReport;
   readonly summary: Summary;
-  /** True when a deadline stopped sampling before every pod was seen. */
+  /** True when a deadline (or a pod list that timed out) stopped sampling before every pod was seen. */
   readonly partial: boolean;
+  /** Why listing stopped early (a list request that timed out); the pods listed before it were judged. */
+  readonly listError?: string;
   /** Rotations seen since the previous sweep; present when the sweep ran with history. */
   readonly rotations?: RotationsReport;
   readonly pods: readonly PodReport[];

@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidEventError } from '../../src/core/errors.js';
 import {
-  budgetExpiresAt,
+  budgetWindow,
   budgetKey,
   DECISION_ORDER,
   decide,
@@ -346,13 +346,13 @@ describe('events and keys', () => {
     bad({ ...TRIGGER, certificate: { serialNumber: 'AA' } }, /^detail\.certificate\.notBefore: /);
   });
 
-  it('keys leases per workload and budgets per cluster and UTC hour, apart for dry-run', () => {
+  it('keys leases per workload and budgets per cluster, apart for dry-run; the budget window is the 60 minutes up to now', () => {
     const at = new Date('2030-03-01T12:34:56Z');
     expect(workloadKey('prod-mesh', 'shop', { kind: 'Deployment', name: 'carts' }, false)).toBe('workload#prod-mesh#shop#Deployment#carts');
     expect(workloadKey('prod-mesh', 'shop', { kind: 'Deployment', name: 'carts' }, true)).toBe('dry-run#workload#prod-mesh#shop#Deployment#carts');
-    expect(budgetKey('prod-mesh', at, false)).toBe('budget#prod-mesh#2030-03-01T12');
-    expect(budgetKey('prod-mesh', at, true)).toBe('dry-run#budget#prod-mesh#2030-03-01T12');
-    expect(budgetExpiresAt(at).toISOString()).toBe('2030-03-02T13:00:00.000Z');
+    expect(budgetKey('prod-mesh', false)).toBe('budget#prod-mesh');
+    expect(budgetKey('prod-mesh', true)).toBe('dry-run#budget#prod-mesh');
+    expect(budgetWindow(at)).toBe('2030-03-01T11:34:56Z/2030-03-01T12:34:56Z');
   });
 
   it('builds the Workload Restart detail with the contract fields and drops absent extras', () => {
