@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseThreshold } from '../src/core/threshold.js';
-import { clusterRegion, type DeploymentConfig } from '../src/config/deployment.js';
+import { clusterRegion, NOTIFIER_MAX_CONCURRENCY, reservedConcurrency, type DeploymentConfig } from '../src/config/deployment.js';
 import { EVENT_SOURCE } from '../src/core/events.js';
 import { ClusterAccess } from './constructs/cluster-access.js';
 import { DeadLetterQueues } from './constructs/dead-letter-queues.js';
@@ -63,6 +63,8 @@ export class MeshCertWatchStack extends Stack {
     const dashboardUrl = Monitoring.dashboardUrl(config.region, config.name);
     const logRetention = config.functions.logRetentionDays as logs.RetentionDays;
     const sizing = config.functions;
+    // Why each value: src/config/deployment.ts `reservedConcurrency` and the README.
+    const reserved = reservedConcurrency(config);
 
     // Dashboard tags are recent in CloudFormation and unknown to the cfn-lint we gate on.
     const tagOptions = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
@@ -93,6 +95,7 @@ export class MeshCertWatchStack extends Stack {
       runtimeConfig: samplerConfig,
       runtimeConfigSetting: 'clusters',
       vpc: config.vpc,
+      reservedConcurrentExecutions: reserved.sampler,
       asyncInvoke: {
         // The next scheduled sweep is the retry.
         retryAttempts: 0,
@@ -114,6 +117,7 @@ export class MeshCertWatchStack extends Stack {
       runtimeConfig: remediatorConfig,
       runtimeConfigSetting: 'clusters',
       vpc: config.vpc,
+      reservedConcurrentExecutions: reserved.remediator,
       asyncInvoke: { retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: this.deadLetters.remediator },
     });
 
@@ -129,6 +133,7 @@ export class MeshCertWatchStack extends Stack {
       logRetention,
       runtimeConfig: notifierConfig,
       runtimeConfigSetting: 'notifications.namespaceSlackWebhookSecrets',
+      reservedConcurrentExecutions: reserved.notifier,
       // No VPC: it only talks to Secrets Manager, SQS and Slack over the internet.
     });
 
@@ -142,6 +147,7 @@ export class MeshCertWatchStack extends Stack {
       batchWindow: Duration.seconds(config.notifications.batchWindowSeconds),
       remediatorDeadLetterQueue: this.deadLetters.remediator,
       notificationDeadLetterQueue: this.deadLetters.notifications,
+      notifierMaxConcurrency: NOTIFIER_MAX_CONCURRENCY,
     });
     new EventSchemas(this, 'Schemas', { registryName: config.name });
 

@@ -25,7 +25,11 @@ export function samplerRuntimeInput(
       name: cluster.name,
       region: clusterRegion(config, cluster),
       namespaces: { include: cluster.namespaces.include, exclude: cluster.namespaces.exclude },
-      thresholds: { staleAfter: cluster.thresholds.staleAfter.text, expiringWithin: cluster.thresholds.expiringWithin.text },
+      thresholds: {
+        staleAfter: cluster.thresholds.staleAfter.text,
+        expiringWithin: cluster.thresholds.expiringWithin.text,
+        clockSkewAllowance: `${cluster.thresholds.clockSkewAllowance}s`,
+      },
       concurrency: cluster.concurrency,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
       tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },

@@ -184,6 +184,29 @@ export class Monitoring extends Construct {
       });
     }
 
+    // Every function: an error is a sweep, restart or post that failed outright; a throttle means
+    // the reserved concurrency held work back (a sweep overran, a storm of events).
+    for (const { component, function: fn } of [props.functions.sampler, props.functions.remediator, props.functions.notifier]) {
+      this.alarm(`Errors-${component}`, {
+        alarmName: `${props.name}-${component}-errors`,
+        alarmDescription: `The ${component} function failed (invocation errors): read its log group for the error.`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.alarm(`Throttles-${component}`, {
+        alarmName: `${props.name}-${component}-throttles`,
+        alarmDescription: `The ${component} function was throttled: its reserved concurrency held invocations back (overrunning sweeps, an event storm, or the account's concurrency quota).`,
+        metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.name,
       // "Changes in the last 24 h" and the hourly restart counts read the dashboard's range.

@@ -52,6 +52,8 @@ export interface WatcherFunctionProps {
   readonly vpc?: VpcPlacement;
   /** @default Lambda's defaults, no failure destination (synchronous callers only) */
   readonly asyncInvoke?: AsyncInvokeOptions;
+  /** Reserved concurrency (cap and floor). @default none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** The newest Node.js Lambda runtime this configuration offers. */
@@ -110,6 +112,7 @@ export class WatcherFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -10,13 +10,17 @@
  *  - lease:   pk `workload#<cluster>#<ns>#<kind>#<name>`, sk `lease`; holder, acquiredAt, expiresAt.
  *             Put if `attribute_not_exists(pk) OR expiresAt < :now`.
  *  - restart: same pk, sk `restart`; restartedAt, triggeredBy, serials, expiresAt (verify window).
- *  - budget:  pk `budget#<cluster>#<YYYY-MM-DDTHH>`, sk `budget`; count, expiresAt.
- *             `ADD count :one` if `attribute_not_exists(count) OR count < :limit`.
+ *  - budget:  pk `budget#<cluster>`, sk `slot#<i>` for i < limit; holder, takenAt (epoch ms), expiresAt.
+ *             A unit is taken by claiming the first slot whose condition
+ *             `attribute_not_exists(pk) OR takenAt <= :windowStart` holds: each slot carries at most
+ *             one restart per sliding 60-minute window, so `limit` slots never allow more than
+ *             `limit` restarts in any 60 minutes, however many invocations race (one write wins
+ *             each slot, the others move on to the next).
  * Dry-run uses the same items under a `dry-run#` prefix, so it never spends the real budget.
  * TTL deletion lags by up to days, so reads compare `expiresAt` themselves.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, MeshCertWatchError } from '../core/errors.js';
 import type { BudgetRequest, BudgetResult, LeaseRequest, LeaseResult, RestartGuard, RestartRecord } from '../core/restart-guard.js';
 import { TABLE_KEYS } from '../config/tables.js';
@@ -25,7 +29,10 @@ const PK = TABLE_KEYS.partitionKey;
 const SK = TABLE_KEYS.sortKey;
 const TTL = TABLE_KEYS.timeToLive;
 
-export const GUARD_SORT_KEYS = { lease: 'lease', restart: 'restart', budget: 'budget' } as const;
+export const GUARD_SORT_KEYS = { lease: 'lease', restart: 'restart', budgetSlot: 'slot#' } as const;
+
+/** Budget slots stay in the table one day past their window (TTL), for forensics. */
+const SLOT_RETENTION_SECONDS = 24 * 3600;
 
 export interface DynamoRestartGuardOptions {
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
@@ -99,44 +106,91 @@ export class DynamoRestartGuard implements RestartGuard {
   }
 
   async consumeBudget(request: BudgetRequest): Promise<BudgetResult> {
-    // `count < 0` can never pass, so a limit of 0 refuses without writing anything.
     if (request.limit <= 0) return { granted: false, used: 0 };
+    const now = request.now.getTime();
+    const windowStart = now - request.windowSeconds * 1000;
+    for (let index = 0; index < request.limit; index++) {
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              [PK]: request.key,
+              [SK]: `${GUARD_SORT_KEYS.budgetSlot}${index}`,
+              holder: request.holder,
+              takenAt: now,
+              [TTL]: Math.ceil(now / 1000) + request.windowSeconds + SLOT_RETENTION_SECONDS,
+            },
+            ConditionExpression: 'attribute_not_exists(#pk) OR takenAt <= :windowStart',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':windowStart': windowStart },
+          }),
+        );
+      } catch (error) {
+        // Slot taken within the window (possibly by a racing invocation): try the next one.
+        if (isConditionFailure(error)) continue;
+        throw this.failure(`consume restart budget ${request.key}`, error);
+      }
+      return { granted: true, ...(await this.liveSlots(request.key, request.limit, windowStart)) };
+    }
+    return { granted: false, used: request.limit };
+  }
+
+  /** How many of the first `limit` slots hold a restart inside the window (informational). */
+  private async liveSlots(key: string, limit: number, windowStart: number): Promise<{ used?: number }> {
     try {
       const output = await this.doc.send(
-        new UpdateCommand({
+        new QueryCommand({
           TableName: this.tableName,
-          Key: { [PK]: request.key, [SK]: GUARD_SORT_KEYS.budget },
-          UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-          ExpressionAttributeNames: { '#count': 'count', '#ttl': TTL },
-          ExpressionAttributeValues: { ':one': 1, ':limit': request.limit, ':ttl': epochSeconds(request.expiresAt) },
-          ReturnValues: 'UPDATED_NEW',
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :slot)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': key, ':slot': GUARD_SORT_KEYS.budgetSlot },
+          ConsistentRead: true,
         }),
       );
-      const used = output.Attributes?.count;
-      return typeof used === 'number' ? { granted: true, used } : { granted: true };
-    } catch (error) {
-      if (isConditionFailure(error)) return { granted: false, used: request.limit };
-      throw this.failure(`consume restart budget ${request.key}`, error);
+      const used = (output.Items ?? []).filter((item) => {
+        const index = Number(String(item[SK]).slice(GUARD_SORT_KEYS.budgetSlot.length));
+        return index < limit && typeof item.takenAt === 'number' && item.takenAt > windowStart;
+      }).length;
+      return { used };
+    } catch {
+      // The unit is taken; only the count for the report is unknown.
+      return {};
     }
   }
 
-  async refundBudget(key: string): Promise<void> {
+  async refundBudget(key: string, holder: string): Promise<void> {
+    let slots: Record<string, unknown>[];
     try {
-      await this.doc.send(
-        new UpdateCommand({
+      const output = await this.doc.send(
+        new QueryCommand({
           TableName: this.tableName,
-          Key: { [PK]: key, [SK]: GUARD_SORT_KEYS.budget },
-          UpdateExpression: 'ADD #count :minusOne',
-          ConditionExpression: '#count > :zero',
-          ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :slot)',
+          FilterExpression: 'holder = :holder',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': key, ':slot': GUARD_SORT_KEYS.budgetSlot, ':holder': holder },
+          ConsistentRead: true,
         }),
       );
+      slots = output.Items ?? [];
     } catch (error) {
-      // Nothing to give back (the counter is gone or already 0): the budget is not below zero.
-      if (isConditionFailure(error)) return;
       throw this.failure(`refund restart budget ${key}`, error);
+    }
+    for (const slot of slots) {
+      try {
+        await this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { [PK]: key, [SK]: slot[SK] },
+            ConditionExpression: 'holder = :holder',
+            ExpressionAttributeValues: { ':holder': holder },
+          }),
+        );
+      } catch (error) {
+        // The slot was claimed anew by someone else: it is theirs now.
+        if (isConditionFailure(error)) continue;
+        throw this.failure(`refund restart budget ${key}`, error);
+      }
     }
   }
 

@@ -1,15 +1,16 @@
 /** `mesh-cert-watch inspect FILE|-`: classifies one captured Envoy config_dump. */
 import { classifySecrets } from '../core/classify.js';
-import { parseSecretsDump } from '../core/envoy-secrets.js';
+import { parseSecretsDumpStream } from '../core/config-dump-stream.js';
 import { UsageError } from '../core/errors.js';
 import { renderVerdictTable } from '../core/render.js';
-import { parseCommandArgs, readInputFile } from './input.js';
+import { inputChunks, parseCommandArgs } from './input.js';
 import { EXIT, type CliIo } from './io.js';
 import { COMMON_OPTIONS, THRESHOLD_HELP, commonSettings } from './settings.js';
 
 export const INSPECT_HELP = `Usage: mesh-cert-watch inspect FILE|- [options]
 
-Classifies one captured config_dump (full, ?mask= or ?resource= form), e.g.
+Classifies one captured config_dump (full, ?mask= or ?resource= form, any size: the input is
+streamed and only its secrets section is kept), e.g.
   kubectl exec POD -c istio-proxy -- pilot-agent request GET config_dump?resource=dynamic_active_secrets > dump.json
   mesh-cert-watch inspect dump.json
 
@@ -27,8 +28,9 @@ export async function inspectCommand(args: readonly string[], io: CliIo): Promis
   if (positionals.length !== 1) throw new UsageError('FILE', 'inspect takes exactly one FILE (or - for standard input)');
   const common = commonSettings(values, ['table', 'json']);
   const file = positionals[0]!;
-  const text = await readInputFile(file, io.readStdin);
-  const verdict = classifySecrets(parseSecretsDump(text), { now: common.now ?? new Date(), thresholds: common.thresholds });
+  // Streamed: only the secrets section of a full dump (tens of MiB in a large mesh) is kept.
+  const secrets = await parseSecretsDumpStream(inputChunks(file, io));
+  const verdict = classifySecrets(secrets, { now: common.now ?? new Date(), thresholds: common.thresholds });
   io.stdout(common.output === 'json' ? `${JSON.stringify(verdict, null, 2)}\n` : renderVerdictTable(verdict));
   return EXIT.ok;
 }

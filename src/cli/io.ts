@@ -5,6 +5,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly readStdin: () => Promise<string>;
+  /** Standard input as it arrives (for inputs of any size: `inspect -`); `readStdin` is used when absent. */
+  readonly stdinChunks?: () => AsyncIterable<Uint8Array>;
   /**
    * The terminal behind stderr, for live progress (`sweep`); absent = not a terminal. Tests pass
    * a fake one to see the progress line.
@@ -21,7 +23,23 @@ export interface CliIo {
   readonly stdoutBusy?: () => boolean;
 }
 
-export const EXIT = { ok: 0, failOn: 1, usage: 2, unreachable: 3 } as const;
+export const EXIT = { ok: 0, failOn: 1, usage: 2, unreachable: 3, internal: 4 } as const;
+
+/**
+ * `mesh-cert-watch … | head -1`: once the reader is gone, writes fail with EPIPE. That is the
+ * reader's choice, not an error: stop quietly with the exit code so far (0), like kubectl does.
+ */
+let pipesGuarded = false;
+function exitQuietlyOnClosedPipe(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok);
+      throw error;
+    });
+  }
+}
 
 function waitForDrain(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
@@ -32,6 +50,7 @@ function waitForDrain(stream: Writable): Promise<void> {
 
 /** The process's own streams. */
 export function processIo(): CliIo {
+  exitQuietlyOnClosedPipe();
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
@@ -40,6 +59,7 @@ export function processIo(): CliIo {
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
+    stdinChunks: () => process.stdin,
     ...(process.stderr.isTTY ? { stderrTerminal: { get columns() { return process.stderr.columns || 80; } } } : {}),
     env: process.env,
     drain: () => waitForDrain(process.stdout),

@@ -1,13 +1,14 @@
 /**
  * `mesh-cert-watch` command line: the same engine as the Lambdas, against a kubeconfig.
- * Exit codes: 0 ran, 1 `--fail-on` met, 2 bad usage/config/input, 3 cluster unreachable.
+ * Exit codes: 0 ran, 1 `--fail-on` met, 2 bad usage/config/input, 3 cluster/API unreachable,
+ * 4 internal error (a bug). Messages are one `error: …` line on stderr, never a stack trace.
  *
  * This module stays light: `--help` and `--version` load nothing else, and each command's module
  * (with client-node, the AWS SDK, the demo's stand-ins...) is imported only when it runs, so the
  * kubeconfig exec plugin (`token`) and `--help` start like a native tool.
  */
 import { readFileSync } from 'node:fs';
-import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
+import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/errors.js';
 import { STATES } from '../core/types.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 
@@ -80,7 +81,8 @@ Usage:
 Run "mesh-cert-watch help COMMAND" (${Object.keys(COMMANDS).join(', ')})
 for its options.
 States: ${STATES.join(', ')}.
-Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster unreachable.
+Exit codes: 0 ran, 1 --fail-on met, 2 bad usage/config/input, 3 cluster/API unreachable,
+4 internal error (please report it).
 `;
 
 /** The package's version, from the package.json above this module (sources or compiled). */
@@ -129,11 +131,18 @@ function reportFailure(error: unknown, io: CliIo): number {
     io.stderr(`error: ${error.message}\n`);
     return EXIT.usage;
   }
-  if (error instanceof ClusterUnreachableError || error instanceof KubeApiError) {
-    io.stderr(`error: cannot sweep the cluster: ${error.message}\n`);
+  if (error instanceof ClusterUnreachableError || error instanceof KubeApiError || error instanceof TimeoutError) {
+    io.stderr(`error: cannot sweep the cluster: ${describeError(error)}\n`);
     return EXIT.unreachable;
   }
-  // Anything else is a bug: show it whole rather than hide it.
-  io.stderr(`error: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}\n`);
-  return EXIT.usage;
+  // Other typed failures (AWS for `token`, Slack, events): the outside world, not a bug.
+  if (error instanceof MeshCertWatchError) {
+    io.stderr(`error: ${describeError(error)}\n`);
+    return EXIT.unreachable;
+  }
+  // Anything else is a bug in mesh-cert-watch: one line and its own exit code, no stack trace
+  // (set MESH_CERT_WATCH_DEBUG=1 to see it).
+  io.stderr(`error: internal error: ${describeError(error)} (this is a bug in mesh-cert-watch; please report it)\n`);
+  if (process.env.MESH_CERT_WATCH_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  return EXIT.internal;
 }

@@ -10,7 +10,10 @@ export const RBAC_HELP = `Usage: mesh-cert-watch rbac [options]
 
 Prints the ClusterRoles and ClusterRoleBindings of the sampler (read pods, exec into
 istio-proxy) and the remediator (read pods and owners, patch controllers), bound to the
-Kubernetes groups the EKS access entries map the Lambda roles to. Apply with
+Kubernetes groups the EKS access entries map the Lambda roles to, and the fence that RBAC
+cannot express (ValidatingAdmissionPolicies, Kubernetes >= 1.30): the sampler may exec only
+its own read commands in istio-proxy (no stdin, no tty), the remediator may change only the
+restart annotation (Rollouts: spec.restartAt). Apply with
   mesh-cert-watch rbac | kubectl apply -f -
 
 The remediator also gets a Role (not a ClusterRole) in the tbot namespace: list and delete
@@ -22,11 +25,14 @@ Options:
                            set remediation.deleteBarePods)
   --tbot-namespace NS      namespace of the tbot agents; repeat for several
                                                       [default ${DEFAULT_TBOT_AGENTS.namespace}]
+  --no-fence               leave the admission policies out (API servers before 1.30,
+                           which reject their kinds)
 `;
 
 const RBAC_OPTIONS = {
   'delete-bare-pods': { type: 'boolean' },
   'tbot-namespace': { type: 'string', multiple: true },
+  'no-fence': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -40,6 +46,6 @@ export function rbacCommand(args: readonly string[], io: CliIo): number {
   for (const namespace of tbotNamespaces) {
     if (!NAMESPACE_PATTERN.test(namespace)) throw new UsageError('--tbot-namespace', `not a namespace name: "${namespace}"`);
   }
-  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true, tbotNamespaces }));
+  io.stdout(rbacYaml({ deleteBarePods: values['delete-bare-pods'] === true, tbotNamespaces, fence: values['no-fence'] !== true }));
   return EXIT.ok;
 }

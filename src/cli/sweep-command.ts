@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
 import { computeChanges } from '../core/changes.js';
-import { UsageError, describeError } from '../core/errors.js';
+import { KubeApiError, UsageError, describeError } from '../core/errors.js';
 import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN, NAMESPACE_PATTERN, type TbotAgentSelector } from '../core/agents.js';
 import { DEFAULT_REMEDIATION_POLICY } from '../core/remediation.js';
 import { renderRemediationTable } from '../core/render-remediation.js';
@@ -40,7 +40,10 @@ ${THRESHOLD_HELP}
                            snapshot. A missing FILE starts a new history
 ${ROTATION_HELP}
   --concurrency N          pods sampled at once                    [default 32]
-  --timeout D              per-pod exec timeout (e.g. 10s)         [default 10s]
+  --timeout D              limit for each Kubernetes request: list, get, exec, patch
+                           (a duration in whole seconds: 10s, 1m, 1m30s)   [default 10s]
+  --max-time D             limit for the whole run: sampling stops in time for every
+                           request to end by D; the run ends within D + 2s  [default none]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
   --tbot-namespace NS      namespace of the tbot agent DaemonSet   [default ${DEFAULT_TBOT_AGENTS.namespace}]
@@ -65,6 +68,7 @@ const SWEEP_OPTIONS = {
   namespace: { type: 'string', short: 'n', multiple: true },
   concurrency: { type: 'string' },
   timeout: { type: 'string' },
+  'max-time': { type: 'string' },
   'fail-on': { type: 'string' },
   remediate: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
@@ -83,6 +87,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   const common = commonSettings(values, ['table', 'json']);
   const concurrency = positiveInteger('--concurrency', values.concurrency, 32);
   const timeoutMs = durationMs('--timeout', values.timeout, 10_000);
+  const maxTimeMs = values['max-time'] === undefined ? undefined : durationMs('--max-time', values['max-time'], 0);
   const failOn = stateSetting('--fail-on', values['fail-on']);
   if (values['dry-run'] && !values.remediate) throw new UsageError('--dry-run', 'only with --remediate');
   const kubeConfig = loadKubeConfig({
@@ -90,7 +95,11 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
   const tbotAgents = tbotAgentSetting(values['tbot-namespace'], values['tbot-selector']);
-  const client = new KubeClient(kubeConfig);
+  const startedAt = Date.now();
+  // Every request is limited to --timeout; with --max-time, none runs past the run's end either.
+  const runDeadline = maxTimeMs === undefined ? undefined : new Date(startedAt + maxTimeMs);
+  const client = new KubeClient(kubeConfig, { requestTimeoutMs: timeoutMs, ...(runDeadline ? { deadline: runDeadline } : {}) });
+  await checkNamespacesExist(client, values.namespace ?? []);
   const source = kubeSweepSource(client, {
     ...(values.namespace ? { namespaces: values.namespace } : {}),
     sampler: { timeoutMs, maxOutputBytes: 4 * 1024 * 1024 },
@@ -110,6 +119,9 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     thresholds: common.thresholds,
     concurrency,
     ...(common.now ? { now: common.now } : {}),
+    // Stop starting pods a little before the end (an exec pair, at most a quarter of the run);
+    // whatever is still in flight at the end is cut by the request deadline.
+    ...(runDeadline ? { deadline: new Date(runDeadline.getTime() - Math.min(2 * timeoutMs, maxTimeMs! / 4)) } : {}),
     ...(historyFile !== undefined ? { history: { previous, renewal } } : {}),
   });
   if (historyFile !== undefined) {
@@ -131,6 +143,24 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   }
   if (failOn && report.pods.some((pod) => STATE_SEVERITY[pod.state] >= STATE_SEVERITY[failOn])) return EXIT.failOn;
   return EXIT.ok;
+}
+
+/**
+ * `-n typo` must not look like a clean sweep: a namespace the API server says does not exist is a
+ * usage error (kubectl's words). Without the right to read namespaces the sweep just goes on.
+ */
+async function checkNamespacesExist(client: KubeClient, namespaces: readonly string[]): Promise<void> {
+  for (const name of new Set(namespaces)) {
+    try {
+      await client.call(`get namespace ${name}`, () => client.core.readNamespace({ name }));
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 404) {
+        throw new UsageError('--namespace', `namespaces "${name}" not found`, { cause: error });
+      }
+      if (error instanceof KubeApiError && (error.statusCode === 403 || error.statusCode === 401)) continue;
+      throw error;
+    }
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { parseThreshold } from '../core/threshold.js';
 import { STATES } from '../core/types.js';
 import { configErrorFromIssues } from './issues.js';
 import { DEFAULT_TBOT_AGENTS } from '../core/agents.js';
-import { labelSelectorText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
+import { clockSkewText, labelSelectorText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
 
 /** CloudWatch Logs retention values, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -57,6 +57,11 @@ const clusterSchema = z.strictObject({
     .strictObject({
       staleAfter: z.string().default('60%').pipe(thresholdText),
       expiringWithin: z.string().default('20%').pipe(thresholdText),
+      /**
+       * As the CLI's `--clock-skew-allowance`: a leaf whose notBefore is further in the future
+       * than this is `not-yet-valid` (docs/contract.md §3). @default '1m'
+       */
+      clockSkewAllowance: z.string().default('1m').pipe(clockSkewText),
     })
     .prefault({}),
   /**
@@ -104,6 +109,12 @@ const functionSizing = (timeoutSeconds: number, memoryMiB: number) =>
   z.strictObject({
     timeoutSeconds: z.int().min(3).max(900).default(timeoutSeconds),
     memoryMiB: z.int().min(128).max(10240).default(memoryMiB),
+    /**
+     * Reserved concurrency: a cap that protects the clusters and Slack (and a floor the rest of
+     * the account cannot take). `false` reserves nothing (accounts with a concurrency quota of 10
+     * cannot reserve any). @default see `reservedConcurrency()`
+     */
+    reservedConcurrency: z.union([z.int().min(1).max(1000), z.literal(false)]).optional(),
   });
 
 const vpcSchema = z.strictObject({
@@ -280,3 +291,31 @@ export function parseDeploymentConfig(raw: unknown): DeploymentConfig {
 export function clusterRegion(config: DeploymentConfig, cluster: ClusterConfig): string {
   return cluster.region ?? config.region;
 }
+
+/**
+ * The reserved concurrency of each function, defaults applied (the one place they are).
+ *  - sampler: one per cluster. Each cluster is swept by one invocation per interval; a cap at
+ *    the number of clusters means sweeps that overrun (a slow or hung API server) cannot pile up
+ *    and multiply the load on the API servers: the extra invocation is throttled, retried by
+ *    Lambda within the sweep interval, and lands in the sampler's dead-letter queue (alarmed).
+ *  - remediator: 5. Every unhealthy pod is an event on every sweep; five at a time bounds the
+ *    GETs and PATCHes a bad hour sends to the API servers and the writes racing in DynamoDB.
+ *    Throttled asynchronous events are retried by Lambda (up to the one-hour event age).
+ *  - notifier: 2, the SQS event source's maximum concurrency: Slack allows about one message per
+ *    second per webhook, so two posters are plenty and never more run.
+ */
+export function reservedConcurrency(config: DeploymentConfig): { sampler?: number; remediator?: number; notifier?: number } {
+  const pick = (value: number | false | undefined, fallback: number): number | undefined => (value === false ? undefined : (value ?? fallback));
+  const result: { sampler?: number; remediator?: number; notifier?: number } = {};
+  const sampler = pick(config.functions.sampler.reservedConcurrency, config.clusters.length);
+  const remediator = pick(config.functions.remediator.reservedConcurrency, DEFAULT_REMEDIATOR_CONCURRENCY);
+  const notifier = pick(config.functions.notifier.reservedConcurrency, NOTIFIER_MAX_CONCURRENCY);
+  if (sampler !== undefined) result.sampler = sampler;
+  if (remediator !== undefined) result.remediator = remediator;
+  if (notifier !== undefined) result.notifier = notifier;
+  return result;
+}
+
+export const DEFAULT_REMEDIATOR_CONCURRENCY = 5;
+/** The notifier's SQS event source runs at most this many batches at once. */
+export const NOTIFIER_MAX_CONCURRENCY = 2;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, describeError } from '../core/errors.js';
-import { parseThreshold } from '../core/threshold.js';
+import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, parseClockSkewAllowance, parseThreshold } from '../core/threshold.js';
 import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN } from '../core/agents.js';
 import { DEFAULT_RENEWAL_POLICY } from '../core/history.js';
 import { STATES, type Threshold } from '../core/types.js';
@@ -27,6 +27,16 @@ const nonEmpty = z.string().min(1, 'must not be empty');
 export const thresholdText = z.string().transform((text, context): Threshold => {
   try {
     return parseThreshold(text);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: describeError(error) });
+    return z.NEVER;
+  }
+});
+
+/** `0s`, `30s`, `1m`: the allowance for a notBefore in the future, delivered in seconds. */
+export const clockSkewText = z.string().transform((text, context): number => {
+  try {
+    return parseClockSkewAllowance(text);
   } catch (error) {
     context.addIssue({ code: 'custom', message: describeError(error) });
     return z.NEVER;
@@ -90,7 +100,17 @@ export const samplerRuntimeConfig = z.object({
     .array(
       runtimeCluster.extend({
         namespaces: z.object({ include: z.array(nonEmpty), exclude: z.array(nonEmpty) }),
-        thresholds: z.object({ staleAfter: thresholdText, expiringWithin: thresholdText }),
+        thresholds: z
+          .object({
+            staleAfter: thresholdText,
+            expiringWithin: thresholdText,
+            /** Allowance for a leaf notBefore in the future. @default '60s' */
+            clockSkewAllowance: clockSkewText.optional(),
+          })
+          .transform(({ clockSkewAllowance, ...thresholds }) => ({
+            ...thresholds,
+            clockSkewAllowanceSeconds: clockSkewAllowance ?? DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS,
+          })),
         /** Pods sampled at once. */
         concurrency: z.int().min(1),
         /** Budget for one pod's exec + dump. */

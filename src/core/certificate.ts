@@ -146,6 +146,72 @@ export function chainVerifiesAgainst(
   }
 }
 
+/** Why a chain is not trusted at an instant (docs/contract.md §3, `bundle-mismatch`). */
+export type ChainProblem =
+  /** No path from the leaf to a certificate of the bundle. */
+  | { readonly kind: 'untrusted' }
+  /** Every path that reaches the bundle goes through a certificate outside its validity window. */
+  | { readonly kind: 'expired' | 'not-yet-valid'; readonly subject: string; readonly at: string };
+
+export interface ChainTimeOptions {
+  readonly nowMs: number;
+  /** A chain certificate whose notBefore is later than now by at most this much still counts as valid. */
+  readonly clockSkewAllowanceMs: number;
+}
+
+/**
+ * Judges the leaf's verification path the way a peer's TLS stack does: some path from the leaf,
+ * through intermediates of the chain (any order), must end at a certificate of the bundle, and
+ * every intermediate and root on it must be valid at `now` (OpenSSL/BoringSSL check every
+ * certificate's dates, the trust anchor's included). The leaf's own dates are judged separately
+ * (the pod's state). Returns null when such a path exists, else the most telling problem: a path
+ * that only failed on dates beats "no path".
+ */
+export function chainProblemAt(
+  chain: readonly X509Certificate[],
+  anchors: readonly X509Certificate[],
+  time: ChainTimeOptions,
+): ChainProblem | null {
+  const [leaf, ...intermediates] = chain;
+  if (leaf === undefined || anchors.length === 0) return { kind: 'untrusted' };
+  let datedProblem: ChainProblem | null = null;
+  const anchorsByFingerprint = new Map(anchors.map((anchor) => [anchor.fingerprint256, anchor]));
+  const timeProblem = (certificate: X509Certificate): ChainProblem | null => {
+    const notBeforeMs = certificate.validFromDate.getTime();
+    const notAfterMs = certificate.validToDate.getTime();
+    if (time.nowMs >= notAfterMs) return { kind: 'expired', subject: certificate.subject, at: new Date(notAfterMs).toISOString() };
+    if (time.nowMs < notBeforeMs - time.clockSkewAllowanceMs) {
+      return { kind: 'not-yet-valid', subject: certificate.subject, at: new Date(notBeforeMs).toISOString() };
+    }
+    return null;
+  };
+  // Depth-first over paths; each step consumes one intermediate, so depth <= chain length. A
+  // date problem counts only on a path that reaches the bundle (a foreign chain is "untrusted").
+  const search = (current: X509Certificate, unused: readonly X509Certificate[], pathProblem: ChainProblem | null): boolean => {
+    const reached = (problem: ChainProblem | null): boolean => {
+      if (problem === null) return true;
+      datedProblem ??= problem;
+      return false;
+    };
+    if (anchorsByFingerprint.has(current.fingerprint256) && reached(pathProblem)) return true;
+    for (const anchor of anchors) {
+      if (isIssuedBy(current, anchor) && reached(pathProblem ?? timeProblem(anchor))) return true;
+    }
+    return unused.some(
+      (candidate, index) =>
+        isIssuedBy(current, candidate) && search(candidate, unused.filter((_, other) => other !== index), pathProblem ?? timeProblem(candidate)),
+    );
+  };
+  return search(leaf, intermediates, null) ? null : (datedProblem ?? { kind: 'untrusted' });
+}
+
+/** The trust domain (lower-case host) of a `spiffe://` ID, or null when it has none. */
+export function trustDomainOf(spiffeId: string | null): string | null {
+  if (spiffeId === null) return null;
+  const match = /^spiffe:\/\/([^/?#]+)/i.exec(spiffeId);
+  return match?.[1]?.toLowerCase() ?? null;
+}
+
 function isIssuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
   let byIssuer = issuedByCache.get(child);
   const known = byIssuer?.get(issuer);

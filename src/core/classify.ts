@@ -3,11 +3,11 @@
  * who serves SDS. Pure: the evaluation instant and thresholds come from the caller.
  */
 import type { X509Certificate } from 'node:crypto';
-import { chainVerifiesAgainst, describeLeaf, parseCertificates } from './certificate.js';
+import { chainProblemAt, describeLeaf, parseCertificates, trustDomainOf } from './certificate.js';
 import { findActive, type ParsedSecret, type ParsedSecrets, type TrustBundle } from './envoy-secrets.js';
 import { describeError, DumpError } from './errors.js';
 import { judgeRotation, type HistoryContext } from './history.js';
-import { thresholdSeconds } from './threshold.js';
+import { clockSkewAllowanceSeconds, thresholdSeconds } from './threshold.js';
 import {
   FINDINGS,
   type CertificateReport,
@@ -22,6 +22,14 @@ import {
 /** SDS resource names Istio asks for: the workload certificate and the trust bundle. */
 export const WORKLOAD_SECRET_NAME = 'default';
 export const ROOT_CA_SECRET_NAME = 'ROOTCA';
+/**
+ * The Istio agent serves file-mounted certificates (`/etc/certs/…`) under these SDS names:
+ * `file-cert:<chain>~<key>` and `file-root:<bundle>`. They stand in for `default` / `ROOTCA`.
+ */
+export const FILE_CERT_PREFIX = 'file-cert:';
+export const FILE_ROOT_PREFIX = 'file-root:';
+/** The error of a pod whose certificate chain Envoy reads from a file: the dump holds only its path. */
+export const FILE_REFERENCE_ERROR = 'cannot judge: the certificate is a file reference';
 
 export interface PodIdentityContext {
   readonly namespace: string;
@@ -51,14 +59,18 @@ const AGENT_VERSION = new RegExp(`^${RFC3339}/\\d+$`);
 
 export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext): CertificateVerdict {
   const nowMs = context.now.getTime();
-  const workload = findActive(secrets, WORKLOAD_SECRET_NAME);
-  const trustBundle = findActive(secrets, ROOT_CA_SECRET_NAME)?.trustBundle ?? null;
+  const workload = workloadSecret(secrets);
+  const trustBundle = trustBundleSecret(secrets)?.trustBundle ?? null;
   const source = inferSource(workload, trustBundle);
   const secretReports = reportSecrets(secrets, nowMs);
   const findings = new Set<Finding>();
   if (context.pod?.workloadCertsBesideSocket && source === 'istio-agent') findings.add('workload-certs-volume');
 
   const chainPem = workload?.certificateChainPem ?? null;
+  if (chainPem === null && workload?.certificateChainReference !== undefined) {
+    // Envoy has a certificate, but only its path is in the dump: nothing to judge, nothing missing.
+    return { state: 'unreachable', findings: [], source, certificate: null, secrets: secretReports, error: FILE_REFERENCE_ERROR };
+  }
   if (chainPem === null || chainPem.trim() === '') {
     return { state: 'missing', findings: orderFindings(findings), source, certificate: null, secrets: secretReports };
   }
@@ -79,21 +91,25 @@ export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext
   const expiringWithin = thresholdSeconds(context.thresholds.expiringWithin, leaf.lifetimeSeconds);
   const isStale = ageSeconds >= staleAfter;
 
+  const clockSkewAllowanceMs = clockSkewAllowanceSeconds(context.thresholds) * 1000;
+  // Peers reject a leaf before its notBefore just as after its notAfter (docs/contract.md §2).
+  const notYetValid = nowMs < leaf.notBeforeMs - clockSkewAllowanceMs;
   const judgement = context.history
     ? judgeRotation({
         nowMs,
         source,
         leaf,
-        defaultSecret: secretReports.find((secret) => secret.name === WORKLOAD_SECRET_NAME),
+        defaultSecret: secretReports.find((secret) => secret.name === (workload?.name ?? WORKLOAD_SECRET_NAME)),
         history: context.history,
       })
     : null;
   const overdue = judgement?.overdue === true;
 
   let state: State = 'healthy';
-  if (nowMs >= leaf.notAfterMs) state = 'expired';
+  if (nowMs >= leaf.notAfterMs || notYetValid) state = 'expired';
   else if (remainingSeconds < expiringWithin) state = 'expiring';
   else if (isStale || overdue) state = 'stale';
+  if (notYetValid) findings.add('not-yet-valid');
 
   if (judgement?.finding) {
     // History judges first: it knows the renewal point (and maybe a push seen across sweeps).
@@ -103,8 +119,9 @@ export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext
     // A recent push that still carries an old leaf means the issuer re-sends its cached SVID.
     findings.add(pushAge !== null && pushAge < staleAfter ? 'sds-push-without-rotation' : 'sds-pushes-stopped');
   }
-  if (context.pod && !identityMatches(leaf.spiffeId, context.pod)) findings.add('identity-mismatch');
-  if (trustBundle && !chainMatchesBundle(chain, trustBundle)) findings.add('bundle-mismatch');
+  // No SPIFFE ID is a mismatch with or without a pod to compare with: peers cannot authorise it.
+  if (leaf.spiffeId === null || (context.pod && !identityMatches(leaf.spiffeId, context.pod))) findings.add('identity-mismatch');
+  if (trustBundle && !chainMatchesBundle(chain, leaf.spiffeId, trustBundle, { nowMs, clockSkewAllowanceMs })) findings.add('bundle-mismatch');
 
   const certificate: CertificateReport = {
     serialNumber: leaf.serialNumber,
@@ -148,16 +165,50 @@ export function identityMatches(spiffeId: string | null, pod: { namespace: strin
   return match?.[1] === `/ns/${pod.namespace}/sa/${pod.serviceAccount}`;
 }
 
-function chainMatchesBundle(chain: readonly X509Certificate[], trustBundle: TrustBundle): boolean {
+/** The secret judged as the workload certificate: `default`, else a file-mounted `file-cert:…`. */
+export function workloadSecret(secrets: ParsedSecrets): ParsedSecret | undefined {
+  return findActive(secrets, WORKLOAD_SECRET_NAME) ?? secrets.active.find((secret) => secret.name.startsWith(FILE_CERT_PREFIX));
+}
+
+/** The secret judged as the trust bundle: `ROOTCA`, else a file-mounted `file-root:…`. */
+export function trustBundleSecret(secrets: ParsedSecrets): ParsedSecret | undefined {
+  return findActive(secrets, ROOT_CA_SECRET_NAME) ?? secrets.active.find((secret) => secret.name.startsWith(FILE_ROOT_PREFIX));
+}
+
+/**
+ * Would a peer holding this bundle accept the chain now? `trusted_ca` (Istio agent): against all
+ * its certificates. SPIFFE validator (tbot, SPIRE): only against the bundle of the leaf's own
+ * trust domain, as Envoy's validator picks it; a leaf without a SPIFFE ID, or of a trust domain
+ * the validator has no bundle for, is rejected. A domain bundle given as a file is not judged.
+ */
+function chainMatchesBundle(
+  chain: readonly X509Certificate[],
+  spiffeId: string | null,
+  trustBundle: TrustBundle,
+  time: { nowMs: number; clockSkewAllowanceMs: number },
+): boolean {
+  let pems = trustBundle.pems;
+  if (trustBundle.shape === 'spiffe') {
+    const trustDomain = trustDomainOf(spiffeId);
+    const domain = trustBundle.domainBundles.find((candidate) => normaliseTrustDomain(candidate.name) === trustDomain);
+    if (trustDomain === null || domain === undefined) return false;
+    if (domain.pem === null) return domain.reference !== undefined; // a file reference: cannot judge, so no finding
+    pems = domain.pem;
+  }
   let anchors: X509Certificate[];
   try {
-    anchors = parseCertificates(trustBundle.pems, `"${ROOT_CA_SECRET_NAME}" trust bundle`);
+    anchors = parseCertificates(pems, `"${ROOT_CA_SECRET_NAME}" trust bundle`);
   } catch (error) {
     if (!(error instanceof DumpError)) throw error;
     // Nothing can verify against a bundle Envoy holds but that is not a readable certificate set.
     return false;
   }
-  return chainVerifiesAgainst(chain, anchors);
+  return chainProblemAt(chain, anchors, time) === null;
+}
+
+/** Trust domain names as the validator config may spell them: `example.org` or `spiffe://example.org`. */
+function normaliseTrustDomain(name: string): string {
+  return name.replace(/^spiffe:\/\//i, '').replace(/\/+$/, '').toLowerCase();
 }
 
 function reportSecrets(secrets: ParsedSecrets, nowMs: number): SecretReport[] {

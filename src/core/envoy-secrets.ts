@@ -4,6 +4,7 @@
  * and every other key field are never touched, so they cannot end up in results or errors.
  */
 import { DumpError } from './errors.js';
+import { singleLine } from './scrub.js';
 
 const SECRETS_CONFIG_DUMP_TYPE = 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump';
 const DYNAMIC_SECRET_TYPE = 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret';
@@ -22,7 +23,23 @@ export interface TrustBundle {
   readonly pems: string;
   /** Trust domain names in dump order (empty for `trusted_ca`). */
   readonly trustDomains: readonly string[];
+  /**
+   * The SPIFFE validator's bundles one trust domain at a time, in dump order (empty for
+   * `trusted_ca`): Envoy verifies a peer only against the bundle of the peer's own trust domain.
+   */
+  readonly domainBundles: readonly TrustDomainBundle[];
 }
+
+export interface TrustDomainBundle {
+  readonly name: string;
+  /** PEM text of this domain's bundle; null when it is empty or a file reference (see `reference`). */
+  readonly pem: string | null;
+  /** Set when the bundle is given as a `filename` / `environment_variable` we cannot read from here. */
+  readonly reference?: DataSourceReference;
+}
+
+/** An Envoy `DataSource` that points outside the dump: the bytes are not in it. */
+export type DataSourceReference = 'filename' | 'environment_variable';
 
 export interface ParsedSecret {
   readonly name: string;
@@ -30,6 +47,11 @@ export interface ParsedSecret {
   readonly lastUpdated: Date | null;
   /** Decoded PEM text of `tls_certificate.certificate_chain`, or null when the secret has none. */
   readonly certificateChainPem: string | null;
+  /**
+   * Present when `certificate_chain` is a `filename` (or `environment_variable`) data source:
+   * Envoy reads the certificate itself and the dump carries only the path.
+   */
+  readonly certificateChainReference?: DataSourceReference;
   readonly trustBundle: TrustBundle | null;
 }
 
@@ -136,17 +158,27 @@ function parseEntry(entry: JsonObject, path: string): ParsedSecret {
   const lastUpdated = optionalTimestamp(entry, 'last_updated', path);
 
   let certificateChainPem: string | null = null;
+  let certificateChainReference: DataSourceReference | null = null;
   let trustBundle: TrustBundle | null = null;
   if (secret) {
     const tlsCertificate = optionalObject(secret, 'tls_certificate', secretPath);
     if (tlsCertificate) {
       // Only `certificate_chain`: `private_key` and the other key fields are deliberately never read.
-      certificateChainPem = dataSourceText(tlsCertificate, 'certificate_chain', `${secretPath}.tls_certificate`);
+      const chain = readDataSource(tlsCertificate, 'certificate_chain', `${secretPath}.tls_certificate`);
+      certificateChainPem = chain.text;
+      certificateChainReference = chain.reference;
     }
     const validationContext = optionalObject(secret, 'validation_context', secretPath);
     if (validationContext) trustBundle = parseTrustBundle(validationContext, `${secretPath}.validation_context`);
   }
-  return { name, versionInfo, lastUpdated, certificateChainPem, trustBundle };
+  return {
+    name,
+    versionInfo,
+    lastUpdated,
+    certificateChainPem,
+    ...(certificateChainReference !== null ? { certificateChainReference } : {}),
+    trustBundle,
+  };
 }
 
 function parseTrustBundle(context: JsonObject, path: string): TrustBundle | null {
@@ -163,38 +195,51 @@ function parseTrustBundle(context: JsonObject, path: string): TrustBundle | null
         if (!Array.isArray(domains)) throw new DumpError(`${typedPath}.trust_domains is not an array`);
         const trustDomains: string[] = [];
         const pems: string[] = [];
+        const domainBundles: TrustDomainBundle[] = [];
         domains.forEach((domain, index) => {
           const domainPath = `${typedPath}.trust_domains[${index}]`;
           if (!isObject(domain)) throw new DumpError(`${domainPath} is not an object`);
           const name = optionalString(domain, 'name', domainPath);
           if (name === null) throw new DumpError(`${domainPath} has no trust domain name`);
           trustDomains.push(name);
-          const pem = dataSourceText(domain, 'trust_bundle', domainPath);
+          const { text: pem, reference } = readDataSource(domain, 'trust_bundle', domainPath);
           if (pem !== null) pems.push(pem);
+          domainBundles.push({ name, pem, ...(reference !== null ? { reference } : {}) });
         });
-        if (trustDomains.length > 0) return { shape: 'spiffe', pems: joinPems(pems), trustDomains };
+        if (trustDomains.length > 0) return { shape: 'spiffe', pems: joinPems(pems), trustDomains, domainBundles };
       }
     }
   }
-  const trustedCa = dataSourceText(context, 'trusted_ca', path);
-  if (trustedCa !== null) return { shape: 'trusted_ca', pems: trustedCa, trustDomains: [] };
+  const trustedCa = readDataSource(context, 'trusted_ca', path).text;
+  if (trustedCa !== null) return { shape: 'trusted_ca', pems: trustedCa, trustDomains: [], domainBundles: [] };
   return null;
 }
 
+interface DataSourceContent {
+  /** Decoded text, null when absent, empty or a reference. */
+  readonly text: string | null;
+  readonly reference: DataSourceReference | null;
+}
+
 /**
- * Text of an Envoy `DataSource` (`inline_bytes` base64, or `inline_string`), null when the field
- * is absent, empty, or points at a file/env var we cannot read from here.
+ * An Envoy `DataSource`: the text of `inline_bytes` (base64) or `inline_string`, or which kind of
+ * reference (`filename`, `environment_variable`) it is when the bytes are not in the dump.
  */
-function dataSourceText(parent: JsonObject, field: string, parentPath: string): string | null {
+function readDataSource(parent: JsonObject, field: string, parentPath: string): DataSourceContent {
   const source = optionalObject(parent, field, parentPath);
-  if (!source) return null;
+  if (!source) return { text: null, reference: null };
   const path = `${parentPath}.${field}`;
   const inlineString = optionalString(source, 'inline_string', path);
-  if (inlineString !== null) return inlineString === '' ? null : inlineString;
+  if (inlineString !== null && inlineString !== '') return { text: inlineString, reference: null };
   const inlineBytes = optionalString(source, 'inline_bytes', path);
-  if (inlineBytes === null || inlineBytes === '') return null;
-  return decodeBase64Text(inlineBytes, `${path}.inline_bytes`);
+  if (inlineBytes !== null && inlineBytes !== '') return { text: decodeBase64Text(inlineBytes, `${path}.inline_bytes`), reference: null };
+  // The path or variable name is not read: only that the bytes live elsewhere.
+  if (nonEmptyString(source.filename)) return { text: null, reference: 'filename' };
+  if (nonEmptyString(source.environment_variable)) return { text: null, reference: 'environment_variable' };
+  return { text: null, reference: null };
 }
+
+const nonEmptyString = (value: unknown): boolean => typeof value === 'string' && value !== '';
 
 // proto3 JSON writes standard base64 and accepts the URL-safe alphabet and missing padding.
 const BASE64_PATTERN = /^[A-Za-z0-9+/\-_]*={0,2}$/;
@@ -251,9 +296,7 @@ export function describePrefix(text: string): string {
   const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
   let prefix = firstLine.slice(0, PREFIX_LENGTH);
   prefix = prefix.replace(/-----[A-Z0-9 ]*-----/g, '…').replace(/[A-Za-z0-9+/=]{16,}/g, '…');
-  // Drop control characters so the message stays one printable line.
-  // eslint-disable-next-line no-control-regex
-  prefix = prefix.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  prefix = singleLine(prefix);
   const truncated = firstLine.length > PREFIX_LENGTH || text.length > firstLine.length;
   return JSON.stringify(truncated ? `${prefix}…` : prefix);
 }

@@ -2,6 +2,8 @@
  * Typed errors. Each carries a stable `code` for callers to branch on and keeps the `cause`
  * it wraps. Messages never include secrets, tokens or certificate key material.
  */
+import { scrubKeyMaterial, singleLine } from './scrub.js';
+
 export type ErrorCode =
   | 'USAGE'
   | 'CONFIG'
@@ -91,10 +93,13 @@ export class TimeoutError extends MeshCertWatchError {
   }
 }
 
-/** Short, single-line description of any thrown value, for reports and logs. */
+/**
+ * Short, single-line description of any thrown value, for reports, events, logs and Slack: the
+ * first line of the message, with any key material (which a cluster's answer could carry) scrubbed.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
-  return String(error);
+  const text = error instanceof Error ? (scrubKeyMaterial(error.message).split('\n')[0] ?? error.name) : scrubKeyMaterial(String(error));
+  return singleLine(text);
 }
 
 /** The pod disappeared between listing and sampling: not a sampling failure, just gone. */

@@ -10,6 +10,7 @@
  * event is never split into several.
  */
 import type { Finding, PodReport, RotationsReport, State, Summary, SweepReport, ThresholdsReport, WorkloadRef } from './types.js';
+import { cleanText } from './scrub.js';
 
 export const EVENT_SOURCE = 'mesh-cert-watch';
 
@@ -190,7 +191,7 @@ export function buildSweepCompletedDetail(report: SweepReport, options: SweepCom
     ...(options.sweepErrors ?? []),
     ...report.pods.flatMap((p) => (p.error === undefined ? [] : [{ namespace: p.namespace, name: p.name, error: p.error }])),
   ];
-  const errors = all.slice(0, maxErrors).map((e) => ({ ...e, error: shorten(e.error, maxLength) }));
+  const errors = all.slice(0, maxErrors).map((e) => ({ ...e, error: shorten(cleanText(e.error), maxLength) }));
   const trimmed = all.length > errors.length || errors.some((e, i) => e.error !== all[i]?.error);
   return {
     cluster: report.cluster,
@@ -228,7 +229,7 @@ export function buildSweepFailedDetail(input: {
     failed: true,
     summary: ZERO_SUMMARY,
     thresholds: null,
-    errors: [{ namespace: null, name: null, error: shorten(input.error, 2000) }],
+    errors: [{ namespace: null, name: null, error: shorten(cleanText(input.error), 2000) }],
     errorsTotal: 1,
   };
 }
@@ -265,10 +266,11 @@ function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `default` and `ROOTCA` are what the verdict is about; keep them first when trimming secrets. */
+/** `default` and `ROOTCA` (or their file-mounted stand-ins) are what the verdict is about; keep them first when trimming secrets. */
 function secretRank(secret: Json): number {
   const name = isObject(secret) ? secret.name : undefined;
-  return name === 'default' ? 0 : name === 'ROOTCA' ? 1 : 2;
+  if (name === 'default' || (typeof name === 'string' && name.startsWith('file-cert:'))) return 0;
+  return name === 'ROOTCA' || (typeof name === 'string' && name.startsWith('file-root:')) ? 1 : 2;
 }
 
 function keepSecrets(detail: JsonObject, n: number): void {

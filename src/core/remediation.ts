@@ -7,7 +7,8 @@
  *
  * Precedence, first match wins (DECISION_ORDER; `test/remediator/policy.test.ts` pins it):
  *  1. not-restartable       the event's state is not one the policy restarts for; never
- *                           `healthy`, `missing` or `unreachable` (no certificate was read)
+ *                           `healthy`, `missing` or `unreachable` (no certificate was read);
+ *                           never a leaf with `not-yet-valid` (clock skew: a restart cannot cure it)
  *  2. opted-out             `mesh-cert-watch.io/policy: alert|ignore` (workload, else pod, else
  *                           namespace); an unknown value counts as `alert`
  *  3. gone                  namespace, pod (same uid, not terminating) or an owner no longer exists
@@ -29,6 +30,7 @@ import type { PodUnhealthyDetail, RestartOutcome, WorkloadRestartDetail } from '
 import type { RestartRecord } from './restart-guard.js';
 import { FINDINGS, STATES, type Finding, type State, type Summary, type WorkloadRef } from './types.js';
 import { isRolloutRestartKind, POLICY_ANNOTATION, type WorkloadFacts } from './workload-facts.js';
+import { cleanText } from './scrub.js';
 
 export { POLICY_ANNOTATION, RESTARTED_AT_ANNOTATION } from './workload-facts.js';
 
@@ -338,6 +340,14 @@ export function decide(input: DecisionInput): Decision {
           : `state ${trigger.state} is not in the policy's restart states (${policy.restartStates.join(', ')})${trigger.state === 'stale' ? ' and the diagnosis is not definite' : ''}`;
     return skip('not-restartable', `pod ${trigger.name}: ${why}`);
   }
+  if (trigger.findings.includes('not-yet-valid')) {
+    // The leaf's notBefore lies ahead of our clock: a restart fetches a certificate from the same
+    // issuer clock (or our clock is the wrong one). Time sync is the fix; alert, never restart.
+    return skip(
+      'not-restartable',
+      `pod ${trigger.name}: the leaf is not valid yet (notBefore ${trigger.certificate?.notBefore ?? 'unknown'}); a restart would fetch a certificate from the same clock: check time sync`,
+    );
+  }
 
   // 2. Opt-out / alert-only.
   if (workloadPolicy !== 'restart') {
@@ -441,20 +451,17 @@ export function workloadKey(cluster: string, namespace: string, workload: Worklo
   return `${scope(dryRun)}workload#${cluster}#${namespace}#${workload.kind}#${workload.name}`;
 }
 
-/** The UTC clock hour a restart counts against: `2025-06-01T12`. */
+/** The restart budget counts restarts in the 60 minutes before each decision (a sliding window). */
+export const BUDGET_WINDOW_SECONDS = 3600;
+
+/** The sliding window a decision at `now` counts against, as an ISO 8601 interval `start/end` (seconds). */
 export function budgetWindow(now: Date): string {
-  return now.toISOString().slice(0, 13);
+  return `${rfc3339Seconds(new Date(now.getTime() - BUDGET_WINDOW_SECONDS * 1000))}/${rfc3339Seconds(now)}`;
 }
 
-/** Hourly restart counter of a cluster: `budget#<cluster>#<YYYY-MM-DDTHH>`. */
-export function budgetKey(cluster: string, now: Date, dryRun: boolean): string {
-  return `${scope(dryRun)}budget#${cluster}#${budgetWindow(now)}`;
-}
-
-/** The counter is kept one day past its hour (DynamoDB TTL deletes it later still). */
-export function budgetExpiresAt(now: Date): Date {
-  const hourStart = Date.parse(`${budgetWindow(now)}:00:00Z`);
-  return new Date(hourStart + 3600_000 + 24 * 3600_000);
+/** Restart budget of a cluster: `budget#<cluster>` (its slots are the items under it). */
+export function budgetKey(cluster: string, dryRun: boolean): string {
+  return `${scope(dryRun)}budget#${cluster}`;
 }
 
 export function leaseSeconds(policy: RemediationPolicy): number {
@@ -486,7 +493,7 @@ export interface RemediationDetail extends WorkloadRestartDetail {
   readonly breaker?: BreakerReading;
   /** A fallback after the node's tbot agent was restarted at this instant without fixing the pod. */
   readonly agentRestartAt?: string;
-  /** budget and restarted: the cluster's hourly counter after this decision. */
+  /** budget and restarted: the cluster's restarts in the 60 minutes up to this decision. */
   readonly budget?: { readonly window: string; readonly limit: number; readonly used?: number };
   /** failed with an answer from the API server: its HTTP status. */
   readonly statusCode?: number;
@@ -518,7 +525,8 @@ export function restartDetail(trigger: RemediationTrigger, parts: DetailParts): 
     pods: [{ name: trigger.name, state: trigger.state, findings: [...trigger.findings] }],
     triggeredBy: trigger.sweepId,
     at: parts.at.toISOString(),
-    message: parts.message,
+    // Messages quote the cluster (annotation values, API errors): scrubbed once, here, for every output.
+    message: cleanText(parts.message),
     dryRun: parts.dryRun,
     action: parts.action,
     podUid: trigger.uid,

@@ -3,12 +3,12 @@ import { RESTART_OUTCOMES } from './events.js';
 import type { AgentRestartDetail } from './agent-remediation.js';
 import type { RemediationDetail } from './remediation.js';
 import { renderColumns } from './render.js';
+import { cleanText } from './scrub.js';
 
 export const REMEDIATION_COLUMNS = ['NAMESPACE', 'POD', 'STATE', 'WORKLOAD', 'OUTCOME', 'REASON', 'DETAIL'] as const;
 
 function cell(text: string): string {
-  // eslint-disable-next-line no-control-regex -- names and API messages come from the cluster
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const clean = cleanText(text);
   return clean === '' ? '<none>' : clean;
 }
 

@@ -4,6 +4,7 @@
  */
 import { tbotBugSummary, tbotUpgradeAdvice } from './agents.js';
 import { STATES, type AgentReport, type CertificateVerdict, type PodReport, type Summary } from './types.js';
+import { cleanText } from './scrub.js';
 
 const NONE = '<none>';
 const COLUMN_GAP = '   ';
@@ -154,7 +155,8 @@ export function renderVerdictTable(verdict: CertificateVerdict): string {
  */
 function workloadPushAge(pod: CertificateVerdict): number | null {
   if (pod.state === 'missing') return null;
-  return pod.secrets.find((secret) => secret.name === 'default')?.pushAgeSeconds ?? null;
+  const secret = pod.secrets.find((candidate) => candidate.name === 'default') ?? pod.secrets.find((candidate) => candidate.name.startsWith('file-cert:'));
+  return secret?.pushAgeSeconds ?? null;
 }
 
 function formatOptionalDuration(seconds: number | null): string {
@@ -163,7 +165,6 @@ function formatOptionalDuration(seconds: number | null): string {
 
 /** Dump-provided text can hold anything: keep cells on one line and free of terminal controls. */
 function cell(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const clean = cleanText(text);
   return clean === '' ? NONE : clean;
 }

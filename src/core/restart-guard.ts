@@ -1,7 +1,13 @@
 /**
  * The persisted half of remediation safety, as a port: a per-workload lease (one restart per
  * cooldown window, even when the same event is delivered several times at once), a per-cluster
- * hourly restart budget, and a record of each restart for the verification of later sweeps.
+ * restart budget over a sliding 60-minute window, and a record of each restart for the
+ * verification of later sweeps.
+ *
+ * The budget is `limit` slots per cluster. Taking a unit claims a slot that is free or whose last
+ * claim is at least one window old; each slot therefore holds at most one restart in any window,
+ * and `limit` slots never more than `limit` restarts in any 60 minutes (a UTC clock-hour counter
+ * would allow twice the budget across an hour boundary). Every claim is one conditional write.
  *
  * Why a port: the Lambda keeps this in DynamoDB (conditional writes: the budget holds under any
  * number of concurrent invocations), the CLI in memory (one process). Both obey the same
@@ -25,16 +31,20 @@ export type LeaseResult =
   | { readonly acquired: false; readonly expiresAt?: Date };
 
 export interface BudgetRequest {
+  /** The cluster's budget (`budgetKey`); slots live under it. */
   readonly key: string;
-  /** Restarts allowed in the window; 0 allows none. */
+  /** Restarts allowed in any window; 0 allows none. */
   readonly limit: number;
-  /** When the counter may be forgotten (after its window ended). */
-  readonly expiresAt: Date;
+  readonly now: Date;
+  /** Length of the sliding window (the remediator uses 3600). */
+  readonly windowSeconds: number;
+  /** Unique per invocation: a refund gives back only this holder's unit. */
+  readonly holder: string;
 }
 
 export interface BudgetResult {
   readonly granted: boolean;
-  /** Restarts counted in the window after this request (granted) or as found (refused), when known. */
+  /** Restarts counted in the window ending now, this one included (granted) or as found (refused), when known. */
   readonly used?: number;
 }
 
@@ -52,10 +62,13 @@ export interface RestartGuard {
   acquireLease(request: LeaseRequest): Promise<LeaseResult>;
   /** Gives a lease back early (the restart did not happen); a lease of another holder is left alone. */
   releaseLease(key: string, holder: string): Promise<void>;
-  /** Counts one restart in the window unless `limit` is reached. Atomic. */
+  /** Counts one restart unless `limit` restarts were counted in the window ending now. Atomic. */
   consumeBudget(request: BudgetRequest): Promise<BudgetResult>;
-  /** Returns one unit taken by `consumeBudget` whose restart did not happen (never below 0). */
-  refundBudget(key: string): Promise<void>;
+  /**
+   * Gives back the unit `holder` took, for a restart that provably did not happen. Never called
+   * after an ambiguous outcome (a lost PATCH response may have restarted the workload).
+   */
+  refundBudget(key: string, holder: string): Promise<void>;
   recordRestart(key: string, record: RestartRecord, expiresAt: Date): Promise<void>;
   /** The last restart recorded for `key` that has not expired at `now`. */
   lastRestart(key: string, now: Date): Promise<RestartRecord | undefined>;
@@ -67,8 +80,7 @@ export interface RestartGuard {
  */
 export class InMemoryRestartGuard implements RestartGuard {
   private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
-  // Budget keys name their hour, so a counter never needs to expire within one process.
-  private readonly budgets = new Map<string, number>();
+  private readonly budgets = new Map<string, ({ holder: string; takenAt: number } | undefined)[]>();
   private readonly records = new Map<string, { record: RestartRecord; expiresAt: number }>();
 
   async acquireLease(request: LeaseRequest): Promise<LeaseResult> {
@@ -85,15 +97,26 @@ export class InMemoryRestartGuard implements RestartGuard {
   }
 
   async consumeBudget(request: BudgetRequest): Promise<BudgetResult> {
-    const count = this.budgets.get(request.key) ?? 0;
-    if (count >= request.limit) return { granted: false, used: count };
-    this.budgets.set(request.key, count + 1);
-    return { granted: true, used: count + 1 };
+    const now = request.now.getTime();
+    const windowStart = now - request.windowSeconds * 1000;
+    const slots = this.budgets.get(request.key) ?? [];
+    this.budgets.set(request.key, slots);
+    const live = (index: number): boolean => {
+      const slot = slots[index];
+      return slot !== undefined && slot.takenAt > windowStart;
+    };
+    for (let index = 0; index < request.limit; index++) {
+      if (live(index)) continue;
+      slots[index] = { holder: request.holder, takenAt: now };
+      return { granted: true, used: countLive(request.limit, live) };
+    }
+    return { granted: false, used: countLive(request.limit, live) };
   }
 
-  async refundBudget(key: string): Promise<void> {
-    const count = this.budgets.get(key) ?? 0;
-    if (count > 0) this.budgets.set(key, count - 1);
+  async refundBudget(key: string, holder: string): Promise<void> {
+    const slots = this.budgets.get(key) ?? [];
+    const index = slots.findIndex((slot) => slot?.holder === holder);
+    if (index >= 0) slots[index] = undefined;
   }
 
   async recordRestart(key: string, record: RestartRecord, expiresAt: Date): Promise<void> {
@@ -104,4 +127,10 @@ export class InMemoryRestartGuard implements RestartGuard {
     const entry = this.records.get(key);
     return entry && entry.expiresAt > now.getTime() ? entry.record : undefined;
   }
+}
+
+function countLive(limit: number, live: (index: number) => boolean): number {
+  let used = 0;
+  for (let index = 0; index < limit; index++) if (live(index)) used++;
+  return used;
 }

@@ -13,7 +13,13 @@ export interface RetryOptions {
   /** Total attempts including the first. */
   readonly attempts: number;
   readonly baseDelayMs: number;
+  /** Ceiling of the computed backoff. */
   readonly maxDelayMs: number;
+  /**
+   * Ceiling of a server-imposed delay (Retry-After) when there is no deadline; with a deadline,
+   * a server's delay is honoured in full if the wait ends before it (default: maxDelayMs).
+   */
+  readonly maxServerDelayMs?: number;
   readonly classify: (error: unknown) => RetryDecision;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Source of jitter in [0, 1); injectable for deterministic tests. */
@@ -52,7 +58,12 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
     } catch (error) {
       const decision = options.classify(error);
       if (!decision.retry || attempt + 1 >= options.attempts) throw error;
-      const delay = Math.min(decision.delayMs ?? backoffDelayMs(attempt, options.baseDelayMs, options.maxDelayMs, random), options.maxDelayMs);
+      const delay =
+        decision.delayMs !== undefined
+          ? options.deadline !== undefined
+            ? decision.delayMs
+            : Math.min(decision.delayMs, options.maxServerDelayMs ?? options.maxDelayMs)
+          : backoffDelayMs(attempt, options.baseDelayMs, options.maxDelayMs, random);
       if (options.deadline !== undefined && clock() + delay >= options.deadline) throw error;
       await wait(delay);
     }

@@ -18,6 +18,7 @@ import { PAGE_REASONS, type AgentRestartNotice, type NotificationItem, type Rest
 import { formatDuration } from './render.js';
 import { DEFAULT_TBOT_AGENTS, tbotUpgradeAdvice } from './agents.js';
 import { STATE_SEVERITY, type Finding, type PodAgentRef, type Source, type State, type WorkloadRef } from './types.js';
+import { cleanText, scrubKeyMaterial } from './scrub.js';
 
 /** The namespace shown in agent restart commands (the default; events do not carry the configured one). */
 const TBOT_NAMESPACE_HINT = DEFAULT_TBOT_AGENTS.namespace;
@@ -92,15 +93,17 @@ interface Group {
 // ---------------------------------------------------------------------------------------------
 // Text helpers.
 
-/** Slack mrkdwn control characters in text that comes from the cluster. */
+/**
+ * Slack mrkdwn control characters in text that comes from the cluster, which is also scrubbed of
+ * key material: a name, annotation or stderr line such as `<!channel>` is shown, never acted on.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return scrubKeyMaterial(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** One line of untrusted text: no newlines or control characters, bounded length. */
+/** One line of untrusted text: key material scrubbed, no newlines or control characters, bounded length. */
 function oneLine(text: string, max = MAX_LINE): string {
-  // eslint-disable-next-line no-control-regex -- messages come from the cluster and the API
-  return shortenText(text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim(), max);
+  return shortenText(cleanText(text), max);
 }
 
 function shortenText(text: string, max: number): string {
@@ -164,9 +167,11 @@ function diagnosis(finding: Finding, source: Source): string {
     case 'workload-certs-volume':
       return 'a `workload-certs` emptyDir sits beside the SPIFFE socket';
     case 'identity-mismatch':
-      return "the SPIFFE ID does not match the pod's namespace and service account";
+      return "the leaf has no SPIFFE ID, or one that does not match the pod's namespace and service account";
     case 'bundle-mismatch':
-      return 'the leaf does not verify against the ROOTCA bundle';
+      return "the chain does not verify against the trust bundle of the leaf's trust domain (untrusted, no bundle for that domain, or an intermediate or root outside its validity)";
+    case 'not-yet-valid':
+      return 'the leaf is not valid yet (notBefore in the future): peers reject it';
     case 'tbot-outdated':
       return "the node's tbot agent runs a release with a rotation bug";
   }
@@ -185,9 +190,11 @@ function findingAdvice(finding: Finding, source: Source): string {
     case 'workload-certs-volume':
       return 'Remove the `workload-certs` volume from the pod template: when it holds certificate files, the agent serves them instead of the socket.';
     case 'identity-mismatch':
-      return "Check the workload's SPIFFE registration (tbot workload identity, selectors) for this service account.";
+      return "Check the workload's SPIFFE registration (tbot workload identity, selectors) for this service account: the leaf needs a `spiffe://` URI SAN with its namespace and service account.";
     case 'bundle-mismatch':
-      return 'Check that the mesh trusts the CA that issued the leaf (trust bundle, recent CA rotation).';
+      return "Check the trust bundle served for the leaf's trust domain and the dates of the intermediates and roots (an expired intermediate, a recent CA rotation, a federated domain without a bundle).";
+    case 'not-yet-valid':
+      return 'Do not restart: a new pod gets a certificate from the same clock. Check time sync on the issuer (tbot, the Teleport auth service, the CA) and on the node.';
     case 'tbot-outdated':
       return `Upgrade tbot to ${TBOT_RESEND_FIX}: older releases stop rotating the SVIDs they serve.`;
   }
@@ -254,7 +261,11 @@ function leafFacts(pods: readonly PodStateChangedDetail[]): string[] {
     const oldest = Math.max(...present.map((p) => p.certificate!.ageSeconds));
     facts.push(`leaf ${formatDuration(oldest)} old`);
     const closest = Math.min(...present.map((p) => p.certificate!.remainingSeconds));
-    if (present.some((p) => p.state === 'expired')) facts.push(`expired ${formatDuration(-closest)} ago`);
+    // A not-yet-valid leaf is judged `expired` but has time left: its fact is its notBefore.
+    const futureLeaf = present.find((p) => p.findings.includes('not-yet-valid'));
+    if (futureLeaf) facts.push(`not valid before ${futureLeaf.certificate!.notBefore}`);
+    const expired = present.filter((p) => p.state === 'expired' && !p.findings.includes('not-yet-valid'));
+    if (expired.length > 0) facts.push(`expired ${formatDuration(-Math.min(...expired.map((p) => p.certificate!.remainingSeconds)))} ago`);
     else if (present.some((p) => p.state === 'expiring')) facts.push(`expires in ${formatDuration(closest)}`);
   }
   if (pods.some((p) => p.state === 'missing')) facts.push('no certificate in Envoy');
@@ -291,11 +302,13 @@ function changeRow(section: SectionId, pods: readonly PodStateChangedDetail[]): 
 
   const command = restartCommand(first.namespace, first.workload, present.map((p) => p.name));
   const nodeAdvice = agentAdvice(present);
+  // A restart does not cure a leaf from the future: no restart advice for those pods' `expired`.
+  const adviceStates = present.filter((p) => !(p.state === 'expired' && p.findings.includes('not-yet-valid'))).map((p) => p.state);
   const todo = [
     ...nodeAdvice,
     // The node-specific lines say what the generic tbot advice says, more exactly.
     ...findings.filter((f) => nodeAdvice.length === 0 || !TBOT_SIDE_FINDINGS.includes(f)).map((f) => findingAdvice(f, source)),
-    ...[...new Set(states)].sort(bySeverityDesc).flatMap((s) => stateAdvice(s, command) ?? []),
+    ...[...new Set(adviceStates)].sort(bySeverityDesc).flatMap((s) => stateAdvice(s, command) ?? []),
   ];
   if (section !== 'improved') lines.push(...[...new Set(todo)].slice(0, 3).map((t) => advice(oneLine(t))));
   const score = Math.max(...states.map((s) => STATE_SEVERITY[s]));
@@ -650,11 +663,21 @@ export function renderSlackMessage(items: readonly NotificationItem[], options: 
   // The notification: what happened where, and the worst item in one line.
   const worst = groups[0];
   const worstLine = worst ? ` · ${worst.namespace === null ? '' : `${escapeMrkdwn(worst.namespace)}: `}${worst.rows[0]!.lines[0]!.replace(/^• /, '')}` : '';
-  const text = shortenText(mrkdwnToPlain(`${emoji} mesh-cert-watch: ${summaries.join('; ')}${worstLine}`), SLACK_LIMITS.fallbackText);
+  // Slack reads the fallback as mrkdwn too (notifications, clients without blocks): it keeps the
+  // escaping of the blocks; only our own bold markers go.
+  const text = shortenText(mrkdwnToFallback(`${emoji} mesh-cert-watch: ${summaries.join('; ')}${worstLine}`), SLACK_LIMITS.fallbackText);
   return { text, blocks };
 }
 
-/** mrkdwn → plain text: links as "label (url)", bold markers and entities removed. */
+/** The fallback `text`: bold markers removed, entities kept (`&lt;!channel&gt;` stays inert). */
+export function mrkdwnToFallback(text: string): string {
+  return text.replace(/\*([^*\n]+)\*/g, '$1');
+}
+
+/**
+ * mrkdwn → plain text for a terminal (`slack-preview`), never sent to Slack: links as
+ * "label (url)", bold markers and entities removed.
+ */
 export function mrkdwnToPlain(text: string): string {
   return text
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')

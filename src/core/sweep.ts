@@ -6,7 +6,7 @@
 import { agentsByNode, agentsSection, judgeTbotVersion, podAgentRef, type AgentPod } from './agents.js';
 import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
-import { PodGoneError, describeError } from './errors.js';
+import { PodGoneError, TimeoutError, describeError } from './errors.js';
 import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
 import type { PodListing, PodTarget } from './pods.js';
 import { forEachConcurrent } from './retry.js';
@@ -78,8 +78,21 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     return stoppedByDeadline;
   };
 
+  // A list request that times out (the API server stopped answering) ends listing: the pods
+  // listed so far are judged and the sweep is partial; any other list failure fails the sweep.
+  let listError: string | undefined;
+  async function* listed(): AsyncGenerator<PodListing> {
+    try {
+      yield* source.listPods();
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+      listError = describeError(error);
+      stoppedByDeadline = true;
+    }
+  }
+
   await forEachConcurrent(
-    source.listPods(),
+    listed(),
     options.concurrency,
     async (listing) => {
       if (listing.kind === 'skipped') {
@@ -108,6 +121,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     thresholds: formatThresholds(options.thresholds),
     summary: summarize(pods, skipped),
     partial: stoppedByDeadline,
+    ...(listError !== undefined ? { listError } : {}),
     ...(options.history ? { rotations: summarizeRotations(pods) } : {}),
     pods,
     ...(agents ? { agents: agentsSection(agents.agents, pods) } : {}),

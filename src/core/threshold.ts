@@ -25,6 +25,17 @@ const DURATION_PATTERN = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))
 const SEGMENT_PATTERN = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/gu;
 const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)%$/;
 
+/**
+ * Default allowance for a notBefore in the future (see docs/contract.md §3, `not-yet-valid`).
+ * Peers' TLS stacks allow no skew at all; the allowance only absorbs the watcher's own clock
+ * error and the instant of sampling. EKS nodes and Lambda keep time with the Amazon Time Sync
+ * Service (errors far below a second), so one minute is generous, yet a leaf that peers reject
+ * for longer than a minute is reported.
+ */
+export const DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS = 60;
+/** An allowance beyond this would hide a leaf that is unusable for most of a 1 h lifetime. */
+export const MAX_CLOCK_SKEW_ALLOWANCE_SECONDS = 3600;
+
 export const DEFAULT_THRESHOLDS: Thresholds = {
   staleAfter: { kind: 'percent', percent: 60, text: '60%' },
   expiringWithin: { kind: 'percent', percent: 20, text: '20%' },
@@ -80,5 +91,35 @@ export function formatThreshold(threshold: Threshold): string {
 }
 
 export function formatThresholds(thresholds: Thresholds): ThresholdsReport {
-  return { staleAfter: formatThreshold(thresholds.staleAfter), expiringWithin: formatThreshold(thresholds.expiringWithin) };
+  return {
+    staleAfter: formatThreshold(thresholds.staleAfter),
+    expiringWithin: formatThreshold(thresholds.expiringWithin),
+    clockSkewAllowance: `${clockSkewAllowanceSeconds(thresholds)}s`,
+  };
+}
+
+/** The clock-skew allowance in seconds, the default applied when the thresholds name none. */
+export function clockSkewAllowanceSeconds(thresholds: Thresholds): number {
+  return thresholds.clockSkewAllowanceSeconds ?? DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS;
+}
+
+/**
+ * Parses a clock-skew allowance: `0`/`0s` (no allowance, as peers apply) or a whole-second
+ * duration up to one hour (`30s`, `1m`, `5m`). Throws ThresholdError naming the text.
+ */
+export function parseClockSkewAllowance(text: string): number {
+  const trimmed = text.trim();
+  if (/^0+(?:\.0*)?(?:ns|us|µs|μs|ms|s|m|h)?$/u.test(trimmed)) return 0;
+  const quoted = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  let threshold: Threshold;
+  try {
+    threshold = parseThreshold(trimmed);
+  } catch (error) {
+    throw new ThresholdError(`invalid clock-skew allowance ${quoted}: a whole-second duration such as 0s, 30s, 1m or 5m`, { cause: error });
+  }
+  if (threshold.kind !== 'duration') throw new ThresholdError(`invalid clock-skew allowance ${quoted}: a duration (such as 1m), not a percentage`);
+  if (threshold.seconds > MAX_CLOCK_SKEW_ALLOWANCE_SECONDS) {
+    throw new ThresholdError(`invalid clock-skew allowance ${quoted}: at most ${MAX_CLOCK_SKEW_ALLOWANCE_SECONDS / 60}m`);
+  }
+  return threshold.seconds;
 }

@@ -28,6 +28,7 @@ export const FINDINGS = [
   'identity-mismatch',
   'bundle-mismatch',
   'tbot-outdated',
+  'not-yet-valid',
 ] as const;
 export type Finding = (typeof FINDINGS)[number];
 
@@ -44,6 +45,11 @@ export interface Thresholds {
   readonly staleAfter: Threshold;
   /** A leaf valid for less than this is about to fail (`--expiring-within`, default 20%). */
   readonly expiringWithin: Threshold;
+  /**
+   * How far in the future a notBefore may lie and still count as valid, in whole seconds
+   * (`--clock-skew-allowance`, default DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS when absent).
+   */
+  readonly clockSkewAllowanceSeconds?: number;
 }
 
 /** Facts read from the leaf (first) certificate of the `default` chain. */
@@ -172,6 +178,8 @@ export interface Summary {
 export interface ThresholdsReport {
   readonly staleAfter: string;
   readonly expiringWithin: string;
+  /** The clock-skew allowance applied to notBefore, as a duration (`60s`). */
+  readonly clockSkewAllowance?: string;
 }
 
 export interface SweepReport {
@@ -182,8 +190,10 @@ export interface SweepReport {
   readonly now: string;
   readonly thresholds: ThresholdsReport;
   readonly summary: Summary;
-  /** True when a deadline stopped sampling before every pod was seen. */
+  /** True when a deadline (or a pod list that timed out) stopped sampling before every pod was seen. */
   readonly partial: boolean;
+  /** Why listing stopped early (a list request that timed out); the pods listed before it were judged. */
+  readonly listError?: string;
   /** Rotations seen since the previous sweep; present when the sweep ran with history. */
   readonly rotations?: RotationsReport;
   readonly pods: readonly PodReport[];

@@ -9,7 +9,7 @@
  */
 import { randomBytes, randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
-import { createSecureServer, type Http2Session } from 'node:http2';
+import { constants as http2Constants, createSecureServer, type Http2Session } from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -117,7 +117,15 @@ export interface FaultSpec {
   readonly method?: string;
   /** A string matches the URL path exactly; a RegExp is tested against path plus query string. */
   readonly path: string | RegExp;
-  readonly status: number;
+  /**
+   * `status` (default) answers `status` instead of serving the request; `hang` never answers
+   * (until the client gives up or the emulator closes); `lose-response` serves the request (a
+   * PATCH is applied) and then cuts the connection instead of answering, like a response lost
+   * to a dropped connection or a load balancer timeout.
+   */
+  readonly effect?: 'status' | 'hang' | 'lose-response';
+  /** HTTP status for the `status` effect. */
+  readonly status?: number;
   /** Sent as `Retry-After` and `details.retryAfterSeconds`; 429 defaults to 1 like API Priority and Fairness. */
   readonly retryAfterSeconds?: number;
   /** How many matching requests fail; unlimited when omitted. */
@@ -262,6 +270,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Ends a response without answering: an HTTP/2 stream is reset, an HTTP/1.1 socket destroyed. */
+function cutResponse(res: ResponseSink): void {
+  const { stream, socket } = res as unknown as { stream?: { close(code?: number): void; destroyed?: boolean }; socket?: { destroy(): void } | null };
+  if (stream) {
+    if (!stream.destroyed) stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+  } else socket?.destroy();
+}
+
 /** The minimal response surface shared by HTTP/1.1 and HTTP/2 compatibility responses. */
 interface ResponseSink {
   writeHead(code: number, headers: Record<string, string>): unknown;
@@ -274,7 +290,10 @@ interface ActiveFault {
   hits: number;
 }
 
-type Preflight = { readonly reply: Reply } | { readonly identity: KubeIdentity; readonly route: Route | 'version' };
+type Preflight =
+  | { readonly reply: Reply }
+  | { readonly hang: true }
+  | { readonly identity: KubeIdentity; readonly route: Route | 'version'; readonly loseResponse?: boolean };
 
 class Emulator implements KubeApiEmulator {
   readonly requests: RequestLog;
@@ -288,6 +307,8 @@ class Emulator implements KubeApiEmulator {
   private faults: ActiveFault[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Http2Session>();
+  /** Requests held by a `hang` fault: destroyed on close. */
+  private readonly hanging = new Set<() => void>();
   private closing: Promise<void> | undefined;
   private readonly clock: () => Date;
 
@@ -425,6 +446,8 @@ class Emulator implements KubeApiEmulator {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.exec.closeAll();
+      for (const abort of this.hanging) abort();
+      this.hanging.clear();
       this.server.close(() => resolve());
       for (const session of this.sessions) session.destroy();
       for (const socket of this.sockets) socket.destroy();
@@ -455,7 +478,7 @@ class Emulator implements KubeApiEmulator {
   }
 
   private async onRequest(req: IncomingMessage, res: ResponseSink): Promise<void> {
-    let reply: Reply;
+    let reply: Reply | 'hang' | 'lose';
     let entry: RecordedRequest | undefined;
     try {
       const url = new URL(req.url ?? '/', 'https://emulator.invalid');
@@ -470,29 +493,46 @@ class Emulator implements KubeApiEmulator {
       this.errors.push(error);
       reply = statusReply(genericStatus(500, `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`));
     }
+    if (reply === 'hang' || reply === 'lose') {
+      const cut = (): void => cutResponse(res);
+      if (reply === 'lose') cut();
+      else {
+        this.hanging.add(cut);
+        (req as unknown as { once(event: 'close', listener: () => void): void }).once('close', () => this.hanging.delete(cut));
+      }
+      return;
+    }
     if (entry !== undefined) entry.status = reply.code;
     res.writeHead(reply.code, { 'content-type': 'application/json', ...reply.headers });
     res.end(reply.body);
   }
 
-  private async serve(method: string, url: URL, req: IncomingMessage, body: string | undefined, entry: RecordedRequest): Promise<Reply> {
+  private async serve(method: string, url: URL, req: IncomingMessage, body: string | undefined, entry: RecordedRequest): Promise<Reply | 'hang' | 'lose'> {
     const pre = await this.preflight(method, url, req.headers.authorization, entry);
     if ('reply' in pre) return pre.reply;
+    if ('hang' in pre) return 'hang';
     const { route } = pre;
     if (route === 'version') return { code: 200, body: VERSION_BODY };
     if (route.subresource !== undefined) {
       return route.subresource === 'exec' ? statusReply(badRequestStatus('Upgrade request required')) : statusReply(unknownResourceStatus());
     }
-    switch (method) {
-      case 'GET':
-        return route.name === undefined ? this.listObjects(route, url.searchParams) : this.getObject(route);
-      case 'PATCH':
-        return this.patchObject(route, req.headers['content-type'], body ?? '', url.searchParams);
-      case 'DELETE':
-        return this.deleteObject(route);
-      default:
-        return statusReply(methodNotAllowedStatus());
+    const served = ((): Reply => {
+      switch (method) {
+        case 'GET':
+          return route.name === undefined ? this.listObjects(route, url.searchParams) : this.getObject(route);
+        case 'PATCH':
+          return this.patchObject(route, req.headers['content-type'], body ?? '', url.searchParams);
+        case 'DELETE':
+          return this.deleteObject(route);
+        default:
+          return statusReply(methodNotAllowedStatus());
+      }
+    })();
+    if (pre.loseResponse) {
+      entry.status = served.code;
+      return 'lose';
     }
+    return served;
   }
 
   /** Authentication, injected faults, routing and authorization, in kube-apiserver's order. */
@@ -503,9 +543,12 @@ class Emulator implements KubeApiEmulator {
 
     const route = url.pathname === '/version' || url.pathname === '/version/' ? 'version' : parseRoute(url.pathname);
     const fault = this.takeFault(method, url);
-    if (fault !== undefined) return { reply: this.faultReply(fault, route === 'version' ? undefined : route, method, identity) };
+    const effect = fault?.spec.effect ?? 'status';
+    if (fault !== undefined && effect === 'hang') return { hang: true };
+    if (fault !== undefined && effect === 'status') return { reply: this.faultReply(fault, route === 'version' ? undefined : route, method, identity) };
+    const loseResponse = fault !== undefined && effect === 'lose-response';
     if (route === undefined) return { reply: statusReply(unknownResourceStatus()) };
-    if (route === 'version') return { identity, route };
+    if (route === 'version') return { identity, route, loseResponse };
 
     const verb = verbOf(method, route, url.searchParams);
     if (verb !== undefined && this.options.authorize !== undefined) {
@@ -522,7 +565,7 @@ class Emulator implements KubeApiEmulator {
         return { reply: statusReply(forbiddenStatus({ ...route, verb, username: identity.username })) };
       }
     }
-    return { identity, route };
+    return { identity, route, loseResponse };
   }
 
   private async authenticate(authorization: string | undefined): Promise<KubeIdentity | undefined> {
@@ -554,7 +597,7 @@ class Emulator implements KubeApiEmulator {
   }
 
   private faultReply(fault: ActiveFault, route: Route | undefined, method: string, identity: KubeIdentity): Reply {
-    const { spec } = fault;
+    const spec = { ...fault.spec, status: fault.spec.status ?? 500 };
     const retryAfter = spec.retryAfterSeconds ?? (spec.status === 429 ? 1 : undefined);
     const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) };
     if (spec.message === undefined && route !== undefined) {
@@ -661,6 +704,16 @@ class Emulator implements KubeApiEmulator {
       const pre = await this.preflight(method, url, req.headers.authorization, entry);
       if ('reply' in pre) {
         reject(JSON.parse(pre.reply.body) as KubeStatus, pre.reply.headers);
+        return;
+      }
+      if ('hang' in pre) {
+        const cut = (): void => void socket.destroy();
+        this.hanging.add(cut);
+        socket.once('close', () => this.hanging.delete(cut));
+        return;
+      }
+      if (pre.loseResponse) {
+        socket.destroy();
         return;
       }
       const { route } = pre;

@@ -44,8 +44,12 @@ export interface ExecResult {
   readonly runtimeError?: string;
 }
 
-/** `'hang'` never answers: the socket stays open until the client or the server closes it. */
-export type ExecAnswer = ExecResult | 'hang';
+/**
+ * `'hang'` never answers: the socket stays open until the client or the server closes it.
+ * `'drop'` sends part of the output, then the connection is cut without a status (a node or a
+ * load balancer going away mid-exec).
+ */
+export type ExecAnswer = ExecResult | 'hang' | 'drop';
 export type ExecHandler = (request: ExecRequest) => ExecAnswer | Promise<ExecAnswer>;
 
 export type ExecOutcome = 'completed' | 'client-closed' | 'server-closed';
@@ -301,6 +305,11 @@ export class ExecServer {
       answer = { runtimeError: error instanceof Error ? error.message : String(error) };
     }
     if (answer === 'hang' || !session.running) return;
+    if (answer === 'drop') {
+      if (target.stdout) ws.send(frame(STDOUT, Buffer.from('{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.SecretsConfigDump",')));
+      ws.terminate();
+      return;
+    }
     if (answer.delayMs !== undefined && !(await session.wait(answer.delayMs))) return;
 
     if (target.stdout && answer.stdout !== undefined) this.sendStream(ws, STDOUT, answer.stdout);

@@ -74,10 +74,17 @@ export async function createRootCa(
   return { name, certificatePem: cert.toString('pem'), keys };
 }
 
-export async function createIntermediateCa(parent: CertificateAuthority, label: string): Promise<CertificateAuthority> {
-  const keys = await generateKeys();
+export interface IntermediateOptions {
+  /** Default: the CA default window (a year either side of now). Expired or future ones test chain judgement. */
+  readonly validity?: { readonly notBefore: Date; readonly notAfter: Date };
+  /** Reuse another CA's keys (and so its subject key) to make a cross-signed or renewed twin. */
+  readonly keysOf?: CertificateAuthority;
+}
+
+export async function createIntermediateCa(parent: CertificateAuthority, label: string, options: IntermediateOptions = {}): Promise<CertificateAuthority> {
+  const keys = options.keysOf?.keys ?? (await generateKeys());
   const name = `CN=${label},O=mesh-cert-watch emulator`;
-  const validity = defaultCaValidity();
+  const validity = options.validity ?? defaultCaValidity();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: name,

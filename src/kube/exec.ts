@@ -8,7 +8,8 @@ import { Writable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
 import { KubeApiError, SamplingError, TimeoutError, describeError } from '../core/errors.js';
 import { withRetry } from '../core/retry.js';
-import type { KubeClient } from './kube-client.js';
+import { scrubOpaque, singleLine } from '../core/scrub.js';
+import { UpgradeRefusal, type KubeClient } from './kube-client.js';
 
 export interface ExecOptions {
   readonly timeoutMs: number;
@@ -33,16 +34,36 @@ interface ExecSocket {
 const SOCKET_CLOSED = 3;
 
 /** Answered by the API server before the upgrade, e.g. 404 when the pod is gone. */
-export class ExecRejectedError extends KubeApiError {}
+export class ExecRejectedError extends KubeApiError {
+  constructor(
+    message: string,
+    statusCode: number | undefined,
+    reason: string | undefined,
+    /** The server's Retry-After on a refused upgrade (429 from API Priority and Fairness). */
+    readonly retryAfterMs: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, statusCode, reason, options);
+  }
+}
 
 export async function execCommand(client: KubeClient, target: ExecTarget, command: readonly string[], options: ExecOptions): Promise<Buffer> {
   const where = `${target.namespace}/${target.name}`;
-  return withRetry(() => execOnce(client, target, command, options), {
-    ...client.retryPolicy,
-    classify: (error) => ({
-      retry: error instanceof ExecRejectedError && (error.statusCode === 429 || (error.statusCode ?? 0) >= 500),
-    }),
-  }).catch((error: unknown) => {
+  return withRetry(
+    () => {
+      // Like every other request: the exec never runs past the client's deadline.
+      const timeoutMs = client.requestBudgetMs(options.timeoutMs);
+      if (timeoutMs <= 0) return Promise.reject(new TimeoutError(`exec into ${where} not started: the deadline has passed`));
+      return execOnce(client, target, command, { ...options, timeoutMs });
+    },
+    {
+      ...client.retryOptions(),
+      classify: (error) =>
+        error instanceof ExecRejectedError && (error.statusCode === 429 || (error.statusCode ?? 0) >= 500)
+          ? { retry: true, ...(error.retryAfterMs !== undefined ? { delayMs: error.retryAfterMs } : {}) }
+          : { retry: false },
+    },
+  ).catch((error: unknown) => {
     if (error instanceof SamplingError || error instanceof TimeoutError || error instanceof ExecRejectedError) throw error;
     throw new SamplingError(`exec into ${where} failed: ${describeError(error)}`, { cause: error });
   });
@@ -67,7 +88,7 @@ function execOnce(client: KubeClient, target: ExecTarget, command: readonly stri
     };
 
     const timer = setTimeout(
-      () => finish(new TimeoutError(`exec into ${where} timed out after ${options.timeoutMs} ms`)),
+      () => finish(new TimeoutError(`exec into ${where} timed out after ${Math.round(options.timeoutMs)} ms`)),
       options.timeoutMs,
     );
 
@@ -96,7 +117,8 @@ function execOnce(client: KubeClient, target: ExecTarget, command: readonly stri
         return;
       }
       const exitCode = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
-      const hint = stderr.trim().split('\n')[0]?.slice(0, 200);
+      // stderr is the container's to write: scrubbed before it goes anywhere (report, events, Slack).
+      const hint = singleLine(scrubOpaque(stderr).trim().split('\n')[0] ?? '').slice(0, 200);
       finish(
         new SamplingError(
           `command in ${where}/${target.container} failed${exitCode ? ` with exit code ${exitCode}` : ''}: ${status.message ?? status.reason ?? 'unknown error'}${hint ? ` (stderr: ${hint})` : ''}`,
@@ -122,14 +144,16 @@ function execOnce(client: KubeClient, target: ExecTarget, command: readonly stri
   });
 }
 
-/** ws reports a refused upgrade as "Unexpected server response: <code>". */
+/** ws reports a refused upgrade as "Unexpected server response: <code>" (UpgradeRefusal keeps Retry-After). */
 function toExecRejection(error: unknown, where: string): Error {
-  const message = describeError((error as { error?: unknown })?.error ?? error);
+  const inner = (error as { error?: unknown })?.error ?? error;
+  const message = describeError(inner);
   const match = /Unexpected server response: (\d{3})/.exec(message);
   if (match) {
     const code = Number(match[1]);
-    const reason = code === 404 ? 'NotFound' : undefined;
-    return new ExecRejectedError(`exec into ${where} refused by the API server (HTTP ${code})`, code, reason, { cause: error });
+    const reason = code === 404 ? 'NotFound' : code === 429 ? 'TooManyRequests' : undefined;
+    const retryAfterMs = inner instanceof UpgradeRefusal ? inner.retryAfterMs : undefined;
+    return new ExecRejectedError(`exec into ${where} refused by the API server (HTTP ${code})`, code, reason, retryAfterMs, { cause: error });
   }
   return new SamplingError(`exec into ${where} failed: ${message}`, { cause: error });
 }

@@ -1,24 +1,38 @@
 /**
  * The one place the engine talks to the Kubernetes API: typed API clients from a KubeConfig,
- * retries for transient answers (429 with Retry-After, 5xx, connection resets) and the
- * mapping of client-node errors to our typed errors.
+ * retries for transient answers (429 with Retry-After, 5xx, connection resets), a timeout on
+ * every request, and the mapping of client-node errors to our typed errors.
+ *
+ * Timeouts: each request (list, get, patch, delete; the exec upgrade in exec.ts) gets
+ * `min(requestTimeoutMs, time left before the deadline)` and is aborted when it runs out, so a
+ * request the API server never answers cannot hold a sweep past its deadline. The deadline
+ * (`withDeadline`) is derived from the sweep's (sampler, CLI) or the invocation's (remediator).
+ * A server's Retry-After is honoured in full as long as the wait ends before the deadline.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter as pathDelimiter, join as joinPath } from 'node:path';
 import {
   ApiException,
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
+  createConfiguration,
   CustomObjectsApi,
   Exec,
   KubeConfig,
+  ServerConfiguration,
+  type RequestContext,
+  type ResponseContext,
 } from '@kubernetes/client-node';
 import { Agent as HttpsAgent } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 // Not re-exported by the package index; imported for its socket-factory hook (see execSocketFactory).
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import WebSocket from 'ws';
-import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, UsageError } from '../core/errors.js';
-import { parseRetryAfter, withRetry, type RetryDecision } from '../core/retry.js';
+import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/errors.js';
+import { parseRetryAfter, withRetry, type RetryDecision, type RetryOptions } from '../core/retry.js';
 
 export interface RetryPolicy {
   /** Total attempts per call, including the first. */
@@ -29,9 +43,45 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
 
+/** Per-request ceiling when no deadline is closer: kubectl's default `--request-timeout` is none, ours is not. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** A server's Retry-After is honoured up to this without a deadline (with one: up to the deadline). */
+export const MAX_SERVER_RETRY_DELAY_MS = 60_000;
+
 export interface KubeClientOptions {
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Each request is aborted after this long (or at the deadline, if sooner). @default 30 000 */
+  readonly requestTimeoutMs?: number;
+  /** No request runs past this instant; retries stop before it. */
+  readonly deadline?: Date;
+  /** Wall clock (epoch ms), for deadlines and Retry-After dates; injectable for tests. */
+  readonly clock?: () => number;
+}
+
+/** The abort signal of the request being made in this async context (see `signalMiddleware`). */
+const requestSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** Hands the current call's abort signal to client-node's fetch. */
+const signalMiddleware = {
+  pre: async (context: RequestContext): Promise<RequestContext> => {
+    const signal = requestSignal.getStore();
+    if (signal) context.setSignal(signal);
+    return context;
+  },
+  post: async (context: ResponseContext): Promise<ResponseContext> => context,
+};
+
+function makeApi<T>(kubeConfig: KubeConfig, type: new (configuration: ReturnType<typeof createConfiguration>) => T): T {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new UsageError('--kubeconfig', 'the kubeconfig has no current context/cluster; pass --context');
+  return new type(
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kubeConfig },
+      promiseMiddleware: [signalMiddleware],
+    }),
+  );
 }
 
 /** Kubernetes `Status` object as found in error bodies. */
@@ -49,19 +99,49 @@ export class KubeClient {
   readonly customObjects: CustomObjectsApi;
   readonly exec: Exec;
   readonly retryPolicy: RetryPolicy;
-  private readonly sleep: ((ms: number) => Promise<void>) | undefined;
+  readonly requestTimeoutMs: number;
+  readonly deadline: Date | undefined;
+  readonly clock: () => number;
+  readonly sleep: ((ms: number) => Promise<void>) | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
-    options: KubeClientOptions = {},
+    private readonly options: KubeClientOptions = {},
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.batch = kubeConfig.makeApiClient(BatchV1Api);
-    this.customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = makeApi(kubeConfig, CoreV1Api);
+    this.apps = makeApi(kubeConfig, AppsV1Api);
+    this.batch = makeApi(kubeConfig, BatchV1Api);
+    this.customObjects = makeApi(kubeConfig, CustomObjectsApi);
     this.exec = new Exec(kubeConfig, new WebSocketHandler(kubeConfig, execSocketFactory()));
     this.retryPolicy = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.deadline = options.deadline;
+    this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep;
+  }
+
+  /** The same cluster and credentials, with every request ending before `deadline`. */
+  withDeadline(deadline: Date | undefined): KubeClient {
+    if (deadline === undefined) return this;
+    const sooner = this.deadline !== undefined && this.deadline.getTime() < deadline.getTime() ? this.deadline : deadline;
+    return new KubeClient(this.kubeConfig, { ...this.options, deadline: sooner });
+  }
+
+  /** Time a request may take from now: the per-request ceiling, or less before the deadline. */
+  requestBudgetMs(ceilingMs: number = this.requestTimeoutMs): number {
+    const left = this.deadline === undefined ? Infinity : this.deadline.getTime() - this.clock();
+    return Math.min(ceilingMs, left);
+  }
+
+  /** Retry settings shared by every request kind (exec included). */
+  retryOptions(): Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxServerDelayMs' | 'deadline' | 'clock' | 'sleep'> {
+    return {
+      ...this.retryPolicy,
+      maxServerDelayMs: MAX_SERVER_RETRY_DELAY_MS,
+      clock: this.clock,
+      ...(this.deadline !== undefined ? { deadline: this.deadline.getTime() } : {}),
+      ...(this.sleep ? { sleep: this.sleep } : {}),
+    };
   }
 
   /** The API server URL, for reports and error messages. */
@@ -75,13 +155,28 @@ export class KubeClient {
    */
   async call<T>(description: string, request: () => Promise<T>): Promise<T> {
     try {
-      return await withRetry(request, {
-        ...this.retryPolicy,
-        classify: classifyTransient,
-        ...(this.sleep ? { sleep: this.sleep } : {}),
-      });
+      return await withRetry(() => this.attempt(description, request), { ...this.retryOptions(), classify: classifyTransient });
     } catch (error) {
       throw toKubeError(error, description, this.server);
+    }
+  }
+
+  /** One request under its timeout; the request is aborted (not just abandoned) when it runs out. */
+  private async attempt<T>(description: string, request: () => Promise<T>): Promise<T> {
+    const budgetMs = this.requestBudgetMs();
+    if (budgetMs <= 0) throw new TimeoutError(`${description}: not sent, the deadline has passed`);
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new TimeoutError(`${description}: no answer from the Kubernetes API at ${this.server} within ${Math.round(budgetMs)} ms`));
+      }, budgetMs);
+    });
+    try {
+      return await Promise.race([requestSignal.run(controller.signal, request), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -106,18 +201,67 @@ function execSocketFactory(): (uri: string, protocols: string[], opts: WebSocket
       });
       shared = { secureContext, agent: new HttpsAgent({ secureContext, maxCachedSessions: 256, keepAlive: false }) };
     }
-    return new WebSocket(uri, protocols, { ...rest, agent: shared.agent, secureContext: shared.secureContext } as WebSocket.ClientOptions);
+    const socket = new WebSocket(uri, protocols, { ...rest, agent: shared.agent, secureContext: shared.secureContext } as WebSocket.ClientOptions);
+    socket.once('unexpected-response', (request, response) => refuseUpgrade(socket, request, response));
+    return socket;
   };
+}
+
+/** A refused exec upgrade, with what the server said about retrying (429, 503 under load). */
+export class UpgradeRefusal extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`Unexpected server response: ${statusCode}`);
+  }
+}
+
+/**
+ * What ws does for a refused upgrade when nobody listens for 'unexpected-response' (abort the
+ * request, emit 'error', then 'close'), except that the error keeps the Retry-After header,
+ * which ws would drop.
+ */
+function refuseUpgrade(socket: WebSocket, request: import('node:http').ClientRequest, response: import('node:http').IncomingMessage): void {
+  const header = response.headers['retry-after'];
+  const refusal = new UpgradeRefusal(response.statusCode ?? 0, parseRetryAfter(Array.isArray(header) ? header[0] : header, Date.now()));
+  response.resume();
+  request.destroy();
+  process.nextTick(() => {
+    socket.emit('error', refusal);
+    (socket as unknown as { emitClose(): void }).emitClose();
+  });
+}
+
+/** Where kubectl looks for a kubeconfig: each `KUBECONFIG` entry, else ~/.kube/config. */
+export function kubeconfigCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = (env.KUBECONFIG ?? '').split(pathDelimiter).filter((p) => p !== '');
+  return fromEnv.length > 0 ? fromEnv : [joinPath(env.HOME ?? homedir(), '.kube', 'config')];
 }
 
 /** Loads a kubeconfig the way kubectl does: `--kubeconfig`, else `KUBECONFIG`, else ~/.kube/config. */
 export function loadKubeConfig(options: { kubeconfig?: string; context?: string }): KubeConfig {
   const kubeConfig = new KubeConfig();
-  try {
-    if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
-    else kubeConfig.loadFromDefault();
-  } catch (error) {
-    throw new UsageError('--kubeconfig', `cannot load kubeconfig ${options.kubeconfig ?? '(KUBECONFIG or ~/.kube/config)'}`, { cause: error });
+  if (options.kubeconfig) {
+    if (!existsSync(options.kubeconfig)) throw new UsageError('--kubeconfig', `${options.kubeconfig}: no such file`);
+    try {
+      kubeConfig.loadFromFile(options.kubeconfig);
+    } catch (error) {
+      throw new UsageError('--kubeconfig', `cannot load ${options.kubeconfig}: ${kubeconfigProblem(error)}`, { cause: error });
+    }
+  } else {
+    const candidates = kubeconfigCandidates();
+    const found = candidates.filter((path) => existsSync(path));
+    // In a pod, client-node falls back to the service account, as kubectl does.
+    const inCluster = process.env.KUBERNETES_SERVICE_HOST !== undefined;
+    if (found.length === 0 && !inCluster) {
+      throw new UsageError('--kubeconfig', `no kubeconfig found (looked at ${candidates.join(', ')}); pass --kubeconfig FILE or set KUBECONFIG`);
+    }
+    try {
+      kubeConfig.loadFromDefault();
+    } catch (error) {
+      throw new UsageError('--kubeconfig', `cannot load ${found.join(', ') || 'the in-cluster configuration'}: ${kubeconfigProblem(error)}`, { cause: error });
+    }
   }
   if (options.context) {
     if (!kubeConfig.getContextObject(options.context)) {
@@ -127,9 +271,20 @@ export function loadKubeConfig(options: { kubeconfig?: string; context?: string 
     kubeConfig.setCurrentContext(options.context);
   }
   if (!kubeConfig.getCurrentCluster()) {
-    throw new UsageError('--kubeconfig', 'the kubeconfig has no current context/cluster; pass --context');
+    const contexts = kubeConfig.getContexts().map((c) => c.name);
+    throw new UsageError(
+      '--context',
+      contexts.length === 0 ? 'the kubeconfig defines no context' : `the kubeconfig has no current context; pass --context (one of ${contexts.join(', ')})`,
+    );
   }
   return kubeConfig;
+}
+
+/** client-node's YAML and schema errors, as one line that says what is wrong. */
+function kubeconfigProblem(error: unknown): string {
+  const message = describeError(error);
+  if (/^[\s\S]*is not a valid|must be|Unexpected|bad indentation|duplicated mapping key|end of the stream/i.test(message)) return `not a valid kubeconfig: ${message}`;
+  return message;
 }
 
 export function classifyTransient(error: unknown): RetryDecision {
@@ -141,6 +296,8 @@ export function classifyTransient(error: unknown): RetryDecision {
     }
     return { retry: false };
   }
+  // A timeout is not retried: a server that did not answer within the request timeout is not
+  // asked again, so a hung API server costs one timeout per request, not `attempts` of them.
   if (error instanceof MeshCertWatchError) return { retry: false };
   // Network-level failures (reset, refused) may be a blip: a few retries, then unreachable.
   return { retry: isNetworkError(error) };

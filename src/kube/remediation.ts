@@ -175,3 +175,25 @@ export async function executeRestart(client: KubeClient, target: RestartTarget, 
       return;
   }
 }
+
+/**
+ * Whether the restart we tried is in the cluster, read back after the PATCH (or DELETE) ended
+ * without a clear answer: a lost response, a timeout, or a retry that met its own first attempt
+ * (409 on the resourceVersion precondition). Ours is the workload whose restart field carries our
+ * exact `restartedAt` (one writer per workload: the lease), or a bare pod that is gone or being
+ * deleted. Throws when the read itself fails: then nobody knows, and the caller must not refund.
+ */
+export async function restartInPlace(client: KubeClient, target: RestartTarget, restartedAt: string): Promise<boolean> {
+  const { namespace, name } = target;
+  if (target.kind === 'Pod') {
+    const pod = await getOrUndefined(client, `get pod ${namespace}/${name}`, () => client.core.readNamespacedPod({ namespace, name }));
+    return pod === undefined || pod.metadata?.uid !== target.uid || (pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null);
+  }
+  const object = (await readController(client, namespace, target.kind, name)) as
+    | { spec?: { restartAt?: unknown; template?: { metadata?: { annotations?: Record<string, string> } } } }
+    | undefined;
+  if (object === undefined) return false;
+  const written = target.kind === 'Rollout' ? object.spec?.restartAt : object.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
+  const value = written instanceof Date ? written.toISOString().replace(/\.\d{3}Z$/, 'Z') : written;
+  return value === restartedAt;
+}

@@ -39,11 +39,14 @@ export interface RemediatorDependencies {
   readonly publishOptions?: PublishOptions;
 }
 
+/** Time kept after the last Kubernetes request for the Workload Restart event and the logs. */
+export const REMEDIATOR_PUBLISH_ALLOWANCE_MS = 5_000;
+
 /** `dependencies` is called once, on the first event (cold start), and kept. */
 export function createRemediatorHandler(dependencies: () => RemediatorDependencies, shell: { logger: Logger }) {
   let resolved: RemediatorDependencies | undefined;
 
-  const handle = async (event: UnhealthyEvent): Promise<RemediationOutcome['detail']> => {
+  const handle = async (event: UnhealthyEvent, context: Context): Promise<RemediationOutcome['detail']> => {
     resolved ??= dependencies();
     const { config, logger, guard } = resolved;
     const clock = resolved.clock ?? (() => new Date());
@@ -61,7 +64,9 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
 
     let outcome: RemediationOutcome;
     try {
-      const kube = await resolved.kubeClientFor(cluster);
+      // Every Kubernetes request (reads, the PATCH, its read-back) ends in time to publish the outcome.
+      const requestDeadline = new Date(Date.now() + context.getRemainingTimeInMillis() - REMEDIATOR_PUBLISH_ALLOWANCE_MS);
+      const kube = (await resolved.kubeClientFor(cluster)).withDeadline(requestDeadline);
       outcome = await remediateEvent(trigger, {
         kube,
         guard,

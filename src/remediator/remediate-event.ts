@@ -25,7 +25,7 @@ import { DEFAULT_TBOT_AGENTS, type AgentPod, type TbotAgentSelector } from '../c
 import { describeError, KubeApiError, MeshCertWatchError } from '../core/errors.js';
 import { AGENT_RESTART, WORKLOAD_RESTART } from '../core/events.js';
 import {
-  budgetExpiresAt,
+  BUDGET_WINDOW_SECONDS,
   budgetKey,
   budgetWindow,
   isActionable,
@@ -124,7 +124,7 @@ export async function remediateEvent(trigger: RemediationTrigger, options: Event
   const extra = { breaker: decision.breaker, lastRestartAt: decision.lastRestartAt };
   const holder = options.holder?.() ?? randomUUID();
   const clusterKey = agentClusterKey(trigger.cluster, dryRun);
-  const budget = budgetKey(trigger.cluster, now, dryRun);
+  const budget = budgetKey(trigger.cluster, dryRun);
   const window = budgetWindow(now);
   let used: number | undefined;
   try {
@@ -152,8 +152,8 @@ export async function remediateEvent(trigger: RemediationTrigger, options: Event
         extra,
       });
     }
-    // 3. The hourly budget, shared with workload restarts.
-    const spent = await guard.consumeBudget({ key: budget, limit: policy.budgetPerHour, expiresAt: budgetExpiresAt(now) });
+    // 3. The budget (sliding 60 minutes), shared with workload restarts.
+    const spent = await guard.consumeBudget({ key: budget, limit: policy.budgetPerHour, now, windowSeconds: BUDGET_WINDOW_SECONDS, holder });
     used = spent.used;
     if (!spent.granted) {
       await guard.releaseLease(clusterKey, holder);
@@ -162,7 +162,7 @@ export async function remediateEvent(trigger: RemediationTrigger, options: Event
         agent,
         outcome: 'skipped',
         reason: 'budget',
-        message: `tbot agent on node ${trigger.node}: the cluster's restart budget of ${policy.budgetPerHour} per hour is spent (window ${window})`,
+        message: `tbot agent on node ${trigger.node}: the cluster's restart budget of ${policy.budgetPerHour} in any 60 minutes is spent (window ${window})`,
         extra: { ...extra, budget: { window, limit: policy.budgetPerHour, ...(spent.used !== undefined ? { used: spent.used } : {}) } },
       });
     }
@@ -179,7 +179,10 @@ export async function remediateEvent(trigger: RemediationTrigger, options: Event
     await deleteAgentPod(kube, agent);
   } catch (error) {
     if (!(error instanceof MeshCertWatchError)) throw error;
-    await guard.refundBudget(budget).catch((refundError: unknown) => options.onWarning?.(`refunding restart budget ${budget}`, refundError));
+    // Only a clear refusal gives the unit back: a lost answer or a 404 (the pod may be gone
+    // because our own delete went through) never does.
+    const clearRefusal = error instanceof KubeApiError && [400, 403, 409, 415, 422].includes(error.statusCode ?? 0);
+    if (clearRefusal) await guard.refundBudget(budget, holder).catch((refundError: unknown) => options.onWarning?.(`refunding restart budget ${budget}`, refundError));
     return failed('api-error', `delete tbot agent pod ${agent.namespace}/${agent.name}`, error, agent);
   }
   const restartedAt = rfc3339Seconds(now);

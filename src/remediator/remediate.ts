@@ -4,8 +4,13 @@
  * guard); needs no AWS.
  *
  *   state check → read pod, owner chain, namespace → last restart record → decide (pure policy)
- *   → lease (one restart per workload per cooldown, duplicates included) → hourly budget
- *   → dry-run, or restart → record the restart for verification.
+ *   → lease (one restart per workload per cooldown, duplicates included) → budget (sliding
+ *   60 minutes) → dry-run, or restart → record the restart for verification.
+ *
+ * A restart whose PATCH ended without a clear answer (lost response, timeout, a retry meeting its
+ * own first attempt with 409) is read back: our own `restartedAt` in place means restarted (budget
+ * spent, record saved). The budget unit is given back only when the API server clearly refused
+ * and the read-back confirms nothing changed; an ambiguous outcome never refunds.
  *
  * Every expected failure ends in an outcome (`failed` with the error), never in a throw: the
  * event is level-triggered, the next sweep delivers it again. Programming errors still throw.
@@ -13,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeError, KubeApiError, MeshCertWatchError } from '../core/errors.js';
 import {
-  budgetExpiresAt,
+  BUDGET_WINDOW_SECONDS,
   budgetKey,
   budgetWindow,
   decide,
@@ -31,7 +36,7 @@ import {
 import type { RestartGuard, RestartRecord } from '../core/restart-guard.js';
 import type { WorkloadRef } from '../core/types.js';
 import type { KubeClient } from '../kube/kube-client.js';
-import { executeRestart, observeForRemediation, type ClusterObservation } from '../kube/remediation.js';
+import { executeRestart, observeForRemediation, restartInPlace, type ClusterObservation, type RestartTarget } from '../kube/remediation.js';
 
 export interface RemediatorOptions {
   readonly kube: KubeClient;
@@ -96,11 +101,12 @@ export async function remediate(trigger: RemediationTrigger, options: Remediator
   const common = { workload: decision.workload, action: decision.action, policy: decision.policy, policySource: decision.policySource };
   const extra = { breaker: decision.breaker, lastRestartAt: decision.lastRestartAt };
   const window = budgetWindow(now);
-  const budget = budgetKey(trigger.cluster, now, dryRun);
+  const budget = budgetKey(trigger.cluster, dryRun);
+  const holder = options.holder?.() ?? randomUUID();
 
   let taken: Taken;
   try {
-    taken = await takeLeaseAndBudget(guard, { key, budget, holder: options.holder?.() ?? randomUUID(), now, policy });
+    taken = await takeLeaseAndBudget(guard, { key, budget, holder, now, policy });
   } catch (error) {
     if (!(error instanceof MeshCertWatchError)) throw error;
     return failed('guard-error', decision.workload, 'taking the restart lease and budget', error, decision);
@@ -123,7 +129,7 @@ export async function remediate(trigger: RemediationTrigger, options: Remediator
       outcome: 'skipped',
       reason: 'budget',
       action: null,
-      message: `${describe(decision.workload, trigger)}: the cluster's restart budget of ${policy.budgetPerHour} per hour is spent (window ${window})`,
+      message: `${describe(decision.workload, trigger)}: the cluster's restart budget of ${policy.budgetPerHour} in any 60 minutes is spent (window ${window})`,
       extra: { ...extra, budget: budgetInfo },
     });
   }
@@ -140,14 +146,32 @@ export async function remediate(trigger: RemediationTrigger, options: Remediator
     });
   }
 
+  let lostAnswer = '';
   try {
     await executeRestart(kube, target, restartedAt);
   } catch (error) {
     if (!(error instanceof MeshCertWatchError)) throw error;
-    // Nothing was restarted: the unit goes back to the cluster budget. The lease stays, so a
-    // workload the API keeps refusing is retried once per cooldown, not on every sweep.
-    await guard.refundBudget(budget).catch((refundError: unknown) => options.onWarning?.(`refunding restart budget ${budget}`, refundError));
-    return failed('api-error', decision.workload, decision.message.split(':')[0]!, error, decision);
+    const readBack = await readBackRestart(kube, target, restartedAt);
+    if (readBack === 'in-place') {
+      lostAnswer = ` (the API server's answer was lost: ${describeError(error)}; read back, our restartedAt ${restartedAt} is in place)`;
+    } else if (readBack === 'absent' && isClearRefusal(error)) {
+      // The API server said no and the workload shows nothing of ours: the unit goes back to the
+      // cluster budget. The lease stays, so a workload the API keeps refusing is retried once per
+      // cooldown, not on every sweep.
+      await guard.refundBudget(budget, holder).catch((refundError: unknown) => options.onWarning?.(`refunding restart budget ${budget}`, refundError));
+      return failed('api-error', decision.workload, decision.message.split(':')[0]!, error, decision);
+    } else {
+      // Nobody knows whether the restart happened: the unit stays spent (a lost PATCH response
+      // must never let the budget be exceeded) and the lease keeps others away for a cooldown.
+      const why = readBack === 'absent' ? 'our restartedAt is not in place yet' : `the read-back failed: ${readBack.error}`;
+      return failed(
+        'api-error',
+        decision.workload,
+        `${decision.message.split(':')[0]!}: outcome unknown (${why}); the budget unit stays spent`,
+        error,
+        decision,
+      );
+    }
   }
 
   const record: RestartRecord = {
@@ -168,7 +192,7 @@ export async function remediate(trigger: RemediationTrigger, options: Remediator
     ...common,
     outcome: 'restarted',
     reason: trigger.state,
-    message: `${decision.message}${recordNote}`,
+    message: `${decision.message}${lostAnswer}${recordNote}`,
     extra: { ...extra, budget: budgetInfo, ...written },
   });
 
@@ -207,10 +231,26 @@ async function takeLeaseAndBudget(
   const { key, budget, holder, now, policy } = request;
   const lease = await guard.acquireLease({ key, holder, now, ttlSeconds: leaseSeconds(policy) });
   if (!lease.acquired) return { result: 'lease-held', ...(lease.expiresAt ? { expiresAt: lease.expiresAt } : {}) };
-  const spent = await guard.consumeBudget({ key: budget, limit: policy.budgetPerHour, expiresAt: budgetExpiresAt(now) });
+  const spent = await guard.consumeBudget({ key: budget, limit: policy.budgetPerHour, now, windowSeconds: BUDGET_WINDOW_SECONDS, holder });
   if (spent.granted) return { result: 'granted', ...(spent.used !== undefined ? { used: spent.used } : {}) };
   await guard.releaseLease(key, holder);
   return { result: 'budget-spent', ...(spent.used !== undefined ? { used: spent.used } : {}) };
+}
+
+/** Answers where the API server looked at the request and refused it before changing anything. */
+const CLEAR_REFUSALS: ReadonlySet<number> = new Set([400, 403, 404, 409, 415, 422]);
+
+function isClearRefusal(error: unknown): boolean {
+  return error instanceof KubeApiError && error.statusCode !== undefined && CLEAR_REFUSALS.has(error.statusCode);
+}
+
+async function readBackRestart(kube: KubeClient, target: RestartTarget, restartedAt: string): Promise<'in-place' | 'absent' | { error: string }> {
+  try {
+    return (await restartInPlace(kube, target, restartedAt)) ? 'in-place' : 'absent';
+  } catch (error) {
+    if (!(error instanceof MeshCertWatchError)) throw error;
+    return { error: describeError(error) };
+  }
 }
 
 /**

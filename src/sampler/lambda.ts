@@ -176,16 +176,19 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
     const cluster = clusterForEvent(event, config);
     const sweepId = (resolved.newSweepId ?? randomUUID)();
     logger.appendKeys({ cluster: cluster.name, sweepId });
+    const startedAt = clock();
+    const remainingMs = context.getRemainingTimeInMillis();
     const deadline = sweepDeadline({
-      now: clock(),
-      remainingMs: context.getRemainingTimeInMillis(),
+      now: startedAt,
+      remainingMs,
       marginSeconds: config.sweepDeadlineMarginSeconds,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
     });
     logger.debug('sweep starting', { deadline: deadline.toISOString(), region: cluster.region, namespaces: cluster.namespaces });
 
     const outcome = await sweepCluster(
-      { cluster, sweepId, deadline },
+      // Every Kubernetes request ends in time for the ledger and the events (Sweep Completed last).
+      { cluster, sweepId, deadline, requestDeadline: new Date(Date.now() + remainingMs - PUBLISH_ALLOWANCE_SECONDS * 1000) },
       {
         kubeClientFor: resolved.kubeClientFor,
         ledger: resolved.ledger,

@@ -85,6 +85,12 @@ export interface SweepClusterRequest {
   readonly sweepId?: string;
   /** Stop starting new samples at this instant; the sweep is then `partial`. */
   readonly deadline?: Date;
+  /**
+   * No Kubernetes request (list, get, exec) runs past this wall-clock instant, so a hung API
+   * server cannot hold the sweep past its publishing time. Default: `deadline` plus two sample
+   * timeouts (an exec pair started just before `deadline`).
+   */
+  readonly requestDeadline?: Date;
 }
 
 export interface SweepClusterDependencies {
@@ -188,7 +194,11 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
 
   let report: SweepReport;
   try {
-    const client = await deps.kubeClientFor(cluster);
+    // `deadline` is on the injected clock, request deadlines on the wall clock (timers run on it).
+    const requestDeadline =
+      request.requestDeadline ??
+      (request.deadline ? new Date(Date.now() + request.deadline.getTime() - startedAt.getTime() + 2 * cluster.sampleTimeoutSeconds * 1000) : undefined);
+    const client = (await deps.kubeClientFor(cluster)).withDeadline(requestDeadline);
     const source = kubeSweepSource(client, {
       ...selection.list,
       sampler: { ...DEFAULT_SAMPLER_OPTIONS, timeoutMs: cluster.sampleTimeoutSeconds * 1000 },
@@ -262,6 +272,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
   }
 
   const sweepErrors: SweepErrorItem[] = [
+    ...(report.listError === undefined ? [] : [{ namespace: null, name: null, error: `pod list stopped early: ${report.listError}` }]),
     ...(ledgerError === undefined ? [] : [{ namespace: null, name: null, error: `findings ledger: ${describeError(ledgerError)}` }]),
     ...(historyError === undefined ? [] : [{ namespace: null, name: null, error: historyErrorText(historyError) }]),
   ];

@@ -77,6 +77,8 @@ export const CUSTOM_METRICS_PER_CLUSTER = CUSTOM_METRICS.length;
 export const ALARM_METRICS_PER_CLUSTER = 6;
 /** Dead-letter queues alarmed, one metric each: sampler, remediator, notifications. */
 export const DEAD_LETTER_ALARMS = 3;
+/** Errors and throttles of each of the three functions, one metric each. */
+export const FUNCTION_ALARMS = 6;
 
 export interface CostInputs {
   readonly samplerMemoryMiB: number;
@@ -207,6 +209,7 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
     { scope: 'deployment', item: 'CloudWatch dashboard', quantity: 'one (free if the account has fewer than 3)', usd: PRICES.dashboardMonth },
     { scope: 'deployment', item: 'Slack webhook secret', quantity: 'one secret', usd: PRICES.secretMonth },
     { scope: 'deployment', item: 'Dead-letter alarms', quantity: `${DEAD_LETTER_ALARMS} alarms`, usd: DEAD_LETTER_ALARMS * PRICES.alarmMetricMonth },
+    { scope: 'deployment', item: 'Function error and throttle alarms', quantity: `${FUNCTION_ALARMS} alarms`, usd: FUNCTION_ALARMS * PRICES.alarmMetricMonth },
     {
       scope: 'deployment',
       item: 'SQS idle polling',

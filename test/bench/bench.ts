@@ -3,16 +3,19 @@
  * ratios (never asserted in unit tests). Sections, all by default:
  *   startup   `npx mesh-cert-watch --version/--help` vs `npx tsc --version`
  *   sweep     the sampler's sweep (esbuild bundle) at 500 / 2,000 / 5,000 pods (BENCH_SIZES)
+ *   inspect   `inspect` of generated 25 MB and 100 MB full config_dumps (BENCH_DUMP_MB): time, peak RSS
  *   detection time-to-detect of tbot's failures with the default schedule, with and without
  *             rotation history; false-positive rate on a jittered healthy population
  */
 import { benchDetection } from './detection.bench.js';
 import { benchStartup } from './startup.js';
+import { benchInspect } from './inspect.bench.js';
 import { benchSamplerSweep } from './sweep.bench.js';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   startup: () => benchStartup(),
   sweep: () => benchSamplerSweep(),
+  inspect: () => benchInspect(),
   detection: () => benchDetection(),
 };
 

@@ -40,7 +40,7 @@ describe('lib/config/minimal.config.json', () => {
     const schedules = Object.values(resourcesOfType(minimal, 'AWS::Scheduler::Schedule'));
     expect(schedules.map((s) => s.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
     expect(Object.keys(resourcesOfType(minimal, 'AWS::CloudWatch::Dashboard'))).toHaveLength(1);
-    expect(Object.keys(resourcesOfType(minimal, 'AWS::CloudWatch::Alarm'))).toHaveLength(4 + 3);
+    expect(Object.keys(resourcesOfType(minimal, 'AWS::CloudWatch::Alarm'))).toHaveLength(4 + 3 + 3 * 2);
   });
 });
 

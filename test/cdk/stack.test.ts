@@ -484,10 +484,38 @@ describe('monitoring alarms (the dashboard: test/cdk/dashboard.test.ts)', () => 
     for (const name of custom) expect(Object.values(SAMPLER_METRICS)).toContain(name);
   });
 
+  it('alarms on errors and throttles of each of the three functions, shown on the dashboard', () => {
+    const body = renderWithPlaceholders(resourceByPrefix(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard').Properties.DashboardBody);
+    for (const component of ['Sampler', 'Remediator', 'Notifier'] as const) {
+      const name = { Ref: resourceByPrefix(template, 'AWS::Lambda::Function', `${component}Function`).id };
+      for (const [metric, suffix] of [
+        ['Errors', 'errors'],
+        ['Throttles', 'throttles'],
+      ] as const) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `mesh-cert-watch-${component.toLowerCase()}-${suffix}`,
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: name }],
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+        });
+      }
+    }
+    // The dashboard's alarm widget lists every alarm, these six included.
+    const widgets = (JSON.parse(body) as { widgets: Array<{ properties: { title?: string; alarms?: unknown[] } }> }).widgets;
+    const alarmWidget = widgets.find((widget) => widget.properties.title === 'Alarms')!;
+    expect(alarmWidget.properties.alarms).toHaveLength(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).length);
+    expect(alarmWidget.properties.alarms).toHaveLength(4 * 2 + 3 + 3 * 2);
+  });
+
   it('sends every alarm and its recovery to the created, KMS-encrypted SNS topic', () => {
     const topic = ref('MonitoringAlarmTopic', 'AWS::SNS::Topic');
     const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4 * 2 + 3);
+    expect(alarms).toHaveLength(4 * 2 + 3 + 3 * 2);
     for (const alarm of alarms) expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([[topic], [topic]]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: getAtt('MonitoringAlarmTopicKey', 'AWS::KMS::Key') });
     // CloudWatch cannot publish to a topic whose key does not let it encrypt.
@@ -500,6 +528,26 @@ describe('monitoring alarms (the dashboard: test/cdk/dashboard.test.ts)', () => 
       },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'platform-oncall@example.com' });
+  });
+});
+
+describe('reserved concurrency', () => {
+  it('caps the sampler at one sweep per cluster, the remediator at 5 and the notifier at its SQS concurrency of 2', () => {
+    expect(functionProps('Sampler').ReservedConcurrentExecutions).toBe(CLUSTERS.length);
+    expect(functionProps('Remediator').ReservedConcurrentExecutions).toBe(5);
+    expect(functionProps('Notifier').ReservedConcurrentExecutions).toBe(2);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
+  });
+
+  it('takes configured values, and false reserves nothing (accounts with a small concurrency quota)', () => {
+    const { template: custom } = synthesize({
+      ...minimalConfigInput(),
+      functions: { sampler: { reservedConcurrency: false }, remediator: { reservedConcurrency: 2 } },
+    });
+    const props = (component: string) => resourceByPrefix(custom, 'AWS::Lambda::Function', `${component}Function`).Properties;
+    expect(props('Sampler').ReservedConcurrentExecutions).toBeUndefined();
+    expect(props('Remediator').ReservedConcurrentExecutions).toBe(2);
+    expect(props('Notifier').ReservedConcurrentExecutions).toBe(2);
   });
 });
 

@@ -72,11 +72,18 @@ describe('parseDeploymentConfig', () => {
     expect(parseDeploymentConfig(example).clusters.map((cluster) => cluster.name)).toEqual(['prod-eu-1', 'staging-eu-1']);
   });
 
+  it('takes a clock-skew allowance from 0s to 1h, 1m by default, and hands it to the sampler in seconds', () => {
+    expect(parseDeploymentConfig(withCluster({ thresholds: { clockSkewAllowance: '0s' } })).clusters[1]?.thresholds.clockSkewAllowance).toBe(0);
+    expect(parseDeploymentConfig(withCluster({ thresholds: { clockSkewAllowance: '5m' } })).clusters[1]?.thresholds.clockSkewAllowance).toBe(300);
+    expect(parseDeploymentConfig(withCluster({})).clusters[1]?.thresholds.clockSkewAllowance).toBe(60);
+  });
+
   it('parses thresholds with the engine parser (durations and shares)', () => {
     const config = parseDeploymentConfig(withCluster({ thresholds: { staleAfter: '36m', expiringWithin: '12.5%' } }));
     expect(config.clusters[1]?.thresholds).toEqual({
       staleAfter: { kind: 'duration', seconds: 2160, text: '36m' },
       expiringWithin: { kind: 'percent', percent: 12.5, text: '12.5%' },
+      clockSkewAllowance: 60,
     });
   });
 
@@ -90,6 +97,8 @@ describe('parseDeploymentConfig', () => {
     ['an unknown top-level key', { ...minimal, clustr: [] }, /^clustr: unknown setting \(did you mean clusters\?\)$/],
     ['a bad threshold', withCluster({ thresholds: { staleAfter: '61x' } }), /^clusters\[1\]\.thresholds\.staleAfter: invalid threshold "61x"/],
     ['a threshold of 100%', withCluster({ thresholds: { expiringWithin: '100%' } }), /^clusters\[1\]\.thresholds\.expiringWithin: .*below 100%/],
+    ['a clock-skew allowance as a share', withCluster({ thresholds: { clockSkewAllowance: '5%' } }), /^clusters\[1\]\.thresholds\.clockSkewAllowance: invalid clock-skew allowance "5%": a duration/],
+    ['a clock-skew allowance above an hour', withCluster({ thresholds: { clockSkewAllowance: '90m' } }), /^clusters\[1\]\.thresholds\.clockSkewAllowance: .*at most 60m$/],
     ['a share as the certificate TTL', withCluster({ certificateTtl: '50%' }), /^clusters\[1\]\.certificateTtl: must be a duration/],
     ['an invalid cluster name', withCluster({ name: 'bad name' }), /^clusters\[1\]\.name: must be an EKS cluster name/],
     ['a duplicate cluster name', withCluster({ name: 'first' }), /^clusters\[1\]\.name: duplicate of clusters\[0\]\.name \(first\)$/],

@@ -58,7 +58,17 @@ describe('parseRuntimeConfig', () => {
     expect(config.clusters[0]?.thresholds).toEqual({
       staleAfter: { kind: 'percent', percent: 60, text: '60%' },
       expiringWithin: { kind: 'duration', seconds: 2160, text: '36m' },
+      clockSkewAllowanceSeconds: 60,
     });
+  });
+
+  it('reads the clock-skew allowance in seconds, names it when wrong, and defaults it for configurations written before it existed', () => {
+    const withAllowance = (clockSkewAllowance: string) => ({ ...sampler, clusters: [{ ...sampler.clusters[0]!, thresholds: { ...sampler.clusters[0]!.thresholds, clockSkewAllowance } }] });
+    expect(parseRuntimeConfig(samplerRuntimeConfig, env(withAllowance('5m'))).clusters[0]?.thresholds.clockSkewAllowanceSeconds).toBe(300);
+    expect(parseRuntimeConfig(samplerRuntimeConfig, env(withAllowance('0'))).clusters[0]?.thresholds.clockSkewAllowanceSeconds).toBe(0);
+    expect(errorOf(() => parseRuntimeConfig(samplerRuntimeConfig, env(withAllowance('soon')))).message).toMatch(
+      /^MESH_CERT_WATCH_CONFIG\.clusters\[0\]\.thresholds\.clockSkewAllowance: invalid clock-skew allowance "soon"/,
+    );
   });
 
   it('accepts the remediator policy and defaults the notifier per-namespace webhooks to none', () => {

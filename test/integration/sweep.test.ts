@@ -100,7 +100,7 @@ describe('sweep against the Kubernetes API emulator', () => {
     expect(run.code).toBe(1);
     expect(report.cluster).toBe('emulated-eks');
     expect(report.now).toBe(NOW.toISOString());
-    expect(report.thresholds).toEqual({ staleAfter: '60%', expiringWithin: '20%' });
+    expect(report.thresholds).toEqual({ staleAfter: '60%', expiringWithin: '20%', clockSkewAllowance: '60s' });
     const names = report.pods.map((p) => p.name.replace(/-[a-z0-9]+(-[a-z0-9]+)?$/, ''));
     expect(names).not.toContain('no-mesh');
     expect(names).not.toContain('starting');

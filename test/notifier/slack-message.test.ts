@@ -108,11 +108,25 @@ describe('renderSlackMessage', () => {
     ['sds-pushes-stopped', 'istio-agent', "Check the istio-proxy logs and the agent's connection to its CA."],
     ['workload-certs-volume', 'tbot', 'Remove the `workload-certs` volume from the pod template'],
     ['identity-mismatch', 'tbot', "Check the workload's SPIFFE registration"],
-    ['bundle-mismatch', 'tbot', 'Check that the mesh trusts the CA that issued the leaf'],
+    ['bundle-mismatch', 'tbot', "Check the trust bundle served for the leaf's trust domain"],
   ] as const)('advises on %s (source %s)', (finding, source, advice) => {
     const text = sectionTexts(render([change({ state: 'expiring', findings: [finding], source })]))[1]!;
     expect(text).toContain(`→ ${advice}`);
     expect(text).toContain('→ New pods get a new certificate: `kubectl -n shop rollout restart deployment/carts`');
+  });
+
+  it('explains a leaf from the future without restart advice or a negative expiry', () => {
+    const text = sectionTexts(render([change({ state: 'expired', findings: ['not-yet-valid'], ageSeconds: 0, remainingSeconds: 70 * 60 })]))[1]!;
+    expect(text).toContain('1 pod expired, leaf 0s old, not valid before 2026-11-20T02:24:00.000Z · the leaf is not valid yet (notBefore in the future): peers reject it (`not-yet-valid`)');
+    expect(text).toContain('→ Do not restart: a new pod gets a certificate from the same clock.');
+    expect(text).not.toContain('rollout restart');
+    expect(text).not.toMatch(/expired -?\d/);
+  });
+
+  it('advises on a leaf without SPIFFE ID and on a chain outside its dates', () => {
+    const text = sectionTexts(render([change({ state: 'stale', findings: ['identity-mismatch', 'bundle-mismatch'] })]))[1]!;
+    expect(text).toContain('the leaf has no SPIFFE ID, or one that does not match');
+    expect(text).toContain('an intermediate or root outside its validity');
   });
 
   it('names the node, the versions and the agent pod when tbot-served pods carry their agent', () => {

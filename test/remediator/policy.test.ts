@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidEventError } from '../../src/core/errors.js';
 import {
-  budgetExpiresAt,
+  budgetWindow,
   budgetKey,
   DECISION_ORDER,
   decide,
@@ -127,6 +127,17 @@ describe('decide: states', () => {
     const decision = decide(input({ trigger: { state, certificate: null }, policy: { restartStates: ['missing', 'unreachable', 'healthy', 'expiring'] } }));
     expect(reasonOf(decision)).toBe('not-restartable');
     expect(decision.message).toContain(state === 'healthy' ? 'findings alone never restart' : 'never restarted for: no certificate was read');
+  });
+
+  it('never restarts for a leaf that is not valid yet (expired by state, but a restart gets a certificate from the same clock)', () => {
+    const future = { ...TRIGGER.certificate!, notBefore: iso(minutes(10)), notAfter: iso(minutes(70)), ageSeconds: 0, remainingSeconds: 4200 };
+    const decision = decide(input({ trigger: { state: 'expired', findings: ['not-yet-valid'], certificate: future } }));
+    expect(reasonOf(decision)).toBe('not-restartable');
+    expect(decision.message).toBe(
+      `pod carts-5d8f-abcde: the leaf is not valid yet (notBefore ${iso(minutes(10))}); a restart would fetch a certificate from the same clock: check time sync`,
+    );
+    // The same pod without the finding is restarted: the rule is the finding, not the state.
+    expect(reasonOf(decide(input({ trigger: { state: 'expired' } })))).toBe('restart:rollout-restart');
   });
 
   it('restarts for stale only when the policy names it', () => {
@@ -335,13 +346,13 @@ describe('events and keys', () => {
     bad({ ...TRIGGER, certificate: { serialNumber: 'AA' } }, /^detail\.certificate\.notBefore: /);
   });
 
-  it('keys leases per workload and budgets per cluster and UTC hour, apart for dry-run', () => {
+  it('keys leases per workload and budgets per cluster, apart for dry-run; the budget window is the 60 minutes up to now', () => {
     const at = new Date('2030-03-01T12:34:56Z');
     expect(workloadKey('prod-mesh', 'shop', { kind: 'Deployment', name: 'carts' }, false)).toBe('workload#prod-mesh#shop#Deployment#carts');
     expect(workloadKey('prod-mesh', 'shop', { kind: 'Deployment', name: 'carts' }, true)).toBe('dry-run#workload#prod-mesh#shop#Deployment#carts');
-    expect(budgetKey('prod-mesh', at, false)).toBe('budget#prod-mesh#2030-03-01T12');
-    expect(budgetKey('prod-mesh', at, true)).toBe('dry-run#budget#prod-mesh#2030-03-01T12');
-    expect(budgetExpiresAt(at).toISOString()).toBe('2030-03-02T13:00:00.000Z');
+    expect(budgetKey('prod-mesh', false)).toBe('budget#prod-mesh');
+    expect(budgetKey('prod-mesh', true)).toBe('dry-run#budget#prod-mesh');
+    expect(budgetWindow(at)).toBe('2030-03-01T11:34:56Z/2030-03-01T12:34:56Z');
   });
 
   it('builds the Workload Restart detail with the contract fields and drops absent extras', () => {

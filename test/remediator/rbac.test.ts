@@ -15,17 +15,21 @@ import { Mesh } from '../../src/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
 import {
+  fenceObjects,
   rbacObjects,
   rbacRules,
   rbacYaml,
   rulesAllow,
+  SAMPLER_EXEC_COMMANDS,
   tbotRoleRules,
+  type AdmissionPolicyObject,
   type ClusterRoleBindingObject,
   type ClusterRoleObject,
   type RbacOptions,
   type RoleBindingObject,
   type RoleObject,
 } from '../../src/rbac/rbac.js';
+import { ACTIVE_SECRETS_COMMAND, WARMING_SECRETS_COMMAND } from '../../src/kube/envoy-sampler.js';
 import { remediate } from '../../src/remediator/remediate.js';
 import { remediateEvent } from '../../src/remediator/remediate-event.js';
 import type { Finding } from '../../src/core/types.js';
@@ -107,10 +111,19 @@ describe('tbot namespace Role', () => {
 });
 
 describe('rbac YAML', () => {
-  it.each([{}, { deleteBarePods: true }])('round-trips through client-node loadAllYaml (%j)', (options: RbacOptions) => {
+  it.each([{}, { deleteBarePods: true }])('round-trips through client-node loadAllYaml (%j), the fence after the roles', (options: RbacOptions) => {
     const loaded = loadAllYaml(rbacYaml(options));
-    expect(JSON.parse(JSON.stringify(loaded))).toEqual(rbacObjects(options));
-    expect(loaded.map((o: { kind: string }) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    expect(JSON.parse(JSON.stringify(loaded))).toEqual([...rbacObjects(options), ...fenceObjects()]);
+    expect(loaded.map((o: { kind: string }) => o.kind)).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      ...Array(5).fill(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']).flat(),
+    ]);
+    expect(JSON.parse(JSON.stringify(loadAllYaml(rbacYaml({ ...options, fence: false }))))).toEqual(rbacObjects(options));
   });
 
   it('is what `mesh-cert-watch rbac` prints, with exit 0', async () => {
@@ -122,6 +135,51 @@ describe('rbac YAML', () => {
     expect(await main(['rbac', '--delete-bare-pods'], io)).toBe(0);
     expect(out.join('')).toBe(rbacYaml({ deleteBarePods: true }));
     expect(out.join('')).toContain('- delete');
+    out.length = 0;
+    expect(await main(['rbac', '--no-fence'], io)).toBe(0);
+    expect(out.join('')).toBe(rbacYaml({ fence: false }));
+  });
+});
+
+describe('the exec and patch fence (ValidatingAdmissionPolicies)', () => {
+  const policies = fenceObjects().filter((o): o is AdmissionPolicyObject => o.kind === 'ValidatingAdmissionPolicy');
+  const policy = (name: string) => policies.find((p) => p.metadata.name === name)!;
+
+  it('allows exactly the commands the sampler runs, in istio-proxy, without stdin or tty, for the sampler group only', () => {
+    expect(SAMPLER_EXEC_COMMANDS).toEqual([ACTIVE_SECRETS_COMMAND, WARMING_SECRETS_COMMAND]);
+    const exec = policy('mesh-cert-watch-sampler-exec');
+    expect(exec.spec.matchConstraints.resourceRules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['pods/exec'] }]);
+    expect(exec.spec.matchConditions).toEqual([{ name: 'only-sampler', expression: "'mesh-cert-watch:sampler' in request.userInfo.groups" }]);
+    expect(exec.spec.failurePolicy).toBe('Fail');
+    expect(exec.spec.validations.map((v) => v.expression)).toEqual([
+      "has(object.container) && object.container == 'istio-proxy'",
+      "has(object.command) && (object.command == ['pilot-agent', 'request', 'GET', 'config_dump?resource=dynamic_active_secrets'] || object.command == ['pilot-agent', 'request', 'GET', 'config_dump?resource=dynamic_warming_secrets'])",
+      '!has(object.stdin) || !object.stdin',
+      '!has(object.tty) || !object.tty',
+    ]);
+    expect(exec.spec.validations.every((v) => v.reason === 'Forbidden')).toBe(true);
+  });
+
+  it('lets the remediator group change only the restart annotation of each kind (Rollouts: spec.restartAt)', () => {
+    expect(policies.map((p) => [p.metadata.name, p.spec.matchConstraints.resourceRules[0]!.apiGroups[0], p.spec.matchConstraints.resourceRules[0]!.resources[0], p.spec.matchConstraints.resourceRules[0]!.operations])).toEqual([
+      ['mesh-cert-watch-sampler-exec', '', 'pods/exec', ['CONNECT']],
+      ['mesh-cert-watch-remediator-deployments-restart-only', 'apps', 'deployments', ['UPDATE']],
+      ['mesh-cert-watch-remediator-statefulsets-restart-only', 'apps', 'statefulsets', ['UPDATE']],
+      ['mesh-cert-watch-remediator-daemonsets-restart-only', 'apps', 'daemonsets', ['UPDATE']],
+      ['mesh-cert-watch-remediator-rollouts-restart-only', 'argoproj.io', 'rollouts', ['UPDATE']],
+    ]);
+    const deployments = policy('mesh-cert-watch-remediator-deployments-restart-only');
+    expect(deployments.spec.matchConditions).toEqual([{ name: 'only-remediator', expression: "'mesh-cert-watch:remediator' in request.userInfo.groups" }]);
+    const expressions = deployments.spec.validations.map((v) => v.expression).join('\n');
+    expect(expressions).toContain('object.spec.template.spec == oldObject.spec.template.spec');
+    expect(expressions).toContain("k == 'kubectl.kubernetes.io/restartedAt'");
+    expect(expressions).toContain('has(object.spec.replicas) ? (has(oldObject.spec.replicas) && object.spec.replicas == oldObject.spec.replicas) : !has(oldObject.spec.replicas)');
+    const rollouts = policy('mesh-cert-watch-remediator-rollouts-restart-only').spec.validations.map((v) => v.expression).join('\n');
+    expect(rollouts).not.toContain('restartAt');
+    expect(rollouts).toContain('object.spec.template == oldObject.spec.template');
+    // DELETE (the bare-pod and tbot-namespace deletes) is RBAC's alone.
+    expect(policies.every((p) => p.spec.matchConstraints.resourceRules.every((r) => !r.operations.includes('DELETE')))).toBe(true);
+    expect(fenceObjects({ rollouts: false }).map((o) => o.metadata.name)).not.toContain('mesh-cert-watch-remediator-rollouts-restart-only');
   });
 });
 

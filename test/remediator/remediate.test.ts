@@ -277,8 +277,70 @@ describe('API errors give a failed outcome with the message', () => {
   });
 });
 
+describe('ambiguous PATCH outcomes never bypass the budget', () => {
+  const retrying = (): KubeClient => new KubeClient(emulator.kubeConfig(), { retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 1 }, sleep: async () => undefined });
+
+  it('a lost response to an applied PATCH: the retry meets 409, the read-back finds our restartedAt: restarted, budget spent, record saved', async () => {
+    const pods = Array.from({ length: 4 }, (_, i) => mesh.addDeployment('lost-answer', `svc-${i}`).pods[0]!);
+    // Every first PATCH is applied and its answer lost (the client then retries it).
+    emulator.injectFault({ method: 'PATCH', path: /\/namespaces\/lost-answer\/deployments\//, effect: 'lose-response' });
+    const guard = new InMemoryRestartGuard();
+    const client = retrying();
+    const details: RemediationDetail[] = [];
+    for (const pod of pods) {
+      details.push(await remediate(triggerFor(pod), { kube: client, guard, policy: { ...POLICY, budgetPerHour: 1 }, clock: () => NOW }));
+    }
+    expect(details.map((d) => `${d.outcome}:${d.reason}`)).toEqual(['restarted:expiring', 'skipped:budget', 'skipped:budget', 'skipped:budget']);
+    expect(details[0]!.message).toContain("the API server's answer was lost");
+    expect(details[0]!.budget).toMatchObject({ limit: 1, used: 1 });
+    // Exactly one workload really restarted: the budget of 1 is honoured.
+    const restarted = pods.map((_, i) => (emulator.get('Deployment', 'lost-answer', `svc-${i}`)!.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']);
+    expect(restarted).toEqual([RESTARTED_AT, undefined, undefined, undefined]);
+    expect(await guard.lastRestart('workload#prod-mesh#lost-answer#Deployment#svc-0', NOW)).toMatchObject({ restartedAt: RESTARTED_AT, triggeredBy: 'sweep-1' });
+  });
+
+  it('a lost response without a retry (the client gives up): read back, restarted', async () => {
+    const pod = mesh.addStatefulSet('lost-once', 'ledger').pods[0]!;
+    emulator.injectFault({ method: 'PATCH', path: '/apis/apps/v1/namespaces/lost-once/statefulsets/ledger', effect: 'lose-response', times: 1 });
+    const guard = new InMemoryRestartGuard();
+    const detail = await remediate(triggerFor(pod), { kube, guard, policy: { ...POLICY, budgetPerHour: 1 }, clock: () => NOW });
+    expect(detail).toMatchObject({ outcome: 'restarted', restartedAt: RESTARTED_AT, budget: { used: 1 } });
+    expect(await guard.lastRestart('workload#prod-mesh#lost-once#StatefulSet#ledger', NOW)).toBeDefined();
+  });
+
+  it('503 with nothing applied: failed, outcome unknown, the unit stays spent (never refunded on an ambiguous error)', async () => {
+    const first = mesh.addDeployment('unknown', 'carts').pods[0]!;
+    const second = mesh.addDeployment('unknown', 'orders').pods[0]!;
+    emulator.injectFault({ method: 'PATCH', path: '/apis/apps/v1/namespaces/unknown/deployments/carts', status: 503, times: 1 });
+    const guard = new InMemoryRestartGuard();
+    const detail = await remediate(triggerFor(first), { kube, guard, policy: { ...POLICY, budgetPerHour: 1 }, clock: () => NOW });
+    expect(detail).toMatchObject({ outcome: 'failed', reason: 'api-error', statusCode: 503 });
+    expect(detail.message).toContain('outcome unknown (our restartedAt is not in place yet); the budget unit stays spent');
+    expect(await remediate(triggerFor(second), { kube, guard, policy: { ...POLICY, budgetPerHour: 1 }, clock: () => NOW })).toMatchObject({ outcome: 'skipped', reason: 'budget' });
+  });
+
+  it('a lost response and a failing read-back: failed, outcome unknown, the unit stays spent', async () => {
+    const first = mesh.addDeployment('blind', 'carts').pods[0]!;
+    const second = mesh.addDeployment('blind', 'orders').pods[0]!;
+    emulator.injectFault({ method: 'PATCH', path: '/apis/apps/v1/namespaces/blind/deployments/carts', effect: 'lose-response', times: 1 });
+    authorize = (request) => {
+      // After the observe step has read the Deployment, every further GET of it fails.
+      if (request.verb === 'get' && request.resource === 'deployments' && request.name === 'carts') {
+        emulator.injectFault({ method: 'GET', path: '/apis/apps/v1/namespaces/blind/deployments/carts', status: 503 });
+      }
+      return true;
+    };
+    const guard = new InMemoryRestartGuard();
+    const detail = await remediate(triggerFor(first), { kube, guard, policy: { ...POLICY, budgetPerHour: 1 }, clock: () => NOW });
+    emulator.clearFaults();
+    expect(detail).toMatchObject({ outcome: 'failed', reason: 'api-error' });
+    expect(detail.message).toMatch(/outcome unknown \(the read-back failed: get deployment blind\/carts: .*HTTP 503.*\); the budget unit stays spent/);
+    expect(await remediate(triggerFor(second), { kube, guard, policy: { ...POLICY, budgetPerHour: 1 }, clock: () => NOW })).toMatchObject({ outcome: 'skipped', reason: 'budget' });
+  });
+});
+
 describe('concurrent and duplicate deliveries (DynamoDB guard on dynalite)', () => {
-  it('never exceeds the hourly budget under 10 concurrent invocations: exactly 3 of 10 restart', async () => {
+  it('never exceeds the budget under 10 concurrent invocations: exactly 3 of 10 restart', async () => {
     const tableName = await freshTable();
     const pods = Array.from({ length: 10 }, (_, i) => mesh.addDeployment('budget', `svc-${i}`).pods[0]!);
     emulator.requests.clear();
@@ -288,8 +350,9 @@ describe('concurrent and duplicate deliveries (DynamoDB guard on dynalite)', () 
     const outcomes = details.map((d) => `${d.outcome}:${d.reason}`).sort();
     expect(outcomes).toEqual([...Array(3).fill('restarted:expiring'), ...Array(7).fill('skipped:budget')]);
     expect(mutations('budget').length).toBe(3);
-    const counter = await DynamoDBDocumentClient.from(dynamo.client()).send(new GetCommand({ TableName: tableName, Key: { pk: 'budget#prod-mesh#2030-03-01T12', sk: 'budget' } }));
-    expect(counter.Item?.count).toBe(3);
+    const doc = DynamoDBDocumentClient.from(dynamo.client());
+    const slots = await Promise.all([0, 1, 2, 3].map((i) => doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'budget#prod-mesh', sk: `slot#${i}` } }))));
+    expect(slots.map((slot) => slot.Item?.takenAt)).toEqual([NOW.getTime(), NOW.getTime(), NOW.getTime(), undefined]);
   });
 
   it('restarts once when the same event is delivered three times at once, and not again on a later redelivery', async () => {

@@ -142,7 +142,7 @@ describe('two sweeps: a pod turns stale, then recovers', () => {
       partial: false,
       failed: false,
       summary,
-      thresholds: { staleAfter: '60%', expiringWithin: '20%' },
+      thresholds: { staleAfter: '60%', expiringWithin: '20%', clockSkewAllowance: '60s' },
       errors: [],
       errorsTotal: 0,
       eventsPublished: 2,

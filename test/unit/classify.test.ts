@@ -185,10 +185,12 @@ describe('classifySecrets: identity, bundle and volume findings', () => {
     expect(classifySecrets(parsed, { now: at(60), thresholds: PERCENT, pod: POD }).findings).toEqual(findings);
   });
 
-  it('does not judge identity without pod context', async () => {
+  it('without pod context, a leaf with no SPIFFE ID is still an identity mismatch; one with any SPIFFE ID is not', async () => {
     const { root } = await testPki();
-    const parsed = await scenario({ chainPem: await leafPem(root, { spiffeId: null }) });
-    expect(classifySecrets(parsed, { now: at(60), thresholds: PERCENT }).findings).toEqual([]);
+    const noId = await scenario({ chainPem: await leafPem(root, { spiffeId: null }) });
+    expect(classifySecrets(noId, { now: at(60), thresholds: PERCENT }).findings).toEqual(['identity-mismatch']);
+    const otherId = await scenario({ chainPem: await leafPem(root, { spiffeId: 'spiffe://example.org/ns/elsewhere/sa/anyone' }) });
+    expect(classifySecrets(otherId, { now: at(60), thresholds: PERCENT }).findings).toEqual([]);
   });
 
   it('identityMatches compares the path exactly', () => {

@@ -95,7 +95,7 @@ describe('parseSecretsDump: envelopes', () => {
       trustBundle: null,
     });
     expect(parsed.active[1]?.versionInfo).toBe('2030-01-01T00:00:00Z/3');
-    expect(parsed.active[1]?.trustBundle).toEqual({ shape: 'trusted_ca', pems: root.certificatePem, trustDomains: [] });
+    expect(parsed.active[1]?.trustBundle).toEqual({ shape: 'trusted_ca', pems: root.certificatePem, trustDomains: [], domainBundles: [] });
     expect(parsed.warming[0]).toEqual({ name: 'default', versionInfo: 'uninitialized', lastUpdated: null, certificateChainPem: null, trustBundle: null });
   });
 
@@ -145,7 +145,7 @@ describe('parseSecretsDump: envelopes', () => {
       }),
     );
     expect(parsed.active[0]?.certificateChainPem).toBe(chainPem);
-    expect(parsed.active[0]?.trustBundle).toEqual({ shape: 'trusted_ca', pems: root.certificatePem, trustDomains: [] });
+    expect(parsed.active[0]?.trustBundle).toEqual({ shape: 'trusted_ca', pems: root.certificatePem, trustDomains: [], domainBundles: [] });
   });
 
   it('accepts URL-safe and unpadded base64', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ThresholdError } from '../../src/core/errors.js';
 import { thrown } from './core-test-kit.js';
-import { DEFAULT_THRESHOLDS, formatThresholds, parseThreshold, thresholdSeconds } from '../../src/core/threshold.js';
+import { DEFAULT_THRESHOLDS, formatThresholds, parseClockSkewAllowance, parseThreshold, thresholdSeconds } from '../../src/core/threshold.js';
 
 describe('parseThreshold', () => {
   it.each([
@@ -97,13 +97,42 @@ describe('defaults and formatting', () => {
   it('defaults to stale after 60% and expiring within 20%', () => {
     expect(DEFAULT_THRESHOLDS.staleAfter).toEqual(parseThreshold('60%'));
     expect(DEFAULT_THRESHOLDS.expiringWithin).toEqual(parseThreshold('20%'));
-    expect(formatThresholds(DEFAULT_THRESHOLDS)).toEqual({ staleAfter: '60%', expiringWithin: '20%' });
+    expect(formatThresholds(DEFAULT_THRESHOLDS)).toEqual({ staleAfter: '60%', expiringWithin: '20%', clockSkewAllowance: '60s' });
   });
 
   it('reports thresholds as the user wrote them', () => {
     expect(formatThresholds({ staleAfter: parseThreshold('1h30m'), expiringWithin: parseThreshold('12.5%') })).toEqual({
       staleAfter: '1h30m',
       expiringWithin: '12.5%',
+      clockSkewAllowance: '60s',
     });
+  });
+});
+
+describe('parseClockSkewAllowance', () => {
+  it.each([
+    ['0', 0],
+    ['0s', 0],
+    ['0m', 0],
+    ['30s', 30],
+    ['1m', 60],
+    ['5m', 300],
+    ['1h', 3600],
+  ])('%p -> %d s', (text, seconds) => {
+    expect(parseClockSkewAllowance(text)).toBe(seconds);
+  });
+
+  it.each([
+    ['10%', /a duration \(such as 1m\), not a percentage/],
+    ['1h0m1s', /at most 60m/],
+    ['-1m', /a whole-second duration/],
+    ['500ms', /a whole-second duration/],
+    ['', /a whole-second duration/],
+  ])('refuses %p', (text, message) => {
+    expect(() => parseClockSkewAllowance(text)).toThrow(message);
+  });
+
+  it('reports the allowance in force with the thresholds', () => {
+    expect(formatThresholds({ ...DEFAULT_THRESHOLDS, clockSkewAllowanceSeconds: 0 }).clockSkewAllowance).toBe('0s');
   });
 });
