@@ -107,10 +107,10 @@ export const DASHBOARD_QUERIES = {
     'sort @timestamp desc',
     'limit 500',
   ],
-  /** The remediator's decisions, grouped. */
+  /** The remediator's decisions (workload and node agent restarts), grouped. */
   remediatorDecisions: [
-    `filter message = "${LOG_MESSAGES.restartOutcome}"`,
-    'stats count(*) as events, latest(detail) as lastDetail, max(@timestamp) as last by cluster, namespace, workload.kind, workload.name, outcome, reason',
+    `filter message in ["${LOG_MESSAGES.restartOutcome}", "${LOG_MESSAGES.agentRestartOutcome}"]`,
+    'stats count(*) as events, latest(detail) as lastDetail, max(@timestamp) as last by cluster, namespace, workload.kind, workload.name, node, agentPod, outcome, reason',
     'sort last desc',
     'limit 200',
   ],

@@ -181,9 +181,9 @@ function logRows(widget: Widget, result: DemoResult): { head: string[]; rows: st
   }
   if (is('remediatorDecisions')) {
     const groups = new Map<string, { row: string[]; events: number; last: string; detail: string }>();
-    for (const r of records.filter((x) => x.message === LOG_MESSAGES.restartOutcome)) {
+    for (const r of records.filter((x) => x.message === LOG_MESSAGES.restartOutcome || x.message === LOG_MESSAGES.agentRestartOutcome)) {
       const w = (r.workload ?? {}) as { kind?: string; name?: string };
-      const key = [str(r.cluster), str(r.namespace), str(w.kind), str(w.name), str(r.outcome), str(r.reason)];
+      const key = [str(r.cluster), str(r.namespace), str(w.kind), str(w.name), str(r.node), str(r.agentPod), str(r.outcome), str(r.reason)];
       const group = groups.get(key.join('|')) ?? { row: key, events: 0, last: '', detail: '' };
       group.events += 1;
       group.last = r.at.slice(11, 16);
@@ -191,7 +191,7 @@ function logRows(widget: Widget, result: DemoResult): { head: string[]; rows: st
       groups.set(key.join('|'), group);
     }
     const rows = [...groups.values()].sort((a, b) => b.last.localeCompare(a.last)).map((g) => [String(g.events), g.detail, g.last, ...g.row]);
-    return { head: ['events', 'lastDetail', 'last', 'cluster', 'namespace', 'workload.kind', 'workload.name', 'outcome', 'reason'], rows };
+    return { head: ['events', 'lastDetail', 'last', 'cluster', 'namespace', 'workload.kind', 'workload.name', 'node', 'agentPod', 'outcome', 'reason'], rows };
   }
   if (is('restartsPerHour')) {
     const bars = new Map<string, number>();

@@ -110,8 +110,8 @@ describe('dashboard: pods by name (Logs Insights)', () => {
   it('groups the remediator\'s decisions from its log group', () => {
     const table = byTitle('Remediator decisions');
     expect(table.properties.query).toMatch(/^SOURCE 'ref:[A-Za-z]*Remediator[A-Za-z]*' \| /);
-    expect(table.properties.query).toContain(`filter message = "${LOG_MESSAGES.restartOutcome}"`);
-    expect(table.properties.query).toContain('by cluster, namespace, workload.kind, workload.name, outcome, reason');
+    expect(table.properties.query).toContain(`filter message in ["${LOG_MESSAGES.restartOutcome}", "${LOG_MESSAGES.agentRestartOutcome}"]`);
+    expect(table.properties.query).toContain('by cluster, namespace, workload.kind, workload.name, node, agentPod, outcome, reason');
   });
 });
 
