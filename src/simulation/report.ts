@@ -4,6 +4,7 @@
  * and the monthly cost for the simulated size (per cluster, per pod, per deployment) with the prices used.
  */
 import { defaultDetectionSettings, renderDetection, simulateDetection, type DetectionResult } from './detection.js';
+import { renderTbotNode, simulateTbotNode, type TbotNodeResult } from './tbot-node.js';
 import { parseDeploymentConfig } from '../config/deployment.js';
 import { CRONJOB_RESTART_INTERVAL_MINUTES } from '../config/metric-names.js';
 import { ConfigError } from '../core/errors.js';
@@ -54,6 +55,8 @@ export interface SimulationReport {
   readonly prices: typeof PRICES;
   /** Rotation history: false-positive rate on a jittered healthy population, time-to-detect of tbot's failures. */
   readonly detection: DetectionResult;
+  /** The tbot node scenario: agent restarts vs application restarts per day (node-aware remediation). */
+  readonly tbotNode: readonly TbotNodeResult[];
 }
 
 export function runSimulation(settings: SimulationSettings, costInputs: CostInputs): SimulationReport {
@@ -66,6 +69,20 @@ export function runSimulation(settings: SimulationSettings, costInputs: CostInpu
     perDay,
     ratio: result.watcher.podRestarts === 0 ? Infinity : result.cronJob.podRestarts / result.watcher.podRestarts,
     prices: PRICES,
+    tbotNode: [false, true].map((actAtProvenStale) =>
+      simulateTbotNode({
+        podsOnNode: 20,
+        hours: settings.hours,
+        scheduleMinutes: settings.scheduleMinutes,
+        lifetimeMinutes: settings.lifetimeMinutes,
+        staleAfterShare: settings.staleAfterShare,
+        expiringWithinShare: settings.expiringWithinShare,
+        actAtProvenStale,
+        renewalMinutes: 20,
+        slackMinutes: 3,
+        cronJobMinutes: CRONJOB_RESTART_INTERVAL_MINUTES,
+      }),
+    ),
     detection: simulateDetection(
       defaultDetectionSettings({
         healthyPods: 100,
@@ -130,5 +147,5 @@ export function renderSimulation(report: SimulationReport): string {
     `concurrency; remediator ${ASSUMED_DURATIONS_MS.remediator} ms and notifier ${ASSUMED_DURATIONS_MS.notifier} ms per invocation are assumptions; event counts come from this run.`,
     `Not included: VPC endpoints or NAT, data transfer.`,
   ].join('\n');
-  return `${head}\n\n${table}\n\n${ratio}.\n\ncost of ${n(cost.pods)} pods per month: ${usd(cost.totalUsd)} (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n${shape}\n\nprices: ${prices}\nassumptions: ${assumptions}\n\n${renderDetection(report.detection)}\n`;
+  return `${head}\n\n${table}\n\n${ratio}.\n\ncost of ${n(cost.pods)} pods per month: ${usd(cost.totalUsd)} (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n${shape}\n\nprices: ${prices}\nassumptions: ${assumptions}\n\n${renderDetection(report.detection)}\n\n${report.tbotNode.map(renderTbotNode).join('\n\n')}\n`;
 }
