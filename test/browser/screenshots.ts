@@ -48,7 +48,16 @@ try {
     await page.screenshot({ path: join(OUT, 'demo-report.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.ceil(chartsBottom + 16) } });
 
     step('slack-card.png');
-    const card = page.locator('[data-testid="slack-card"]', { hasText: 'Restarts that need a person' }).first();
+    // The demo's most telling message: one that asks a person, else one with the tbot upgrade advice.
+    const cards = page.locator('[data-testid="slack-card"]');
+    const wanted = [cards.filter({ hasText: 'need a person' }), cards.filter({ hasText: 'Upgrade tbot' }), cards];
+    let card = cards.first();
+    for (const candidate of wanted) {
+      if ((await candidate.count()) > 0) {
+        card = candidate.first();
+        break;
+      }
+    }
     await card.screenshot({ path: join(OUT, 'slack-card.png') });
 
     step('dashboard.png');
