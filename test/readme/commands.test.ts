@@ -71,7 +71,6 @@ const COVERAGE: ReadonlyArray<readonly [RegExp, (line: string) => Coverage]> = [
   [/^npx mesh-cert-watch token /, () => ({ test: 'test/sampler/token-command.test.ts', contains: "'--cluster'" })],
   [/^npx mesh-cert-watch sweep .*--history .*--renewal-interval/, () => ({ test: 'test/integration/history.test.ts', contains: "'--renewal-interval'" })],
   [/^npx mesh-cert-watch sweep .*--history/, () => ({ test: 'test/integration/history.test.ts', contains: "'--history'" })],
-  [/^npx mesh-cert-watch watch .*--until-rotation/, () => ({ test: 'test/integration/watch.test.ts', contains: "'--until-rotation'" })],
   [/^npx mesh-cert-watch sweep --remediate --dry-run$/, () => ({ test: 'test/remediator/cli.test.ts', contains: "'--remediate', '--dry-run'" })],
   [/^npx mesh-cert-watch sweep .*--fail-on/, () => ({ test: 'test/integration/sweep.test.ts', contains: "'--fail-on'" })],
   [/^npx mesh-cert-watch sweep -n /, () => ({ test: 'test/integration/sweep.test.ts', contains: "'-n', 'data'" })],
