@@ -14,6 +14,7 @@
  */
 import { DEFAULT_RENEWAL_POLICY, judgeRotation, type PreviousObservation, type RenewalPolicy } from '../core/history.js';
 import type { Source } from '../core/types.js';
+import { seededRandom } from './random.js';
 
 export interface DetectionSettings {
   readonly healthyPods: number;
@@ -51,17 +52,6 @@ export interface DetectionResult {
 
 export function defaultDetectionSettings(overrides: Partial<DetectionSettings> = {}): DetectionSettings {
   return { healthyPods: 400, brokenPods: 200, hours: 24, scheduleMinutes: 5, lifetimeMinutes: 60, staleAfterShare: 0.6, renewal: DEFAULT_RENEWAL_POLICY, seed: 1, ...overrides };
-}
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Leaf {

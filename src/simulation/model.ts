@@ -21,6 +21,7 @@
  * remediator and notifier invocations. Deterministic for a seed.
  */
 import { ConfigError } from '../core/errors.js';
+import { seededRandom } from './random.js';
 
 export interface SimulationSettings {
   readonly pods: number;
@@ -75,18 +76,6 @@ export interface SimulationResult {
   readonly workloads: number;
   readonly watcher: WatcherCounts;
   readonly cronJob: CronJobCounts;
-}
-
-/** mulberry32: small, fast, and the same sequence for a seed on every platform. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Mesh {

@@ -35,6 +35,7 @@ import { remediate } from '../../src/remediator/remediate.js';
 import { sweepCluster, type FindingsLedger } from '../../src/sampler/sweep-cluster.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { clusterInput, recordingEventBridge, samplerConfig } from '../sampler/kit.js';
+import { seededRandom } from '../../src/simulation/random.js';
 
 const SCHEDULES = Number(process.env.MCW_SOAK_SCHEDULES ?? 200);
 const REPLAY = process.env.MCW_SOAK_SEED === undefined ? undefined : Number(process.env.MCW_SOAK_SEED);
@@ -45,18 +46,6 @@ const KEY_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.ex
 const KEY_LINE = KEY_PEM.split('\n')[1]!;
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const REQUEST_TIMEOUT_MS = 600;
-
-/** mulberry32: small, seedable, good enough to draw schedules. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type PodPlan = 'healthy' | 'expiring' | 'expired' | 'stderr-key' | 'drop' | 'deleted';
 type Fault =
@@ -100,7 +89,7 @@ const ALL_FAULTS: readonly Fault[] = [
 const PLANS: readonly PodPlan[] = ['healthy', 'expiring', 'expiring', 'expired', 'stderr-key', 'drop', 'deleted'];
 
 function drawSchedule(seed: number): Schedule {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T,>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const pods = Array.from({ length: 2 + Math.floor(random() * 3) }, () => pick(PLANS));
   // Hung requests cost a real request timeout each: rarer than the others.

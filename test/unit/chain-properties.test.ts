@@ -12,23 +12,13 @@ import type { Finding } from '../../src/core/types.js';
 import type { RootCaSpec } from '../../src/emulator/envoy-dump.js';
 import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority } from '../../src/emulator/pki.js';
 import { at, HOUR, parseResource, T0 } from './core-test-kit.js';
+import { seededRandom } from '../../src/simulation/random.js';
 
 const DAY = 24 * HOUR;
 type Validity = 'valid' | 'expired' | 'future';
 const VALIDITIES: readonly Validity[] = ['valid', 'expired', 'future'];
 /** CA windows relative to T0; "future" starts one day after T0, "expired" ended one day before. */
 const WINDOWS: Record<Validity, [number, number]> = { valid: [-DAY, 30 * DAY], expired: [-30 * DAY, -DAY], future: [DAY, 30 * DAY] };
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const windowOf = (validity: Validity) => ({ notBefore: at(WINDOWS[validity][0]), notAfter: at(WINDOWS[validity][1]) });
 
@@ -59,7 +49,7 @@ function shuffle<T>(random: () => number, items: T[]): T[] {
 
 describe('whole-chain judgement agrees with a model of the peer, over 150 generated chains', () => {
   it('seed 11', async () => {
-    const random = seeded(11);
+    const random = seededRandom(11);
     const strangerRoot = await createRootCa('other.example');
     let mismatches = 0;
     let clean = 0;

@@ -15,6 +15,7 @@ import { agentVersionInfo, fullSecretsDump, resourceSecretsDump, tbotVersionInfo
 import { runCli } from '../support/cli.js';
 import { writeLargeConfigDump } from '../support/large-config-dump.js';
 import { at, leafPem, readFixture, T0, testPki } from './core-test-kit.js';
+import { seededRandom } from '../../src/simulation/random.js';
 
 const FIXTURES = ['secret-istio/config_dump.json', 'secret-spire/config_dump.json', 'proxyconfig/config_dump.json'];
 
@@ -24,18 +25,6 @@ async function* chunksOf(bytes: Uint8Array, sizes: () => number): AsyncGenerator
     yield bytes.subarray(at, at + size);
     at += size;
   }
-}
-
-/** Deterministic PRNG (mulberry32) so chunkings are reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('parseSecretsDumpStream: same secrets as parseSecretsDump', () => {
@@ -70,7 +59,7 @@ describe('parseSecretsDumpStream: same secrets as parseSecretsDump', () => {
 
   it('random chunkings of random dumps (seeded) agree with the in-memory parser', async () => {
     const { root } = await testPki();
-    const random = seeded(20261201);
+    const random = seededRandom(20261201);
     const chainPem = await leafPem(root);
     for (let round = 0; round < 40; round += 1) {
       const secrets = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, index) => ({
