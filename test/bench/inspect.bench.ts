@@ -6,7 +6,6 @@
  * size (≤ 1.25× from 25 to 100 MB) and < 32 MB above the idle process.
  * Each run is a fresh process running an esbuild bundle (as the CLI ships, without tsx).
  */
-import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,22 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/emulator/pki.js';
 import { agentVersionInfo } from '../../src/emulator/envoy-dump.js';
 import { writeLargeConfigDump } from '../support/large-config-dump.js';
+import { bundleForBench } from './sweep.bench.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 export async function benchInspect(): Promise<void> {
   const sizesMb = (process.env.BENCH_DUMP_MB ?? '25,100').split(',').map(Number);
   const bundle = fileURLToPath(new URL('../../.cache/bench/inspector.mjs', import.meta.url));
-  await build({
-    entryPoints: [here('./inspector.ts')],
-    outfile: bundle,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
+  await bundleForBench(here('./inspector.ts'), bundle);
 
   interface Figures {
     wallMs: number;

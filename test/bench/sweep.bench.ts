@@ -26,9 +26,15 @@ function nodeJs(script: string, args: string[]): ChildProcess {
 const sweeperBundle = fileURLToPath(new URL('../../.cache/bench/sweeper.mjs', import.meta.url));
 
 export async function benchSamplerSweep(sizes: readonly number[] = (process.env.BENCH_SIZES ?? '500,2000,5000').split(',').map(Number)): Promise<void> {
+  await bundleForBench(here('./sweeper.ts'), sweeperBundle);
+  await measure(sizes);
+}
+
+/** Builds a bench entry the way the Lambdas ship: one minified ESM bundle for Node 22. */
+export async function bundleForBench(entry: string, outfile: string): Promise<void> {
   await build({
-    entryPoints: [here('./sweeper.ts')],
-    outfile: sweeperBundle,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     minify: true,
     platform: 'node',
@@ -38,7 +44,6 @@ export async function benchSamplerSweep(sizes: readonly number[] = (process.env.
     // Some dependencies still call require(); give the ESM bundle one.
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   });
-  await measure(sizes);
 }
 
 export async function firstLine(child: ChildProcess): Promise<string> {
