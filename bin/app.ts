@@ -4,7 +4,7 @@
  *   npx cdk deploy -c config=path/to/config.json
  */
 import { App } from 'aws-cdk-lib';
-import { ConfigError } from '../src/core/errors.js';
+import { ConfigError } from '../src/core/model/errors.js';
 import { buildApp } from '../lib/app.js';
 import { CONFIG_CONTEXT_KEY } from '../lib/config/load-config.js';
 

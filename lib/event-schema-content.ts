@@ -1,13 +1,13 @@
 /**
  * What the EventBridge schema registry gets for each detail-type. The contract is the engine's:
- * detail shapes in src/core/events.ts, their JSON schemas in src/events/schemas/. The registry
+ * detail shapes in src/core/events/events.ts, their JSON schemas in src/events/schemas/. The registry
  * describes whole events, so each detail schema is wrapped in the event envelope (its
  * `definitions` hoisted to the root, where its `#/definitions/...` references point) and
  * labelled draft-04, the JSON Schema flavour the registry takes; the schemas use no keyword
  * whose meaning differs between draft-04 and draft-07.
  */
 import { readFileSync } from 'node:fs';
-import { EVENT_SOURCE, type DetailType } from '../src/core/events.js';
+import { EVENT_SOURCE, type DetailType } from '../src/core/events/events.js';
 
 type JsonSchema = Record<string, unknown>;
 

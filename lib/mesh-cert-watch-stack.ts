@@ -6,9 +6,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseThreshold } from '../src/core/threshold.js';
+import { parseThreshold } from '../src/core/model/threshold.js';
 import { clusterRegion, NOTIFIER_MAX_CONCURRENCY, reservedConcurrency, type DeploymentConfig } from '../src/config/deployment.js';
-import { EVENT_SOURCE } from '../src/core/events.js';
+import { EVENT_SOURCE } from '../src/core/events/events.js';
 import { ClusterAccess } from './constructs/cluster-access.js';
 import { DeadLetterQueues } from './constructs/dead-letter-queues.js';
 import { EventRouting } from './constructs/event-routing.js';
@@ -18,7 +18,7 @@ import { HistoryBucket } from './constructs/history-bucket.js';
 import { StateTables } from './constructs/state-tables.js';
 import { SweepSchedules } from './constructs/sweep-schedules.js';
 import { WatcherFunction } from './constructs/watcher-function.js';
-import { notifierRuntimeInput, remediatorRuntimeInput, samplerRuntimeInput } from './runtime-configs.js';
+import { notifierRuntimeInput, remediatorRuntimeInput, samplerRuntimeInput } from '../src/config/runtime-configs.js';
 
 /** The repository root: holds package-lock.json and functions/. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));

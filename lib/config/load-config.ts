@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, describeError } from '../../src/core/errors.js';
+import { ConfigError, describeError } from '../../src/core/model/errors.js';
 import { parseDeploymentConfig, type DeploymentConfig } from '../../src/config/deployment.js';
 
 export const CONFIG_CONTEXT_KEY = 'config';

@@ -6,7 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RestartableState } from '../../src/config/runtime.js';
-import { notifierEventPattern, remediatorEventPattern } from '../event-patterns.js';
+import { notifierEventPattern, remediatorEventPattern } from '../../src/config/event-patterns.js';
 
 export interface EventRoutingProps {
   /** Physical name of the custom event bus (the deployment name). */

@@ -1,6 +1,6 @@
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import { Construct } from 'constructs';
-import { DETAIL_TYPES, type DetailType } from '../../src/core/events.js';
+import { DETAIL_TYPES, type DetailType } from '../../src/core/events/events.js';
 import { eventSchema, schemaName } from '../event-schema-content.js';
 
 export interface EventSchemasProps {

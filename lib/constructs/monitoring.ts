@@ -10,9 +10,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { thresholdSeconds } from '../../src/core/threshold.js';
-import { dashboardUrl } from '../runtime-configs.js';
-import type { Threshold } from '../../src/core/types.js';
+import { thresholdSeconds } from '../../src/core/model/threshold.js';
+import { dashboardUrl } from '../../src/config/runtime-configs.js';
+import type { Threshold } from '../../src/core/model/types.js';
 import { CRONJOB_RESTART_INTERVAL_MINUTES, DIMENSIONS, LOG_MESSAGES, METRICS_NAMESPACE, SAMPLER_METRICS } from '../../src/config/metric-names.js';
 
 /** What the dashboard and alarms need to know about one cluster. */

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { ConfigError } from '../../src/core/errors.js';
+import { ConfigError } from '../../src/core/model/errors.js';
 import { RUNTIME_CONFIG_ENV } from '../../src/config/runtime.js';
 import { acknowledgeWildcardResource } from '../nag.js';
 

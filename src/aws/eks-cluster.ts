@@ -10,7 +10,7 @@
  */
 import { DescribeClusterCommand, type DescribeClusterCommandOutput } from '@aws-sdk/client-eks';
 import { KubeConfig, type User } from '@kubernetes/client-node';
-import { ClusterUnreachableError, ConfigError, MeshCertWatchError } from '../core/errors.js';
+import { ClusterUnreachableError, ConfigError, MeshCertWatchError } from '../core/model/errors.js';
 import type { EksTokenProvider } from './eks-token.js';
 
 export interface ClusterEndpoint {

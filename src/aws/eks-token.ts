@@ -17,7 +17,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ConfigError, MeshCertWatchError } from '../core/errors.js';
+import { ConfigError, MeshCertWatchError } from '../core/model/errors.js';
 
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 /** Header that binds the token to one cluster (aws-iam-authenticator checks it). */

@@ -9,9 +9,9 @@
  * returned to the caller (to count in `Sweep Completed`/metrics): never dropped silently.
  */
 import { PutEventsCommand, type PutEventsCommandOutput, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { ConfigError } from '../core/errors.js';
-import { EVENT_SOURCE, fitDetail, MAX_EVENT_ENTRY_BYTES, utf8Length, type EventDraft } from '../core/events.js';
-import { backoffDelayMs, sleep as realSleep } from '../core/retry.js';
+import { ConfigError } from '../core/model/errors.js';
+import { EVENT_SOURCE, fitDetail, MAX_EVENT_ENTRY_BYTES, utf8Length, type EventDraft } from '../core/events/events.js';
+import { backoffDelayMs, sleep as realSleep } from '../core/model/retry.js';
 
 /** The slice of `EventBridgeClient` used here (an `EventBridgeClient` satisfies it). */
 export interface EventBridgeSender {

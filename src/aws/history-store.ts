@@ -14,8 +14,8 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createGunzip, createGzip } from 'node:zlib';
-import { MeshCertWatchError, describeError } from '../core/errors.js';
-import { HistoryFormatError, parseSnapshotLines, snapshotLines, type HistorySnapshot } from '../core/history.js';
+import { MeshCertWatchError, describeError } from '../core/model/errors.js';
+import { HistoryFormatError, parseSnapshotLines, snapshotLines, type HistorySnapshot } from '../core/judgement/history.js';
 
 export const HISTORY_PREFIX = 'history/';
 /** 10^13 − 1 ms is the year 2286: keys stay 13 digits wide, so text order is time order. */

@@ -4,16 +4,16 @@
  * Why: change events ("Pod Certificate State Changed") need the previous sweep's verdict, and
  * Lambdas keep no state between invocations. One item per pod that needs attention
  * (`pk` = cluster, `sk` = pod uid), read with one paginated Query per sweep and updated with
- * batched writes; `src/core/changes.ts` decides what to write. `expiresAt` (epoch seconds) is
+ * batched writes; `src/core/events/changes.ts` decides what to write. `expiresAt` (epoch seconds) is
  * the table's TTL attribute.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS } from '../config/tables.js';
-import type { LedgerEntry, LedgerWrite } from '../core/changes.js';
-import { ConfigError, MeshCertWatchError } from '../core/errors.js';
-import { backoffDelayMs, sleep } from '../core/retry.js';
-import { FINDINGS, STATES, type Finding, type State, type WorkloadRef } from '../core/types.js';
+import type { LedgerEntry, LedgerWrite } from '../core/events/changes.js';
+import { ConfigError, MeshCertWatchError } from '../core/model/errors.js';
+import { backoffDelayMs, sleep } from '../core/model/retry.js';
+import { FINDINGS, STATES, type Finding, type State, type WorkloadRef } from '../core/model/types.js';
 
 /** Key layout shared with the stack that creates the table. */
 const { partitionKey: LEDGER_PARTITION_KEY, sortKey: LEDGER_SORT_KEY, timeToLive: LEDGER_TTL_ATTRIBUTE } = TABLE_KEYS;

@@ -15,9 +15,9 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, MeshCertWatchError, TimeoutError, describeError } from '../core/errors.js';
-import { sleep as realSleep } from '../core/retry.js';
-import { deliveryDigest } from '../core/notifications.js';
+import { ConfigError, MeshCertWatchError, TimeoutError, describeError } from '../core/model/errors.js';
+import { sleep as realSleep } from '../core/model/retry.js';
+import { deliveryDigest } from '../core/notification/notifications.js';
 import { TABLE_KEYS } from '../config/tables.js';
 import type { ClaimResult, DeliveryLog, PostGate } from '../notifier/ports.js';
 

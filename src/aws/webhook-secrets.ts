@@ -9,7 +9,7 @@
  */
 import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { createHash } from 'node:crypto';
-import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.js';
+import { ConfigError, MeshCertWatchError, describeError } from '../core/model/errors.js';
 import type { Webhook } from '../slack/webhook-poster.js';
 
 export interface SecretsClient {

@@ -1,9 +1,9 @@
 /**
  * `mesh-cert-watch demo [--sweeps N] [--quiet]`: the whole product in one process on a simulated
- * cluster and an accelerated clock (src/demo/). Run from a checkout after `npm ci`: the local
+ * cluster and an accelerated clock (src/sandbox/demo/). Run from a checkout after `npm ci`: the local
  * DynamoDB engine is a devDependency, loaded only by this command.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../core/model/errors.js';
 import { parseCommandArgs } from './input.js';
 
 export const DEMO_HELP = `Usage: mesh-cert-watch demo [options]
@@ -53,8 +53,8 @@ export async function demoCommand(args: readonly string[], io: DemoCommandIo): P
   }
   const quiet = values.quiet === true;
   // Loaded here so the CLI's other commands never load the demo's stand-ins.
-  const { runDemo } = await import('../demo/run-demo.js');
-  const { renderIntro, renderSummary, renderSweep } = await import('../demo/render-demo.js');
+  const { runDemo } = await import('../sandbox/demo/run-demo.js');
+  const { renderIntro, renderSummary, renderSweep } = await import('../sandbox/demo/render-demo.js');
   let total = 0;
   const result = await runDemo({
     ...(sweeps !== undefined ? { sweeps } : {}),
@@ -67,8 +67,8 @@ export async function demoCommand(args: readonly string[], io: DemoCommandIo): P
   });
   io.stdout(renderSummary(result));
   if (typeof values.report === 'string') {
-    const { writeReport } = await import('../report/write-report.js');
-    const { demoReportData } = await import('../report/html-report.js');
+    const { writeReport } = await import('../sandbox/report/write-report.js');
+    const { demoReportData } = await import('../sandbox/report/html-report.js');
     io.stdout(await writeReport(values.report, await demoReportData(result)));
   }
   return 0;

@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UsageError, describeError } from '../core/errors.js';
-import { HistoryFormatError, parseHistorySnapshot, snapshotLines, type HistorySnapshot } from '../core/history.js';
+import { UsageError, describeError } from '../core/model/errors.js';
+import { HistoryFormatError, parseHistorySnapshot, snapshotLines, type HistorySnapshot } from '../core/judgement/history.js';
 
 const FLAG = '--history';
 

@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError, describeError } from '../core/errors.js';
+import { UsageError, describeError } from '../core/model/errors.js';
 
 /** Reads a command's FILE argument (`-` = standard input); an unreadable file is a usage error. */
 export async function readInputFile(file: string, readStdin: () => Promise<string>): Promise<string> {

@@ -1,8 +1,8 @@
 /** `mesh-cert-watch inspect FILE|-`: classifies one captured Envoy config_dump. */
-import { classifySecrets } from '../core/classify.js';
-import { parseSecretsDumpStream } from '../core/config-dump-stream.js';
-import { UsageError } from '../core/errors.js';
-import { renderVerdictTable } from '../core/render.js';
+import { classifySecrets } from '../core/judgement/classify.js';
+import { parseSecretsDumpStream } from '../core/judgement/config-dump-stream.js';
+import { UsageError } from '../core/model/errors.js';
+import { renderVerdictTable } from '../core/render/render.js';
 import { inputChunks, parseCommandArgs } from './input.js';
 import { EXIT, type CliIo } from './io.js';
 import { COMMON_OPTIONS, THRESHOLD_HELP, commonSettings } from './settings.js';

@@ -8,8 +8,8 @@
  * kubeconfig exec plugin (`token`) and `--help` start like a native tool.
  */
 import { readFileSync } from 'node:fs';
-import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/errors.js';
-import { STATES } from '../core/types.js';
+import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/model/errors.js';
+import { STATES } from '../core/model/types.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 
 export { EXIT, type CliIo } from './io.js';

@@ -6,7 +6,7 @@
  * Shown only when stderr is a terminal, not with --quiet, not under CI (`CI` set), not for
  * `TERM=dumb`; `NO_COLOR` keeps it free of colour (it then uses no SGR codes at all).
  */
-import { formatDuration } from '../core/render.js';
+import { formatDuration } from '../core/render/render.js';
 
 export interface ProgressCounts {
   /** Pods judged so far. */

@@ -1,7 +1,7 @@
 /** `mesh-cert-watch rbac`: the sampler's and the remediator's ClusterRoles and bindings as YAML. */
 import type { ParseArgsConfig } from 'node:util';
-import { DEFAULT_TBOT_AGENTS, NAMESPACE_PATTERN } from '../core/agents.js';
-import { UsageError } from '../core/errors.js';
+import { DEFAULT_TBOT_AGENTS, NAMESPACE_PATTERN } from '../core/judgement/agents.js';
+import { UsageError } from '../core/model/errors.js';
 import { rbacYaml } from '../rbac/rbac.js';
 import { parseCommandArgs } from './input.js';
 import { EXIT, type CliIo } from './io.js';

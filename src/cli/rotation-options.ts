@@ -1,9 +1,9 @@
 /** The renewal flags `sweep --history` and `watch` share (docs/contract.md §8). */
 import type { ParseArgsConfig } from 'node:util';
-import { UsageError, describeError } from '../core/errors.js';
-import { DEFAULT_RENEWAL_POLICY, type RenewalPolicy } from '../core/history.js';
-import { parseThreshold } from '../core/threshold.js';
-import { formatDuration } from '../core/render.js';
+import { UsageError, describeError } from '../core/model/errors.js';
+import { DEFAULT_RENEWAL_POLICY, type RenewalPolicy } from '../core/judgement/history.js';
+import { parseThreshold } from '../core/model/threshold.js';
+import { formatDuration } from '../core/render/render.js';
 
 export const ROTATION_OPTIONS = {
   'renewal-interval': { type: 'string' },

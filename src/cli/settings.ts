@@ -1,8 +1,8 @@
 /** Option parsing shared by `sweep` and `inspect`: thresholds, output format, durations, states. */
 import type { ParseArgsConfig } from 'node:util';
-import { UsageError, describeError } from '../core/errors.js';
-import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, DEFAULT_THRESHOLDS, parseClockSkewAllowance, parseThreshold } from '../core/threshold.js';
-import { STATES, type State, type Thresholds } from '../core/types.js';
+import { UsageError, describeError } from '../core/model/errors.js';
+import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, DEFAULT_THRESHOLDS, parseClockSkewAllowance, parseThreshold } from '../core/model/threshold.js';
+import { STATES, type State, type Thresholds } from '../core/model/types.js';
 
 export const THRESHOLD_HELP = `  --now ISO                evaluate as of this instant (default: now)
   --stale-after T          leaf older than T is "stale": duration (90s, 36m, 1h30m) or

@@ -1,11 +1,11 @@
 /**
  * `mesh-cert-watch simulate [--pods N] [--broken P%] [--hours H] [--seed S] ...`: the watcher
- * against the 45-minute restart CronJob on a modelled mesh (src/simulation/), and what the
+ * against the 45-minute restart CronJob on a modelled mesh (src/sandbox/simulation/), and what the
  * watcher costs per month for that many pods. No cluster, no AWS.
  */
-import { UsageError } from '../core/errors.js';
-import { SAMPLER_BENCHMARK } from '../simulation/cost.js';
-import { deploymentDefaults, renderSimulation, runSimulation } from '../simulation/report.js';
+import { UsageError } from '../core/model/errors.js';
+import { SAMPLER_BENCHMARK } from '../sandbox/simulation/cost.js';
+import { deploymentDefaults, renderSimulation, runSimulation } from '../sandbox/simulation/report.js';
 import { parseCommandArgs } from './input.js';
 
 export const SIMULATE_HELP = `Usage: mesh-cert-watch simulate [options]
@@ -113,8 +113,8 @@ export async function simulateCommand(args: readonly string[], io: SimulateComma
   io.stdout(output === 'json' ? `${JSON.stringify({ ...report, result, ratio: Number.isFinite(report.ratio) ? report.ratio : null }, null, 2)}\n` : renderSimulation(report));
   const reportFile = text('report');
   if (reportFile !== undefined) {
-    const { writeReport } = await import('../report/write-report.js');
-    const { simulationReportData } = await import('../report/html-report.js');
+    const { writeReport } = await import('../sandbox/report/write-report.js');
+    const { simulationReportData } = await import('../sandbox/report/html-report.js');
     const written = await writeReport(reportFile, await simulationReportData(report));
     // JSON on stdout stays parseable: the note goes with the table only.
     if (output === 'table') io.stdout(written);

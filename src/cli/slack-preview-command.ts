@@ -6,10 +6,10 @@
  * (`--minimum-severity`, `policy: ignore`, routine restart skips); per-namespace routing does
  * not (one message for everything shown).
  */
-import { MeshCertWatchError, UsageError, describeError } from '../core/errors.js';
-import { parseNotificationEvent, silenceReason, type NotificationItem } from '../core/notifications.js';
-import { renderPlainText, renderSlackMessage } from '../core/slack-message.js';
-import { STATES, type State } from '../core/types.js';
+import { MeshCertWatchError, UsageError, describeError } from '../core/model/errors.js';
+import { parseNotificationEvent, silenceReason, type NotificationItem } from '../core/notification/notifications.js';
+import { renderPlainText, renderSlackMessage } from '../slack/slack-message.js';
+import { STATES, type State } from '../core/model/types.js';
 import { parseCommandArgs, readInputFile } from './input.js';
 
 export interface PreviewIo {

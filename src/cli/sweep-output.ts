@@ -23,9 +23,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
-import { renderRotationsLine } from '../core/render-history.js';
-import { renderAgentsBlock, renderSummaryLine, SWEEP_COLUMNS, sweepErrorLine, sweepTableRow } from '../core/render.js';
-import { STATES, STATE_SEVERITY, type AgentReport, type PodReport, type RotationsReport, type State, type Summary, type ThresholdsReport } from '../core/types.js';
+import { renderRotationsLine } from '../core/render/render-history.js';
+import { renderAgentsBlock, renderSummaryLine, SWEEP_COLUMNS, sweepErrorLine, sweepTableRow } from '../core/render/render.js';
+import { STATES, STATE_SEVERITY, type AgentReport, type PodReport, type RotationsReport, type State, type Summary, type ThresholdsReport } from '../core/model/types.js';
 
 export type SweepOutputFormat = 'table' | 'json' | 'ndjson';
 

@@ -9,7 +9,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { createEksToken, stsHostForRegion } from '../aws/eks-token.js';
 import { formatExecCredential, toExecCredential } from '../aws/exec-credential.js';
-import { ConfigError, UsageError, describeError } from '../core/errors.js';
+import { ConfigError, UsageError, describeError } from '../core/model/errors.js';
 import { parseCommandArgs } from './input.js';
 
 export const TOKEN_HELP = `Usage: mesh-cert-watch token --cluster NAME [--region R]

@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
-import { UsageError } from '../core/errors.js';
-import { colonSerial, indexSnapshot, nextSnapshot, type PodObservation } from '../core/history.js';
-import { formatDuration } from '../core/render.js';
-import { renderProblemEvent, renderRotationEvent, renderSerial } from '../core/render-history.js';
-import { runSweep, type SweepSource } from '../core/sweep.js';
-import type { PodReport } from '../core/types.js';
+import { UsageError } from '../core/model/errors.js';
+import { colonSerial, indexSnapshot, nextSnapshot, type PodObservation } from '../core/judgement/history.js';
+import { formatDuration } from '../core/render/render.js';
+import { renderProblemEvent, renderRotationEvent, renderSerial } from '../core/render/render-history.js';
+import { runSweep, type SweepSource } from '../core/judgement/sweep.js';
+import type { PodReport } from '../core/model/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import { parseCommandArgs } from './input.js';

@@ -6,10 +6,10 @@
  * `clusters[1].schedule.rateMinutes: Too small: expected number to be >=1`.
  */
 import * as z from 'zod';
-import { parseThreshold } from '../core/threshold.js';
-import { STATES } from '../core/types.js';
+import { parseThreshold } from '../core/model/threshold.js';
+import { STATES } from '../core/model/types.js';
 import { configErrorFromIssues } from './issues.js';
-import { DEFAULT_TBOT_AGENTS } from '../core/agents.js';
+import { DEFAULT_TBOT_AGENTS } from '../core/judgement/agents.js';
 import { clockSkewText, labelSelectorText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
 
 /** CloudWatch Logs retention values, in days. */

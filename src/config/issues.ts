@@ -3,7 +3,7 @@
  * e.g. `clusters[1].schedule.rateMinutes: Too small: expected number to be >=1`.
  */
 import type { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../core/model/errors.js';
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 

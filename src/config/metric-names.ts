@@ -4,9 +4,9 @@
  * is emitted with exactly the namespace, name and dimension set written here: an extra
  * dimension (e.g. Powertools' default `service`) makes it a different metric.
  */
-import type { State } from '../core/types.js';
+import type { State } from '../core/model/types.js';
 
-export { RESTART_OUTCOMES } from '../core/events.js';
+export { RESTART_OUTCOMES } from '../core/events/events.js';
 
 export const METRICS_NAMESPACE = 'MeshCertWatch';
 

@@ -5,11 +5,11 @@
  * below, so both sides compile against one contract.
  */
 import * as z from 'zod';
-import { ConfigError, describeError } from '../core/errors.js';
-import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, parseClockSkewAllowance, parseThreshold } from '../core/threshold.js';
-import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN } from '../core/agents.js';
-import { DEFAULT_RENEWAL_POLICY } from '../core/history.js';
-import { STATES, type Threshold } from '../core/types.js';
+import { ConfigError, describeError } from '../core/model/errors.js';
+import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, parseClockSkewAllowance, parseThreshold } from '../core/model/threshold.js';
+import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN } from '../core/judgement/agents.js';
+import { DEFAULT_RENEWAL_POLICY } from '../core/judgement/history.js';
+import { STATES, type Threshold } from '../core/model/types.js';
 import { configErrorFromIssues } from './issues.js';
 
 export const RUNTIME_CONFIG_ENV = 'MESH_CERT_WATCH_CONFIG';

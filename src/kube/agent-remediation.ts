@@ -6,10 +6,10 @@
  * The namespace's policy annotation is read with the cluster-wide `get namespaces` the
  * remediator already has.
  */
-import type { AgentObservation } from '../core/agent-remediation.js';
-import type { AgentPod, TbotAgentSelector } from '../core/agents.js';
-import { KubeApiError } from '../core/errors.js';
-import { POLICY_ANNOTATION, workloadFacts } from '../core/workload-facts.js';
+import type { AgentObservation } from '../core/remediation/agent-remediation.js';
+import type { AgentPod, TbotAgentSelector } from '../core/judgement/agents.js';
+import { KubeApiError } from '../core/model/errors.js';
+import { POLICY_ANNOTATION, workloadFacts } from '../core/remediation/workload-facts.js';
 import type { KubeClient } from './kube-client.js';
 import { listAgentPods, toAgentPod } from './tbot-agents.js';
 

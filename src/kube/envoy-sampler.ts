@@ -3,9 +3,9 @@
  * the distroless proxy image) for its active secrets, and for its warming secrets when no
  * `default` is active, then parses them. Anything that is not the expected JSON fails the sample.
  */
-import { mergeWarming, parseSecretsDump, type ParsedSecrets } from '../core/envoy-secrets.js';
-import { PodGoneError } from '../core/errors.js';
-import type { PodTarget } from '../core/pods.js';
+import { mergeWarming, parseSecretsDump, type ParsedSecrets } from '../core/judgement/envoy-secrets.js';
+import { PodGoneError } from '../core/model/errors.js';
+import type { PodTarget } from '../core/model/pods.js';
 import { ExecRejectedError, execCommand } from './exec.js';
 import type { KubeClient } from './kube-client.js';
 

@@ -6,9 +6,9 @@
  */
 import { Writable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
-import { KubeApiError, SamplingError, TimeoutError, describeError } from '../core/errors.js';
-import { withRetry } from '../core/retry.js';
-import { scrubOpaque, singleLine } from '../core/scrub.js';
+import { KubeApiError, SamplingError, TimeoutError, describeError } from '../core/model/errors.js';
+import { withRetry } from '../core/model/retry.js';
+import { scrubOpaque, singleLine } from '../core/model/scrub.js';
 import { UpgradeRefusal, type KubeClient } from './kube-client.js';
 
 export interface ExecOptions {

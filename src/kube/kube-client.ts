@@ -31,8 +31,8 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 // Not re-exported by the package index; imported for its socket-factory hook (see execSocketFactory).
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import WebSocket from 'ws';
-import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/errors.js';
-import { parseRetryAfter, withRetry, type RetryDecision, type RetryOptions } from '../core/retry.js';
+import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/model/errors.js';
+import { parseRetryAfter, withRetry, type RetryDecision, type RetryOptions } from '../core/model/retry.js';
 
 export interface RetryPolicy {
   /** Total attempts per call, including the first. */

@@ -1,10 +1,10 @@
 /** Wires the pure sweep to a live cluster through client-node. */
-import type { SweepSource } from '../core/sweep.js';
+import type { SweepSource } from '../core/judgement/sweep.js';
 import { OwnerResolver } from './owners.js';
 import { listPods, type ListOptions } from './pod-discovery.js';
 import { DEFAULT_SAMPLER_OPTIONS, sampleEnvoySecrets, type SamplerOptions } from './envoy-sampler.js';
 import type { KubeClient } from './kube-client.js';
-import type { TbotAgentSelector } from '../core/agents.js';
+import type { TbotAgentSelector } from '../core/judgement/agents.js';
 import { listTbotAgents } from './tbot-agents.js';
 
 export interface KubeSweepSourceOptions extends ListOptions {

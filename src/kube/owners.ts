@@ -3,9 +3,9 @@
  * Argo Rollout, Pod → Job → CronJob, StatefulSet, DaemonSet). Intermediate owners are fetched
  * at most once per resolver (one resolver per sweep), even when many pods ask concurrently.
  */
-import type { WorkloadRef } from '../core/types.js';
+import type { WorkloadRef } from '../core/model/types.js';
 import type { KubeClient } from './kube-client.js';
-import type { OwnerRef } from '../core/pods.js';
+import type { OwnerRef } from '../core/model/pods.js';
 
 interface OwnedObject {
   readonly metadata?: { readonly ownerReferences?: readonly { apiVersion: string; kind: string; name: string; controller?: boolean }[] };

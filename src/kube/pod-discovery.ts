@@ -4,12 +4,12 @@
  * targets; injected pods that are not Running are counted as skipped; everything else is ignored.
  */
 import type { V1OwnerReference, V1Pod, V1PodList } from '@kubernetes/client-node';
-import { podHasSpiffeSocket, podWorkloadCertsBesideSocket } from '../core/classify.js';
-import { KubeApiError } from '../core/errors.js';
-import type { OwnerRef, PodListing } from '../core/pods.js';
+import { podHasSpiffeSocket, podWorkloadCertsBesideSocket } from '../core/judgement/classify.js';
+import { KubeApiError } from '../core/model/errors.js';
+import type { OwnerRef, PodListing } from '../core/model/pods.js';
 import type { KubeClient } from './kube-client.js';
 
-export type { OwnerRef, PodListing, PodTarget } from '../core/pods.js';
+export type { OwnerRef, PodListing, PodTarget } from '../core/model/pods.js';
 
 export const SIDECAR_CONTAINER = 'istio-proxy';
 

@@ -11,9 +11,9 @@
  * precondition, so a replacement pod of the same name is never hit.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { KubeApiError } from '../core/errors.js';
-import type { Observation, OwnerObservation, RemediationTrigger } from '../core/remediation.js';
-import { RESTARTED_AT_ANNOTATION, workloadFacts, isRolloutRestartKind, POLICY_ANNOTATION, type RolloutRestartKind } from '../core/workload-facts.js';
+import { KubeApiError } from '../core/model/errors.js';
+import type { Observation, OwnerObservation, RemediationTrigger } from '../core/remediation/remediation.js';
+import { RESTARTED_AT_ANNOTATION, workloadFacts, isRolloutRestartKind, POLICY_ANNOTATION, type RolloutRestartKind } from '../core/remediation/workload-facts.js';
 import type { KubeClient } from './kube-client.js';
 
 export const ARGO_ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;

@@ -3,8 +3,8 @@
  * engine needs from each: node, readiness and the version in its image tag.
  */
 import type { V1Pod, V1PodList } from '@kubernetes/client-node';
-import { imageVersion, type AgentPod, type TbotAgentSelector } from '../core/agents.js';
-import { KubeApiError } from '../core/errors.js';
+import { imageVersion, type AgentPod, type TbotAgentSelector } from '../core/judgement/agents.js';
+import { KubeApiError } from '../core/model/errors.js';
 import type { KubeClient } from './kube-client.js';
 import { DEFAULT_PAGE_SIZE } from './pod-discovery.js';
 

@@ -13,7 +13,7 @@
  * and fails exactly the records in that message; the other destinations are not affected.
  */
 import { LOG_MESSAGES } from '../config/metric-names.js';
-import { MeshCertWatchError, SlackError, describeError } from '../core/errors.js';
+import { MeshCertWatchError, SlackError, describeError } from '../core/model/errors.js';
 import {
   clusterOf,
   deliveryKey,
@@ -21,9 +21,9 @@ import {
   routingNamespace,
   silenceReason,
   type NotificationItem,
-} from '../core/notifications.js';
-import { renderSlackMessage } from '../core/slack-message.js';
-import type { State } from '../core/types.js';
+} from '../core/notification/notifications.js';
+import { renderSlackMessage } from '../slack/slack-message.js';
+import type { State } from '../core/model/types.js';
 import type { DeliveryLog, PostGate, Webhook, WebhookPoster, WebhookResolver } from './ports.js';
 
 export interface SqsRecordLike {

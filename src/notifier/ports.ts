@@ -3,7 +3,7 @@
  * src/aws (Secrets Manager, DynamoDB) and src/slack (the webhook client); tests and the CLI
  * supply their own.
  */
-import type { SlackMessage } from '../core/slack-message.js';
+import type { SlackMessage } from '../slack/slack-message.js';
 import type { PostOptions, Webhook } from '../slack/webhook-poster.js';
 
 export type { PostOptions, Webhook } from '../slack/webhook-poster.js';

@@ -19,13 +19,13 @@ import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { publishEvents, type EventBridgeSender, type PublishOptions } from '../aws/event-publisher.js';
 import { LOG_MESSAGES } from '../config/metric-names.js';
 import type { RemediatorRuntimeConfig } from '../config/runtime.js';
-import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.js';
-import { parseTrigger, remediationPolicy } from '../core/remediation.js';
-import type { RestartGuard } from '../core/restart-guard.js';
+import { ConfigError, MeshCertWatchError, describeError } from '../core/model/errors.js';
+import { parseTrigger, remediationPolicy } from '../core/remediation/remediation.js';
+import type { RestartGuard } from '../core/remediation/restart-guard.js';
 import type { KubeClientFactory } from '../aws/eks-clients.js';
 import { failureBeforeRemediation } from './remediate.js';
 import { remediateEvent, type RemediationOutcome } from './remediate-event.js';
-import { WORKLOAD_RESTART } from '../core/events.js';
+import { WORKLOAD_RESTART } from '../core/events/events.js';
 
 export type UnhealthyEvent = EventBridgeEvent<'Pod Certificate Unhealthy', unknown>;
 

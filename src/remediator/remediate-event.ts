@@ -20,10 +20,10 @@ import {
   tbotSideDiagnosis,
   type AgentObservation,
   type AgentRestartDetail,
-} from '../core/agent-remediation.js';
-import { DEFAULT_TBOT_AGENTS, type AgentPod, type TbotAgentSelector } from '../core/agents.js';
-import { describeError, KubeApiError, MeshCertWatchError } from '../core/errors.js';
-import { AGENT_RESTART, WORKLOAD_RESTART } from '../core/events.js';
+} from '../core/remediation/agent-remediation.js';
+import { DEFAULT_TBOT_AGENTS, type AgentPod, type TbotAgentSelector } from '../core/judgement/agents.js';
+import { describeError, KubeApiError, MeshCertWatchError } from '../core/model/errors.js';
+import { AGENT_RESTART, WORKLOAD_RESTART } from '../core/events/events.js';
 import {
   BUDGET_WINDOW_SECONDS,
   budgetKey,
@@ -33,8 +33,8 @@ import {
   rfc3339Seconds,
   type RemediationDetail,
   type RemediationTrigger,
-} from '../core/remediation.js';
-import type { RestartRecord } from '../core/restart-guard.js';
+} from '../core/remediation/remediation.js';
+import type { RestartRecord } from '../core/remediation/restart-guard.js';
 import { deleteAgentPod, observeAgents } from '../kube/agent-remediation.js';
 import { remediate, type RemediatorOptions } from './remediate.js';
 

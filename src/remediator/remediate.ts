@@ -16,7 +16,7 @@
  * event is level-triggered, the next sweep delivers it again. Programming errors still throw.
  */
 import { randomUUID } from 'node:crypto';
-import { describeError, KubeApiError, MeshCertWatchError } from '../core/errors.js';
+import { describeError, KubeApiError, MeshCertWatchError } from '../core/model/errors.js';
 import {
   BUDGET_WINDOW_SECONDS,
   budgetKey,
@@ -32,9 +32,9 @@ import {
   type RemediationDetail,
   type RemediationPolicy,
   type RemediationTrigger,
-} from '../core/remediation.js';
-import type { RestartGuard, RestartRecord } from '../core/restart-guard.js';
-import type { WorkloadRef } from '../core/types.js';
+} from '../core/remediation/remediation.js';
+import type { RestartGuard, RestartRecord } from '../core/remediation/restart-guard.js';
+import type { WorkloadRef } from '../core/model/types.js';
 import type { KubeClient } from '../kube/kube-client.js';
 import { executeRestart, observeForRemediation, restartInPlace, type ClusterObservation, type RestartTarget } from '../kube/remediation.js';
 

@@ -24,8 +24,8 @@ import type { EventBridgeSender, PublishOptions } from '../aws/event-publisher.j
 import type { RotationHistoryStore } from '../aws/history-store.js';
 import { DIMENSIONS, LOG_MESSAGES } from '../config/metric-names.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
-import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/errors.js';
-import type { Summary } from '../core/types.js';
+import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/model/errors.js';
+import type { Summary } from '../core/model/types.js';
 import { changeLogFields, podLogFields, rotationLogFields, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
 import { namespaceSelection, sweepCluster, type FindingsLedger, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
 

@@ -11,8 +11,8 @@
  * dimension value per pod would be a custom metric per pod.
  */
 import { SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
-import type { PodStateChangedDetail } from '../core/events.js';
-import { STATES, type PodReport, type RotationsReport } from '../core/types.js';
+import type { PodStateChangedDetail } from '../core/events/events.js';
+import { STATES, type PodReport, type RotationsReport } from '../core/model/types.js';
 import type { SweepOutcome } from './sweep-cluster.js';
 
 export type SamplerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds';

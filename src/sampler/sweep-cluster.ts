@@ -23,8 +23,8 @@ import { randomUUID } from 'node:crypto';
 import { publishEvents, type EventBridgeSender, type PublishFailure, type PublishOptions } from '../aws/event-publisher.js';
 import type { KubeClientFactory } from '../aws/eks-clients.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
-import { computeChanges, type LedgerEntry, type LedgerWrite, type SweepScope } from '../core/changes.js';
-import { ConfigError, MeshCertWatchError, describeError } from '../core/errors.js';
+import { computeChanges, type LedgerEntry, type LedgerWrite, type SweepScope } from '../core/events/changes.js';
+import { ConfigError, MeshCertWatchError, describeError } from '../core/model/errors.js';
 import {
   buildSweepCompletedDetail,
   buildSweepFailedDetail,
@@ -36,11 +36,11 @@ import {
   type PodUnhealthyDetail,
   type SweepCompletedDetail,
   type SweepErrorItem,
-} from '../core/events.js';
-import { indexSnapshot, nextSnapshot, type PodObservation } from '../core/history.js';
-import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/sweep.js';
+} from '../core/events/events.js';
+import { indexSnapshot, nextSnapshot, type PodObservation } from '../core/judgement/history.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/judgement/sweep.js';
 import type { RotationHistoryStore } from '../aws/history-store.js';
-import type { SweepReport } from '../core/types.js';
+import type { SweepReport } from '../core/model/types.js';
 import { DEFAULT_SAMPLER_OPTIONS } from '../kube/envoy-sampler.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import type { ListOptions } from '../kube/pod-discovery.js';

@@ -11,9 +11,9 @@
  * are built here, and any text from the library or the network is scrubbed of the URL).
  */
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
-import { SlackError, describeError } from '../core/errors.js';
-import { parseRetryAfter, withRetry } from '../core/retry.js';
-import type { SlackMessage } from '../core/slack-message.js';
+import { SlackError, describeError } from '../core/model/errors.js';
+import { parseRetryAfter, withRetry } from '../core/model/retry.js';
+import type { SlackMessage } from './slack-message.js';
 
 /** A resolved webhook: `id` is a digest of the URL, safe to log and to key rate limits by. */
 export interface Webhook {

@@ -1,8 +1,8 @@
 /** The pure parts of node-aware remediation: when the agent path applies, and decideAgent's rules. */
 import { describe, expect, it } from '@jest/globals';
-import { decideAgent, provenStale, tbotSideDiagnosis, type AgentObservation } from '../../src/core/agent-remediation.js';
-import type { AgentPod } from '../../src/core/agents.js';
-import { DEFAULT_REMEDIATION_POLICY, isActionable, type RemediationTrigger } from '../../src/core/remediation.js';
+import { decideAgent, provenStale, tbotSideDiagnosis, type AgentObservation } from '../../src/core/remediation/agent-remediation.js';
+import type { AgentPod } from '../../src/core/judgement/agents.js';
+import { DEFAULT_REMEDIATION_POLICY, isActionable, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
 
 const NOW = new Date('2026-11-30T10:00:00Z');
 const NODE = 'ip-10-0-1-10.ec2.internal';

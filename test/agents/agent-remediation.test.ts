@@ -7,21 +7,21 @@
  * - duplicates, one agent at a time, the budget, and never while a replacement is not Ready.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { remediatorEventPattern } from '../../lib/event-patterns.js';
-import { computeChanges } from '../../src/core/changes.js';
-import { EVENT_SOURCE, POD_CERTIFICATE_UNHEALTHY } from '../../src/core/events.js';
-import { matchesEventPattern } from '../../src/emulator/event-pattern-matcher.js';
-import { DEFAULT_REMEDIATION_POLICY, type RemediationPolicy } from '../../src/core/remediation.js';
-import { InMemoryRestartGuard } from '../../src/core/restart-guard.js';
-import { runSweep } from '../../src/core/sweep.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import type { SweepReport } from '../../src/core/types.js';
-import { RESTARTED_AT_ANNOTATION } from '../../src/core/workload-facts.js';
-import { FakeClock } from '../../src/emulator/fake-clock.js';
-import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import { createMeshPki } from '../../src/emulator/sidecar-secrets.js';
-import { TbotFleet, TBOT_NAMESPACE } from '../../src/emulator/tbot-fleet.js';
+import { remediatorEventPattern } from '../../src/config/event-patterns.js';
+import { computeChanges } from '../../src/core/events/changes.js';
+import { EVENT_SOURCE, POD_CERTIFICATE_UNHEALTHY } from '../../src/core/events/events.js';
+import { matchesEventPattern } from '../../src/sandbox/emulator/event-pattern-matcher.js';
+import { DEFAULT_REMEDIATION_POLICY, type RemediationPolicy } from '../../src/core/remediation/remediation.js';
+import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { runSweep } from '../../src/core/judgement/sweep.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import type { SweepReport } from '../../src/core/model/types.js';
+import { RESTARTED_AT_ANNOTATION } from '../../src/core/remediation/workload-facts.js';
+import { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';
+import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import { createMeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
+import { TbotFleet, TBOT_NAMESPACE } from '../../src/sandbox/emulator/tbot-fleet.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
 import { remediateEvent, type RemediationOutcome } from '../../src/remediator/remediate-event.js';

@@ -1,7 +1,7 @@
 /** The tbot agent as an object: image versions, the rotation-fix table, the upgrade advice, mapping. */
 import { describe, expect, it } from '@jest/globals';
-import { agentsByNode, agentsSection, imageVersion, judgeTbotVersion, tbotUpgradeAdvice, type AgentPod } from '../../src/core/agents.js';
-import type { PodReport } from '../../src/core/types.js';
+import { agentsByNode, agentsSection, imageVersion, judgeTbotVersion, tbotUpgradeAdvice, type AgentPod } from '../../src/core/judgement/agents.js';
+import type { PodReport } from '../../src/core/model/types.js';
 
 describe('imageVersion', () => {
   it.each([

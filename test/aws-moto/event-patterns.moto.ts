@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { matchesEventPattern } from '../../src/emulator/event-pattern-matcher.js';
+import { matchesEventPattern } from '../../src/sandbox/emulator/event-pattern-matcher.js';
 import { SAMPLE_EVENTS, type SampleEvent } from '../cdk/support/sample-events.js';
 import { exampleConfigInput, resourceByPrefix, synthesize } from '../cdk/support/synth.js';
 import { awsJsonCall, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './moto-server.js';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { publishEvents } from '../../src/aws/event-publisher.js';
-import { computeChanges } from '../../src/core/changes.js';
+import { computeChanges } from '../../src/core/events/changes.js';
 import {
   buildSweepCompletedDetail,
   EVENT_SOURCE,
@@ -14,7 +14,7 @@ import {
   POD_CERTIFICATE_UNHEALTHY,
   SWEEP_COMPLETED,
   type EventDraft,
-} from '../../src/core/events.js';
+} from '../../src/core/events/events.js';
 import { entry, pod, report } from '../core/change-fixtures.js';
 import { awsJsonCall, MOTO_ACCOUNT, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './moto-server.js';
 

@@ -15,8 +15,8 @@ import { Agent } from 'node:http';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
 import { SecretsManagerWebhooks, webhookId } from '../../src/aws/webhook-secrets.js';
-import { ConfigError, MeshCertWatchError } from '../../src/core/errors.js';
-import { createStateTable } from '../../src/emulator/local-dynamodb.js';
+import { ConfigError, MeshCertWatchError } from '../../src/core/model/errors.js';
+import { createStateTable } from '../../src/sandbox/emulator/local-dynamodb.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './moto-server.js';
 
 let moto: Moto;

@@ -14,7 +14,7 @@ import {
   type EksDescribeClient,
 } from '../../src/aws/eks-cluster.js';
 import { decodeEksToken, EksTokenProvider, TOKEN_LIFETIME_MS } from '../../src/aws/eks-token.js';
-import { ClusterUnreachableError, ConfigError, MeshCertWatchError } from '../../src/core/errors.js';
+import { ClusterUnreachableError, ConfigError, MeshCertWatchError } from '../../src/core/model/errors.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { ConfigError, MeshCertWatchError } from '../../src/core/errors.js';
+import { ConfigError, MeshCertWatchError } from '../../src/core/model/errors.js';
 import {
   createEksToken,
   decodeEksToken,

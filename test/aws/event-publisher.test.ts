@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PutEventsCommand, type PutEventsCommandOutput, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { publishEvents, putEventsEntrySize, type EventBridgeSender } from '../../src/aws/event-publisher.js';
-import { MAX_EVENT_ENTRY_BYTES, POD_CERTIFICATE_UNHEALTHY, type EventDraft } from '../../src/core/events.js';
+import { MAX_EVENT_ENTRY_BYTES, POD_CERTIFICATE_UNHEALTHY, type EventDraft } from '../../src/core/events/events.js';
 import { NOW, pod, summaryOf } from '../core/change-fixtures.js';
 
 function draft(i: number, extra: Record<string, unknown> = {}): EventDraft {

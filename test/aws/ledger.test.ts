@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { DeleteTableCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoLedger, LedgerItemError } from '../../src/aws/ledger.js';
-import { computeChanges, type LedgerEntry, type LedgerWrite } from '../../src/core/changes.js';
-import { MeshCertWatchError } from '../../src/core/errors.js';
-import { createStateTable, startLocalDynamo, type LocalDynamo } from '../../src/emulator/local-dynamodb.js';
+import { computeChanges, type LedgerEntry, type LedgerWrite } from '../../src/core/events/changes.js';
+import { MeshCertWatchError } from '../../src/core/model/errors.js';
+import { createStateTable, startLocalDynamo, type LocalDynamo } from '../../src/sandbox/emulator/local-dynamodb.js';
 import { entry, pod, report } from '../core/change-fixtures.js';
 
 let dynamo: LocalDynamo;

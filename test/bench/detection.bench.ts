@@ -10,18 +10,18 @@
 import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
 import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
-import { samplerRuntimeInput } from '../../lib/runtime-configs.js';
+import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
-import type { LedgerEntry, LedgerWrite } from '../../src/core/changes.js';
-import { FakeClock } from '../../src/emulator/fake-clock.js';
-import { startKubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { MemoryHistoryStore } from '../../src/emulator/memory-history.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import type { IssuedLeaf } from '../../src/emulator/pki.js';
-import { createMeshPki, sidecarSecrets } from '../../src/emulator/sidecar-secrets.js';
+import type { LedgerEntry, LedgerWrite } from '../../src/core/events/changes.js';
+import { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';
+import { startKubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { MemoryHistoryStore } from '../../src/sandbox/emulator/memory-history.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
+import { createMeshPki, sidecarSecrets } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { sweepCluster } from '../../src/sampler/sweep-cluster.js';
-import { defaultDetectionSettings, renderDetection, simulateDetection } from '../../src/simulation/detection.js';
+import { defaultDetectionSettings, renderDetection, simulateDetection } from '../../src/sandbox/simulation/detection.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-27T12:00:00.000Z');

@@ -6,9 +6,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import { createMeshPki, sidecarSecrets } from '../../src/emulator/sidecar-secrets.js';
+import { startKubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import { createMeshPki, sidecarSecrets } from '../../src/sandbox/emulator/sidecar-secrets.js';
 
 const pods = Number(process.argv[2] ?? 5000);
 const latencyMs = Number(process.argv[3] ?? 100);

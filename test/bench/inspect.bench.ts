@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/emulator/pki.js';
-import { agentVersionInfo } from '../../src/emulator/envoy-dump.js';
+import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/sandbox/emulator/pki.js';
+import { agentVersionInfo } from '../../src/sandbox/emulator/envoy-dump.js';
 import { writeLargeConfigDump } from '../support/large-config-dump.js';
 import { bundleForBench } from './sweep.bench.js';
 

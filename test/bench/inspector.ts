@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { main } from '../../src/cli/main.js';
-import { classifySecrets } from '../../src/core/classify.js';
-import { parseSecretsDump } from '../../src/core/envoy-secrets.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
+import { classifySecrets } from '../../src/core/judgement/classify.js';
+import { parseSecretsDump } from '../../src/core/judgement/envoy-secrets.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
 
 const [mode, file, now] = process.argv.slice(2);
 let peakRss = process.memoryUsage.rss();

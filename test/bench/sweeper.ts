@@ -1,8 +1,8 @@
 /** Benchmark helper process: one sweep against a kubeconfig; prints its figures as JSON. */
 import { KubeClient, loadKubeConfig } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
-import { runSweep } from '../../src/core/sweep.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
+import { runSweep } from '../../src/core/judgement/sweep.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
 
 const [kubeconfig, concurrencyText] = process.argv.slice(2);
 const concurrency = Number(concurrencyText ?? 32);

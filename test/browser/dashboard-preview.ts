@@ -9,8 +9,8 @@
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { DASHBOARD_QUERIES } from '../../lib/constructs/monitoring.js';
 import { LOG_MESSAGES } from '../../src/config/metric-names.js';
-import type { DemoResult } from '../../src/demo/run-demo.js';
-import { escapeHtml } from '../../src/report/slack-card.js';
+import type { DemoResult } from '../../src/sandbox/demo/run-demo.js';
+import { escapeHtml } from '../../src/sandbox/report/slack-card.js';
 import { renderWithPlaceholders, resourcesOfType, synthesize } from '../cdk/support/synth.js';
 
 interface Widget {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { DETAIL_TYPES } from '../../src/core/events.js';
+import { DETAIL_TYPES } from '../../src/core/events/events.js';
 import { detailSchema, eventSchema } from '../../lib/event-schema-content.js';
-import { matchesEventPattern } from '../../src/emulator/event-pattern-matcher.js';
+import { matchesEventPattern } from '../../src/sandbox/emulator/event-pattern-matcher.js';
 import { SAMPLE_EVENTS, samplesOf } from './support/sample-events.js';
 import { exampleConfigInput, resourceByPrefix, synthesize } from './support/synth.js';
 

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { ConfigError } from '../../src/core/errors.js';
-import { DETAIL_TYPES } from '../../src/core/events.js';
+import { ConfigError } from '../../src/core/model/errors.js';
+import { DETAIL_TYPES } from '../../src/core/events/events.js';
 import { eventSchema, schemaName } from '../../lib/event-schema-content.js';
 import { KUBERNETES_GROUPS } from '../../src/config/kubernetes.js';
 import { METRICS_NAMESPACE, SAMPLER_METRICS } from '../../src/config/metric-names.js';
-import { ALARM_METRICS_PER_CLUSTER } from '../../src/simulation/cost.js';
+import { ALARM_METRICS_PER_CLUSTER } from '../../src/sandbox/simulation/cost.js';
 import {
   notifierRuntimeConfig,
   parseRuntimeConfig,
@@ -13,7 +13,7 @@ import {
   RUNTIME_CONFIG_ENV,
   samplerRuntimeConfig,
 } from '../../src/config/runtime.js';
-import { notifierEventPattern, remediatorEventPattern } from '../../lib/event-patterns.js';
+import { notifierEventPattern, remediatorEventPattern } from '../../src/config/event-patterns.js';
 import {
   exampleConfigInput,
   minimalConfigInput,

@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../../src/cli/main.js';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcw-cli-'));

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { progressText } from '../../src/cli/progress.js';
-import type { SweepReport } from '../../src/core/types.js';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import { ACTIVE_SECRETS_PATH, createMeshPki, sidecarSecrets } from '../../src/emulator/sidecar-secrets.js';
+import type { SweepReport } from '../../src/core/model/types.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import { ACTIVE_SECRETS_PATH, createMeshPki, sidecarSecrets } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { runCli } from '../support/cli.js';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
@@ -194,7 +194,7 @@ describe('sweep output, selector and progress', () => {
 
 describe('exec start pacing', () => {
   it('spaces starts evenly at the given rate, whatever the concurrency', async () => {
-    const { startPacer } = await import('../../src/core/sweep.js');
+    const { startPacer } = await import('../../src/core/judgement/sweep.js');
     let now = 0;
     const waits: number[] = [];
     const pace = startPacer(50, () => new Date(now), async (ms) => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_TBOT_AGENTS } from '../../src/core/agents.js';
+import { DEFAULT_TBOT_AGENTS } from '../../src/core/judgement/agents.js';
 import { deleteAgentPod, observeAgents } from '../../src/kube/agent-remediation.js';
 import { toAgentPod } from '../../src/kube/tbot-agents.js';
 import { TBOT_ROLE_NAME, tbotRoleRules } from '../../src/rbac/rbac.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AdmissionregistrationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
-import { createMeshPki } from '../../src/emulator/sidecar-secrets.js';
+import { createMeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { ACTIVE_SECRETS_COMMAND, WARMING_SECRETS_COMMAND } from '../../src/kube/envoy-sampler.js';
 import { execCommand } from '../../src/kube/exec.js';
 import type { KubeClient } from '../../src/kube/kube-client.js';

@@ -5,16 +5,16 @@
  * one rule, or any one verb of a rule, the operation that needs it fails with 403).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { computeChanges } from '../../src/core/changes.js';
-import { KubeApiError, describeError } from '../../src/core/errors.js';
-import { DEFAULT_REMEDIATION_POLICY, POLICY_ANNOTATION, RESTARTED_AT_ANNOTATION, type RemediationPolicy, type RemediationTrigger } from '../../src/core/remediation.js';
-import type { RemediationDetail } from '../../src/core/remediation.js';
-import { InMemoryRestartGuard } from '../../src/core/restart-guard.js';
-import { runSweep } from '../../src/core/sweep.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import type { SweepReport, WorkloadRef } from '../../src/core/types.js';
-import { workloadFacts, type RolloutRestartKind } from '../../src/core/workload-facts.js';
-import { createMeshPki } from '../../src/emulator/sidecar-secrets.js';
+import { computeChanges } from '../../src/core/events/changes.js';
+import { KubeApiError, describeError } from '../../src/core/model/errors.js';
+import { DEFAULT_REMEDIATION_POLICY, POLICY_ANNOTATION, RESTARTED_AT_ANNOTATION, type RemediationPolicy, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
+import type { RemediationDetail } from '../../src/core/remediation/remediation.js';
+import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { runSweep } from '../../src/core/judgement/sweep.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import type { SweepReport, WorkloadRef } from '../../src/core/model/types.js';
+import { workloadFacts, type RolloutRestartKind } from '../../src/core/remediation/workload-facts.js';
+import { createMeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
 import { CLUSTER_ROLE_NAMES, KUBERNETES_GROUPS, rbacRules, type Component, type PolicyRule, type RbacOptions } from '../../src/rbac/rbac.js';
 import { remediate } from '../../src/remediator/remediate.js';

@@ -6,14 +6,14 @@
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1ReplicaSet } from '@kubernetes/client-node';
-import { computeChanges } from '../../src/core/changes.js';
-import { KubeApiError } from '../../src/core/errors.js';
-import { DEFAULT_REMEDIATION_POLICY, RESTARTED_AT_ANNOTATION, type RemediationTrigger } from '../../src/core/remediation.js';
-import { InMemoryRestartGuard } from '../../src/core/restart-guard.js';
-import { runSweep } from '../../src/core/sweep.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import type { SweepReport } from '../../src/core/types.js';
-import { createMeshPki, type MeshPki } from '../../src/emulator/sidecar-secrets.js';
+import { computeChanges } from '../../src/core/events/changes.js';
+import { KubeApiError } from '../../src/core/model/errors.js';
+import { DEFAULT_REMEDIATION_POLICY, RESTARTED_AT_ANNOTATION, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
+import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { runSweep } from '../../src/core/judgement/sweep.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import type { SweepReport } from '../../src/core/model/types.js';
+import { createMeshPki, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { ACTIVE_SECRETS_COMMAND } from '../../src/kube/envoy-sampler.js';
 import { ExecRejectedError, execCommand } from '../../src/kube/exec.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';

@@ -5,8 +5,8 @@
  * client → kube-apiserver (WebSocket) → kwok (the node's kubelet endpoint) → `pilot-agent`.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { PodReport, SweepReport } from '../../src/core/types.js';
-import { createMeshPki, warmingOnlySecrets } from '../../src/emulator/sidecar-secrets.js';
+import type { PodReport, SweepReport } from '../../src/core/model/types.js';
+import { createMeshPki, warmingOnlySecrets } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { admin, applyRbac, awaitExecRouting, clusterEnv, createNamespace, ensureNode, mintIdentity, answersFromResponses, type Admin, type Identity } from './support/kit.js';
 import { Workloads } from './support/workloads.js';
 import { runCli, type CliRun } from '../support/cli.js';

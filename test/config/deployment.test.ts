@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../src/core/errors.js';
+import { ConfigError } from '../../src/core/model/errors.js';
 import { parseDeploymentConfig, type DeploymentConfigInput } from '../../src/config/deployment.js';
 
 const minimal: DeploymentConfigInput = { region: 'eu-west-1', clusters: [{ name: 'prod' }], notifications: { slackWebhookSecret: 'slack/webhook' } };

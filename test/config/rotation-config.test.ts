@@ -6,8 +6,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { parseRuntimeConfig, RUNTIME_CONFIG_ENV, samplerRuntimeConfig, type SamplerRuntimeConfigInput } from '../../src/config/runtime.js';
-import { ConfigError } from '../../src/core/errors.js';
-import { DEFAULT_RENEWAL_POLICY } from '../../src/core/history.js';
+import { ConfigError } from '../../src/core/model/errors.js';
+import { DEFAULT_RENEWAL_POLICY } from '../../src/core/judgement/history.js';
 
 const minimal = { region: 'eu-west-1', clusters: [{ name: 'prod' }], notifications: { slackWebhookSecret: 'slack/webhook' } };
 

@@ -1,6 +1,6 @@
 /** Small builders of sweep reports for change/event tests. */
-import type { LedgerEntry } from '../../src/core/changes.js';
-import type { Finding, PodReport, State, Summary, SweepReport } from '../../src/core/types.js';
+import type { LedgerEntry } from '../../src/core/events/changes.js';
+import type { Finding, PodReport, State, Summary, SweepReport } from '../../src/core/model/types.js';
 
 export const NOW = '2025-06-01T12:00:00.000Z';
 

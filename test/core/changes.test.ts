@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { classifyChange, computeChanges, DEFAULT_LEDGER_TTL_SECONDS } from '../../src/core/changes.js';
-import { ConfigError } from '../../src/core/errors.js';
+import { classifyChange, computeChanges, DEFAULT_LEDGER_TTL_SECONDS } from '../../src/core/events/changes.js';
+import { ConfigError } from '../../src/core/model/errors.js';
 import { entry, NOW, pod, report, summaryOf } from './change-fixtures.js';
 
 const nowSeconds = Date.parse(NOW) / 1000;

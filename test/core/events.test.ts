@@ -10,7 +10,7 @@ import {
   utf8Length,
   type PodUnhealthyDetail,
   type WorkloadRestartDetail,
-} from '../../src/core/events.js';
+} from '../../src/core/events/events.js';
 import { NOW, pod, report, summaryOf } from './change-fixtures.js';
 
 describe('event contract', () => {

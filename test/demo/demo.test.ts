@@ -10,12 +10,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
 import { CUSTOM_METRICS, LOG_MESSAGES } from '../../src/config/metric-names.js';
-import { LOG_BYTES_PER_POD_LINE } from '../../src/simulation/cost.js';
-import { demoTotals, renderSummary, renderSweep } from '../../src/demo/render-demo.js';
-import { runDemo, type DemoResult } from '../../src/demo/run-demo.js';
+import { LOG_BYTES_PER_POD_LINE } from '../../src/sandbox/simulation/cost.js';
+import { demoTotals, renderSummary, renderSweep } from '../../src/sandbox/demo/render-demo.js';
+import { runDemo, type DemoResult } from '../../src/sandbox/demo/run-demo.js';
 import { runCli } from '../support/cli.js';
-import { remediatorEventPattern } from '../../lib/event-patterns.js';
-import { matchesEventPattern } from '../../src/emulator/event-pattern-matcher.js';
+import { remediatorEventPattern } from '../../src/config/event-patterns.js';
+import { matchesEventPattern } from '../../src/sandbox/emulator/event-pattern-matcher.js';
 
 const AWS_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED'];
 

@@ -1,7 +1,7 @@
 /** Legacy discovery, which kubectl reads before it lists or execs (the bench's kubectl loop needs it). */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApisApi, AppsV1Api, CoreApi, CoreV1Api } from '@kubernetes/client-node';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
 
 describe('emulator discovery', () => {
   let emulator: KubeApiEmulator;

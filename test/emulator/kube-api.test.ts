@@ -10,8 +10,8 @@ import {
   setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { apiError, statusBody } from './helpers.js';
 
 const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Exec, KubeConfig } from '@kubernetes/client-node';
-import { startKubeApiEmulator, type ExecRequest, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { ENVOY_ADMIN_NOT_FOUND } from '../../src/emulator/kube-exec.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import { resourceSecretsDump } from '../../src/emulator/envoy-dump.js';
+import { startKubeApiEmulator, type ExecRequest, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { ENVOY_ADMIN_NOT_FOUND } from '../../src/sandbox/emulator/kube-exec.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import { resourceSecretsDump } from '../../src/sandbox/emulator/envoy-dump.js';
 import { closed, Collector, startExec } from './helpers.js';
 
 const DUMP_PATH = 'config_dump?resource=dynamic_active_secrets';

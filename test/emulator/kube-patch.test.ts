@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from '../../src/emulator/kube-patch.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from '../../src/sandbox/emulator/kube-patch.js';
 
 const deployment = {
   metadata: { name: 'carts', labels: { app: 'carts', tier: 'web' } },

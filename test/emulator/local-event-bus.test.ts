@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { notifierEventPattern, remediatorEventPattern } from '../../lib/event-patterns.js';
-import { parseSecretsDump } from '../../src/core/envoy-secrets.js';
-import { LocalEventBus } from '../../src/emulator/local-event-bus.js';
-import { ACTIVE_SECRETS_PATH, createMeshPki, sidecarSecrets } from '../../src/emulator/sidecar-secrets.js';
+import { notifierEventPattern, remediatorEventPattern } from '../../src/config/event-patterns.js';
+import { parseSecretsDump } from '../../src/core/judgement/envoy-secrets.js';
+import { LocalEventBus } from '../../src/sandbox/emulator/local-event-bus.js';
+import { ACTIVE_SECRETS_PATH, createMeshPki, sidecarSecrets } from '../../src/sandbox/emulator/sidecar-secrets.js';
 
 const bus = () =>
   new LocalEventBus({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/emulator/kube-api.js';
-import { deterministicUid, Mesh } from '../../src/emulator/mesh.js';
+import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/sandbox/emulator/kube-api.js';
+import { deterministicUid, Mesh } from '../../src/sandbox/emulator/mesh.js';
 
 const START = new Date('2025-03-01T10:00:00Z');
 

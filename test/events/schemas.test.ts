@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
-import { computeChanges } from '../../src/core/changes.js';
+import { computeChanges } from '../../src/core/events/changes.js';
 import {
   buildSweepCompletedDetail,
   buildSweepFailedDetail,
@@ -15,8 +15,8 @@ import {
   AGENT_RESTART,
   type DetailType,
   type WorkloadRestartDetail,
-} from '../../src/core/events.js';
-import { FINDINGS, STATES } from '../../src/core/types.js';
+} from '../../src/core/events/events.js';
+import { FINDINGS, STATES } from '../../src/core/model/types.js';
 import { entry, NOW, pod, report } from '../core/change-fixtures.js';
 
 const FILES: Record<DetailType, string> = {
@@ -70,7 +70,7 @@ const restart: WorkloadRestartDetail = {
 };
 
 describe('event detail JSON schemas', () => {
-  it('use the product vocabulary (no drift from src/core/types.ts)', () => {
+  it('use the product vocabulary (no drift from src/core/model/types.ts)', () => {
     const defs = (t: DetailType) => schemas[t].definitions as Record<string, { enum?: string[] }>;
     for (const t of [POD_CERTIFICATE_UNHEALTHY, POD_CERTIFICATE_STATE_CHANGED, WORKLOAD_RESTART] as const) {
       expect(defs(t).state?.enum).toEqual([...STATES]);

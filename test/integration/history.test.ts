@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseHistorySnapshot } from '../../src/core/history.js';
-import type { PodReport, SweepReport } from '../../src/core/types.js';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/emulator/sidecar-secrets.js';
-import type { IssuedLeaf } from '../../src/emulator/pki.js';
+import { parseHistorySnapshot } from '../../src/core/judgement/history.js';
+import type { PodReport, SweepReport } from '../../src/core/model/types.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
+import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
 import { runCli } from '../support/cli.js';
 
 const T0 = new Date('2026-11-27T12:00:00.000Z');

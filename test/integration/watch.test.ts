@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watchCommand, type WatchRuntime } from '../../src/cli/watch-command.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { colonSerial } from '../../src/core/history.js';
-import { FakeClock } from '../../src/emulator/fake-clock.js';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import type { IssuedLeaf } from '../../src/emulator/pki.js';
-import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/emulator/sidecar-secrets.js';
+import { colonSerial } from '../../src/core/judgement/history.js';
+import { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
+import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { runCli } from '../support/cli.js';
 
 const T0 = new Date('2026-11-27T12:00:00.000Z');

@@ -4,9 +4,9 @@
  * sleep, so a server's 7 s Retry-After is observed, not slept.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { KubeApiError, TimeoutError } from '../../src/core/errors.js';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
+import { KubeApiError, TimeoutError } from '../../src/core/model/errors.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { ExecRejectedError, execCommand } from '../../src/kube/exec.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { ACTIVE_SECRETS_COMMAND } from '../../src/kube/envoy-sampler.js';

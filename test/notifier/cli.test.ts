@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, main, type CliIo } from '../../src/cli/main.js';
-import { parseNotificationEvent } from '../../src/core/notifications.js';
-import { renderPlainText, renderSlackMessage } from '../../src/core/slack-message.js';
+import { parseNotificationEvent } from '../../src/core/notification/notifications.js';
+import { renderPlainText, renderSlackMessage } from '../../src/slack/slack-message.js';
 import { changeDetail, changeEvent, restartDetail, restartEvent, sweepEvent } from './kit.js';
 
 let directory: string;

@@ -4,7 +4,7 @@
  * Manager adapter, dynalite for the delivery log and the rate gate, and a fake clock for waits.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { SLACK_LIMITS } from '../../src/core/slack-message.js';
+import { SLACK_LIMITS } from '../../src/slack/slack-message.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { DASHBOARD_URL, DEFAULT_SECRET, PAYMENTS_SECRET, contextFor, logLines, notifierHarness, webhookUrls, type Harness } from './harness.js';
 import { changeEvent, restartEvent, sqsEvent, startFakeSlack, sweepEvent, type FakeSlack } from './kit.js';

@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDeliveryLog, DynamoPostGate } from '../../src/aws/notification-store.js';
 import { SecretsManagerWebhooks } from '../../src/aws/webhook-secrets.js';
-import { MemorySecrets } from '../../src/emulator/memory-secrets.js';
+import { MemorySecrets } from '../../src/sandbox/emulator/memory-secrets.js';
 import { notifierRuntimeConfig, parseRuntimeConfig, type NotifierRuntimeConfigInput } from '../../src/config/runtime.js';
 import { createNotifierHandler } from '../../src/notifier/lambda.js';
 import { SlackWebhookPoster } from '../../src/slack/webhook-poster.js';
@@ -39,7 +39,7 @@ export function webhookUrls(slack: FakeSlack) {
   };
 }
 
-export { MemorySecrets } from '../../src/emulator/memory-secrets.js';
+export { MemorySecrets } from '../../src/sandbox/emulator/memory-secrets.js';
 
 let tableCounter = 0;
 

@@ -4,7 +4,7 @@
  * Not a test file.
  */
 import type { SQSEvent } from 'aws-lambda';
-import { sqsRecord } from '../../src/emulator/local-event-bus.js';
+import { sqsRecord } from '../../src/sandbox/emulator/local-event-bus.js';
 import {
   EVENT_SOURCE,
   POD_CERTIFICATE_STATE_CHANGED,
@@ -13,9 +13,9 @@ import {
   type Change,
   type PodStateChangedDetail,
   type SweepCompletedDetail,
-} from '../../src/core/events.js';
-import type { RestartNotice } from '../../src/core/notifications.js';
-import type { Finding, Source, State, WorkloadRef } from '../../src/core/types.js';
+} from '../../src/core/events/events.js';
+import type { RestartNotice } from '../../src/core/notification/notifications.js';
+import type { Finding, Source, State, WorkloadRef } from '../../src/core/model/types.js';
 
 export const OBSERVED_AT = '2026-11-20T03:05:00.000Z';
 
@@ -142,11 +142,11 @@ export const changeEvent = (options: PodOptions = {}) => envelope(POD_CERTIFICAT
 export const restartEvent = (options: Partial<RestartNotice> = {}) => envelope(WORKLOAD_RESTART, restartDetail(options));
 export const sweepEvent = (options: Partial<SweepCompletedDetail> = {}) => envelope(SWEEP_COMPLETED, sweepDetail(options));
 
-export { sqsRecord } from '../../src/emulator/local-event-bus.js';
+export { sqsRecord } from '../../src/sandbox/emulator/local-event-bus.js';
 
 export function sqsEvent(bodies: readonly unknown[], prefix = 'msg'): SQSEvent {
   return { Records: bodies.map((body, i) => sqsRecord(`${prefix}-${i + 1}`, body)) };
 }
 
-export { startFakeSlack, type FakeSlack, type SlackAnswer } from '../../src/emulator/fake-slack.js';
-export { FakeClock } from '../../src/emulator/fake-clock.js';
+export { startFakeSlack, type FakeSlack, type SlackAnswer } from '../../src/sandbox/emulator/fake-slack.js';
+export { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';

@@ -1,13 +1,13 @@
 /** The pure part of the notifier: reading events, what is worth a message, and the message itself. */
 import { describe, expect, it } from '@jest/globals';
-import { InvalidEventError } from '../../src/core/errors.js';
+import { InvalidEventError } from '../../src/core/model/errors.js';
 import {
   deliveryKey,
   parseNotificationEvent,
   silenceReason,
   type NotificationItem,
-} from '../../src/core/notifications.js';
-import { renderPlainText, renderSlackMessage, restartCommand, SLACK_LIMITS, type SlackMessage } from '../../src/core/slack-message.js';
+} from '../../src/core/notification/notifications.js';
+import { renderPlainText, renderSlackMessage, restartCommand, SLACK_LIMITS, type SlackMessage } from '../../src/slack/slack-message.js';
 import { changeDetail, changeEvent, restartDetail, restartEvent, sweepDetail, sweepEvent, type PodOptions } from './kit.js';
 
 const change = (options: PodOptions = {}): NotificationItem => ({ kind: 'change', detail: changeDetail(options) });

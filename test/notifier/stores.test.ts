@@ -1,7 +1,7 @@
 /** The notifier's DynamoDB items against dynalite: delivery claims and the per-webhook rate gate. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDeliveryLog, DynamoPostGate } from '../../src/aws/notification-store.js';
-import { TimeoutError } from '../../src/core/errors.js';
+import { TimeoutError } from '../../src/core/model/errors.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { FakeClock } from './kit.js';
 

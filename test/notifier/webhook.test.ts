@@ -1,8 +1,8 @@
 /** The Slack adapters: webhook secrets (parsing, validation, cache) and the poster's retry rules. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { isSlackWebhookUrl, parseWebhookSecret, SecretsManagerWebhooks, webhookId } from '../../src/aws/webhook-secrets.js';
-import { ConfigError, MeshCertWatchError, SlackError } from '../../src/core/errors.js';
-import type { SlackMessage } from '../../src/core/slack-message.js';
+import { ConfigError, MeshCertWatchError, SlackError } from '../../src/core/model/errors.js';
+import type { SlackMessage } from '../../src/slack/slack-message.js';
 import { retryAfterMs, scrubWebhook, SlackWebhookPoster } from '../../src/slack/webhook-poster.js';
 import { MemorySecrets } from './harness.js';
 import { FakeClock, startFakeSlack, type FakeSlack } from './kit.js';

@@ -4,11 +4,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type CliIo } from '../../src/cli/main.js';
-import type { RemediationDetail } from '../../src/core/remediation.js';
-import { resourceSecretsDump } from '../../src/emulator/envoy-dump.js';
-import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import { createRootCa, issueLeaf, type CertificateAuthority } from '../../src/emulator/pki.js';
+import type { RemediationDetail } from '../../src/core/remediation/remediation.js';
+import { resourceSecretsDump } from '../../src/sandbox/emulator/envoy-dump.js';
+import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import { createRootCa, issueLeaf, type CertificateAuthority } from '../../src/sandbox/emulator/pki.js';
 import { minutes, NOW } from './kit.js';
 
 const DUMP_PATH = 'config_dump?resource=dynamic_active_secrets';

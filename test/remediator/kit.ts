@@ -1,7 +1,7 @@
 /** Shared builders for the remediator tests: triggers, policies, dynalite tables. Not a test file. */
-import type { KubeObject } from '../../src/emulator/kube-api.js';
-import { DEFAULT_REMEDIATION_POLICY, type RemediationPolicy, type RemediationTrigger } from '../../src/core/remediation.js';
-import type { State, Summary } from '../../src/core/types.js';
+import type { KubeObject } from '../../src/sandbox/emulator/kube-api.js';
+import { DEFAULT_REMEDIATION_POLICY, type RemediationPolicy, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
+import type { State, Summary } from '../../src/core/model/types.js';
 
 export const NOW = new Date('2030-03-01T12:00:00Z');
 export const minutes = (n: number, from: Date = NOW): Date => new Date(from.getTime() + n * 60_000);
@@ -60,4 +60,4 @@ export function triggerFor(pod: KubeObject, options: TriggerOptions = {}): Remed
   };
 }
 
-export { startLocalDynamo as startDynalite, type LocalDynamo } from '../../src/emulator/local-dynamodb.js';
+export { startLocalDynamo as startDynalite, type LocalDynamo } from '../../src/sandbox/emulator/local-dynamodb.js';

@@ -1,6 +1,6 @@
 /** The pure remediation policy: precedence, each rule's edges, workload facts per kind, event parsing, keys. */
 import { describe, expect, it } from '@jest/globals';
-import { InvalidEventError } from '../../src/core/errors.js';
+import { InvalidEventError } from '../../src/core/model/errors.js';
 import {
   budgetWindow,
   budgetKey,
@@ -15,9 +15,9 @@ import {
   type DecisionInput,
   type Observation,
   type RemediationTrigger,
-} from '../../src/core/remediation.js';
-import type { RestartRecord } from '../../src/core/restart-guard.js';
-import { workloadFacts, type WorkloadFacts } from '../../src/core/workload-facts.js';
+} from '../../src/core/remediation/remediation.js';
+import type { RestartRecord } from '../../src/core/remediation/restart-guard.js';
+import { workloadFacts, type WorkloadFacts } from '../../src/core/remediation/workload-facts.js';
 import { CALM_SUMMARY, iso, minutes, NOW, POLICY } from './kit.js';
 
 const TRIGGER: RemediationTrigger = {

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { KUBERNETES_GROUPS } from '../../src/config/kubernetes.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import { InMemoryRestartGuard } from '../../src/core/restart-guard.js';
-import { runSweep } from '../../src/core/sweep.js';
-import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { runSweep } from '../../src/core/judgement/sweep.js';
+import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
 import {
@@ -32,7 +32,7 @@ import {
 import { ACTIVE_SECRETS_COMMAND, WARMING_SECRETS_COMMAND } from '../../src/kube/envoy-sampler.js';
 import { remediate } from '../../src/remediator/remediate.js';
 import { remediateEvent } from '../../src/remediator/remediate-event.js';
-import type { Finding } from '../../src/core/types.js';
+import type { Finding } from '../../src/core/model/types.js';
 import { NOW, POLICY, triggerFor } from './kit.js';
 
 const SAMPLER_RULES = [

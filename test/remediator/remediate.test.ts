@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
-import type { RemediationDetail, RemediationPolicy, RemediationTrigger } from '../../src/core/remediation.js';
-import { InMemoryRestartGuard, type RestartGuard } from '../../src/core/restart-guard.js';
-import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator, type KubeObject, type RecordedRequest } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
+import type { RemediationDetail, RemediationPolicy, RemediationTrigger } from '../../src/core/remediation/remediation.js';
+import { InMemoryRestartGuard, type RestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator, type KubeObject, type RecordedRequest } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { remediate } from '../../src/remediator/remediate.js';
 import { iso, minutes, NOW, POLICY, startDynalite, triggerFor, type LocalDynamo } from './kit.js';

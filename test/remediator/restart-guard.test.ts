@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
-import { MeshCertWatchError } from '../../src/core/errors.js';
-import { InMemoryRestartGuard, type RestartGuard } from '../../src/core/restart-guard.js';
+import { MeshCertWatchError } from '../../src/core/model/errors.js';
+import { InMemoryRestartGuard, type RestartGuard } from '../../src/core/remediation/restart-guard.js';
 import { minutes, NOW, startDynalite, type LocalDynamo } from './kit.js';
 
 let dynamo: LocalDynamo;

@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mrkdwnToHtml, renderSlackCard } from '../../src/report/slack-card.js';
+import { mrkdwnToHtml, renderSlackCard } from '../../src/sandbox/report/slack-card.js';
 import { runCliProcess as runCli } from '../support/cli.js';
 
 describe('Slack card rendering', () => {

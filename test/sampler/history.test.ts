@@ -6,13 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
-import type { HistorySnapshot } from '../../src/core/history.js';
-import { FakeClock } from '../../src/emulator/fake-clock.js';
-import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/emulator/kube-api.js';
-import { MemoryHistoryStore } from '../../src/emulator/memory-history.js';
-import { Mesh } from '../../src/emulator/mesh.js';
-import type { IssuedLeaf } from '../../src/emulator/pki.js';
-import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/emulator/sidecar-secrets.js';
+import type { HistorySnapshot } from '../../src/core/judgement/history.js';
+import { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';
+import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/sandbox/emulator/kube-api.js';
+import { MemoryHistoryStore } from '../../src/sandbox/emulator/memory-history.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
+import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
+import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { DynamoLedger } from '../../src/aws/ledger.js';
 import { rotationLogFields, sweepMetrics } from '../../src/sampler/metrics.js';

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { CLUSTER_ID_HEADER, createEksToken, decodeEksToken } from '../../src/aws/eks-token.js';
 import type { EventBridgeSender } from '../../src/aws/event-publisher.js';
 import { parseRuntimeConfig, samplerRuntimeConfig, type SamplerRuntimeConfig, type SamplerRuntimeConfigInput } from '../../src/config/runtime.js';
-import { DETAIL_TYPES, type DetailType } from '../../src/core/events.js';
-import type { KubeIdentity, KubeApiEmulator, KubeObject } from '../../src/emulator/kube-api.js';
-import { sidecarSecrets, type MeshPki, type SidecarCertificate } from '../../src/emulator/sidecar-secrets.js';
+import { DETAIL_TYPES, type DetailType } from '../../src/core/events/events.js';
+import type { KubeIdentity, KubeApiEmulator, KubeObject } from '../../src/sandbox/emulator/kube-api.js';
+import { sidecarSecrets, type MeshPki, type SidecarCertificate } from '../../src/sandbox/emulator/sidecar-secrets.js';
 
 export const minutesBefore = (at: Date, m: number): Date => new Date(at.getTime() - m * 60_000);
 

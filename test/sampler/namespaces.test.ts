@@ -3,10 +3,10 @@
  * matching scope for change detection.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigError } from '../../src/core/errors.js';
-import type { PodListing } from '../../src/core/pods.js';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
+import { ConfigError } from '../../src/core/model/errors.js';
+import type { PodListing } from '../../src/core/model/pods.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { listPods, type ListOptions } from '../../src/kube/pod-discovery.js';
 import { namespaceSelection } from '../../src/sampler/sweep-cluster.js';

@@ -1,10 +1,10 @@
 /**
- * The detection model (src/simulation/detection.ts): zero false positives on a jittered healthy
+ * The detection model (src/sandbox/simulation/detection.ts): zero false positives on a jittered healthy
  * population, and detection of tbot's failures at the first missed renewal instead of at 60 %.
  */
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_RENEWAL_POLICY } from '../../src/core/history.js';
-import { defaultDetectionSettings, renderDetection, simulateDetection } from '../../src/simulation/detection.js';
+import { DEFAULT_RENEWAL_POLICY } from '../../src/core/judgement/history.js';
+import { defaultDetectionSettings, renderDetection, simulateDetection } from '../../src/sandbox/simulation/detection.js';
 
 describe('detection model', () => {
   const result = simulateDetection(defaultDetectionSettings({ healthyPods: 120, brokenPods: 60, hours: 12, seed: 7 }));

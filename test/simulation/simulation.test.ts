@@ -3,9 +3,9 @@
  * the `simulate` command's output.
  */
 import { describe, expect, it } from '@jest/globals';
-import { CUSTOM_METRICS_PER_CLUSTER, estimateCost, PRICES, SAMPLER_BENCHMARK } from '../../src/simulation/cost.js';
-import { simulate, type SimulationSettings } from '../../src/simulation/model.js';
-import { deploymentDefaults, runSimulation } from '../../src/simulation/report.js';
+import { CUSTOM_METRICS_PER_CLUSTER, estimateCost, PRICES, SAMPLER_BENCHMARK } from '../../src/sandbox/simulation/cost.js';
+import { simulate, type SimulationSettings } from '../../src/sandbox/simulation/model.js';
+import { deploymentDefaults, runSimulation } from '../../src/sandbox/simulation/report.js';
 import { runCli } from '../support/cli.js';
 
 const defaults = deploymentDefaults();

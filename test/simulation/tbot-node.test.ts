@@ -1,6 +1,6 @@
 /** The tbot node scenario of `simulate`: agent restarts instead of application restarts. */
 import { describe, expect, it } from '@jest/globals';
-import { renderTbotNode, simulateTbotNode } from '../../src/simulation/tbot-node.js';
+import { renderTbotNode, simulateTbotNode } from '../../src/sandbox/simulation/tbot-node.js';
 
 const base = {
   podsOnNode: 20,

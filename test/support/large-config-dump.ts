@@ -7,7 +7,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { fullSecretsDump, type DumpSpec } from '../../src/emulator/envoy-dump.js';
+import { fullSecretsDump, type DumpSpec } from '../../src/sandbox/emulator/envoy-dump.js';
 
 export interface LargeDumpResult {
   readonly bytes: number;

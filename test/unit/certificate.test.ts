@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
-import { chainVerifiesAgainst, describeLeaf, parseCertificates, spiffeIdOf, splitPemCertificates } from '../../src/core/certificate.js';
-import { parseSecretsDump } from '../../src/core/envoy-secrets.js';
-import { DumpError } from '../../src/core/errors.js';
-import { createRootCa, issueLeaf, leafPrivateKeyPem } from '../../src/emulator/pki.js';
+import { chainVerifiesAgainst, describeLeaf, parseCertificates, spiffeIdOf, splitPemCertificates } from '../../src/core/judgement/certificate.js';
+import { parseSecretsDump } from '../../src/core/judgement/envoy-secrets.js';
+import { DumpError } from '../../src/core/model/errors.js';
+import { createRootCa, issueLeaf, leafPrivateKeyPem } from '../../src/sandbox/emulator/pki.js';
 import { at, HOUR, keyLeaks, leafPem, parseGoldenTable, readFixture, sameSerial, T0, testPki, thrown } from './core-test-kit.js';
 
 function fixtureSecrets(name: 'secret-istio' | 'secret-spire') {

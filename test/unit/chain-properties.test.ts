@@ -6,13 +6,13 @@
  * the verdict must equal an independent model of what a peer's TLS stack would do.
  */
 import { describe, expect, it } from '@jest/globals';
-import { classifySecrets } from '../../src/core/classify.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import type { Finding } from '../../src/core/types.js';
-import type { RootCaSpec } from '../../src/emulator/envoy-dump.js';
-import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority } from '../../src/emulator/pki.js';
+import { classifySecrets } from '../../src/core/judgement/classify.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import type { Finding } from '../../src/core/model/types.js';
+import type { RootCaSpec } from '../../src/sandbox/emulator/envoy-dump.js';
+import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority } from '../../src/sandbox/emulator/pki.js';
 import { at, HOUR, parseResource, T0 } from './core-test-kit.js';
-import { seededRandom } from '../../src/simulation/random.js';
+import { seededRandom } from '../../src/sandbox/simulation/random.js';
 
 const DAY = 24 * HOUR;
 type Validity = 'valid' | 'expired' | 'future';

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { X509Certificate } from 'node:crypto';
-import { chainProblemAt, parseCertificates, trustDomainOf } from '../../src/core/certificate.js';
-import { classifySecrets, FILE_REFERENCE_ERROR } from '../../src/core/classify.js';
-import { parseSecretsDump } from '../../src/core/envoy-secrets.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import type { Thresholds } from '../../src/core/types.js';
-import { agentVersionInfo, type RootCaSpec, type SecretSpec } from '../../src/emulator/envoy-dump.js';
-import { createIntermediateCa, createRootCa, type CertificateAuthority } from '../../src/emulator/pki.js';
+import { chainProblemAt, parseCertificates, trustDomainOf } from '../../src/core/judgement/certificate.js';
+import { classifySecrets, FILE_REFERENCE_ERROR } from '../../src/core/judgement/classify.js';
+import { parseSecretsDump } from '../../src/core/judgement/envoy-secrets.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import type { Thresholds } from '../../src/core/model/types.js';
+import { agentVersionInfo, type RootCaSpec, type SecretSpec } from '../../src/sandbox/emulator/envoy-dump.js';
+import { createIntermediateCa, createRootCa, type CertificateAuthority } from '../../src/sandbox/emulator/pki.js';
 import { at, HOUR, leafPem, parseFull, parseResource, T0, testPki } from './core-test-kit.js';
 
 const PERCENT: Thresholds = DEFAULT_THRESHOLDS;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { classifySecrets, identityMatches, podWorkloadCertsBesideSocket, unreachableVerdict } from '../../src/core/classify.js';
-import { parseSecretsDump, type ParsedSecrets } from '../../src/core/envoy-secrets.js';
-import { DumpError } from '../../src/core/errors.js';
-import { renderSweepTable, renderVerdictTable } from '../../src/core/render.js';
-import { summarize } from '../../src/core/summary.js';
-import { DEFAULT_THRESHOLDS, parseThreshold } from '../../src/core/threshold.js';
-import type { Thresholds } from '../../src/core/types.js';
-import { agentVersionInfo, resourceSecretsDump, tbotVersionInfo, type RootCaSpec, type SecretSpec } from '../../src/emulator/envoy-dump.js';
-import { leafPrivateKeyPem } from '../../src/emulator/pki.js';
+import { classifySecrets, identityMatches, podWorkloadCertsBesideSocket, unreachableVerdict } from '../../src/core/judgement/classify.js';
+import { parseSecretsDump, type ParsedSecrets } from '../../src/core/judgement/envoy-secrets.js';
+import { DumpError } from '../../src/core/model/errors.js';
+import { renderSweepTable, renderVerdictTable } from '../../src/core/render/render.js';
+import { summarize } from '../../src/core/judgement/summary.js';
+import { DEFAULT_THRESHOLDS, parseThreshold } from '../../src/core/model/threshold.js';
+import type { Thresholds } from '../../src/core/model/types.js';
+import { agentVersionInfo, resourceSecretsDump, tbotVersionInfo, type RootCaSpec, type SecretSpec } from '../../src/sandbox/emulator/envoy-dump.js';
+import { leafPrivateKeyPem } from '../../src/sandbox/emulator/pki.js';
 import { at, HOUR, keyLeaks, leafPem, parseFull, parseResource, readFixture, sharesRun, T0, testPki, thrown } from './core-test-kit.js';
 
 const PERCENT: Thresholds = DEFAULT_THRESHOLDS; // stale after 60% (2160 s of 1 h), expiring within 20% (720 s)

@@ -8,14 +8,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type CliIo } from '../../src/cli/main.js';
-import { parseSecretsDumpBuffer, parseSecretsDumpStream } from '../../src/core/config-dump-stream.js';
-import { parseSecretsDump } from '../../src/core/envoy-secrets.js';
-import { DumpError } from '../../src/core/errors.js';
-import { agentVersionInfo, fullSecretsDump, resourceSecretsDump, tbotVersionInfo } from '../../src/emulator/envoy-dump.js';
+import { parseSecretsDumpBuffer, parseSecretsDumpStream } from '../../src/core/judgement/config-dump-stream.js';
+import { parseSecretsDump } from '../../src/core/judgement/envoy-secrets.js';
+import { DumpError } from '../../src/core/model/errors.js';
+import { agentVersionInfo, fullSecretsDump, resourceSecretsDump, tbotVersionInfo } from '../../src/sandbox/emulator/envoy-dump.js';
 import { runCli } from '../support/cli.js';
 import { writeLargeConfigDump } from '../support/large-config-dump.js';
 import { at, leafPem, readFixture, T0, testPki } from './core-test-kit.js';
-import { seededRandom } from '../../src/simulation/random.js';
+import { seededRandom } from '../../src/sandbox/simulation/random.js';
 
 const FIXTURES = ['secret-istio/config_dump.json', 'secret-spire/config_dump.json', 'proxyconfig/config_dump.json'];
 

@@ -3,9 +3,9 @@
  * and dump builders. Not a test file itself.
  */
 import { readFileSync } from 'node:fs';
-import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority } from '../../src/emulator/pki.js';
-import { fullSecretsDump, resourceSecretsDump, type DumpSpec, type SecretSpec } from '../../src/emulator/envoy-dump.js';
-import { parseSecretsDump, type ParsedSecrets } from '../../src/core/envoy-secrets.js';
+import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority } from '../../src/sandbox/emulator/pki.js';
+import { fullSecretsDump, resourceSecretsDump, type DumpSpec, type SecretSpec } from '../../src/sandbox/emulator/envoy-dump.js';
+import { parseSecretsDump, type ParsedSecrets } from '../../src/core/judgement/envoy-secrets.js';
 
 const FIXTURES = new URL('../fixtures/istio/', import.meta.url);
 

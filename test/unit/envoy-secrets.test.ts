@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { DumpError } from '../../src/core/errors.js';
-import { mergeWarming, parseSecretsDump, type ParsedSecrets } from '../../src/core/envoy-secrets.js';
-import { leafPrivateKeyPem } from '../../src/emulator/pki.js';
-import { DYNAMIC_SECRET_TYPE, fullSecretsDump, REDACTED, resourceSecretsDump, SECRETS_CONFIG_DUMP_TYPE } from '../../src/emulator/envoy-dump.js';
-import { agentVersionInfo, tbotVersionInfo } from '../../src/emulator/envoy-dump.js';
+import { DumpError } from '../../src/core/model/errors.js';
+import { mergeWarming, parseSecretsDump, type ParsedSecrets } from '../../src/core/judgement/envoy-secrets.js';
+import { leafPrivateKeyPem } from '../../src/sandbox/emulator/pki.js';
+import { DYNAMIC_SECRET_TYPE, fullSecretsDump, REDACTED, resourceSecretsDump, SECRETS_CONFIG_DUMP_TYPE } from '../../src/sandbox/emulator/envoy-dump.js';
+import { agentVersionInfo, tbotVersionInfo } from '../../src/sandbox/emulator/envoy-dump.js';
 import { keyLeaks, leafPem, sharesRun, parseFull, parseResource, readFixture, T0, testPki, thrown } from './core-test-kit.js';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');

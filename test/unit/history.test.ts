@@ -3,8 +3,8 @@
  * the first missed renewal, the push proven across two sweeps, rotation counting, the snapshot.
  */
 import { describe, expect, it } from '@jest/globals';
-import { classifySecrets } from '../../src/core/classify.js';
-import type { ParsedSecrets } from '../../src/core/envoy-secrets.js';
+import { classifySecrets } from '../../src/core/judgement/classify.js';
+import type { ParsedSecrets } from '../../src/core/judgement/envoy-secrets.js';
 import {
   colonSerial,
   DEFAULT_RENEWAL_POLICY,
@@ -18,11 +18,11 @@ import {
   snapshotLines,
   summarizeRotations,
   type PreviousObservation,
-} from '../../src/core/history.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import type { CertificateVerdict, PodReport } from '../../src/core/types.js';
-import { agentVersionInfo, tbotVersionInfo, type RootCaSpec } from '../../src/emulator/envoy-dump.js';
-import { issueLeaf } from '../../src/emulator/pki.js';
+} from '../../src/core/judgement/history.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import type { CertificateVerdict, PodReport } from '../../src/core/model/types.js';
+import { agentVersionInfo, tbotVersionInfo, type RootCaSpec } from '../../src/sandbox/emulator/envoy-dump.js';
+import { issueLeaf } from '../../src/sandbox/emulator/pki.js';
 import { at, HOUR, parseResource, T0, testPki } from './core-test-kit.js';
 
 const POD = { namespace: 'shop', serviceAccount: 'carts', workloadCertsBesideSocket: false };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatDuration, renderColumns, renderSummaryLine, renderSweepTable, renderVerdictTable } from '../../src/core/render.js';
-import { summarize } from '../../src/core/summary.js';
-import type { CertificateVerdict, PodReport } from '../../src/core/types.js';
+import { formatDuration, renderColumns, renderSummaryLine, renderSweepTable, renderVerdictTable } from '../../src/core/render/render.js';
+import { summarize } from '../../src/core/judgement/summary.js';
+import type { CertificateVerdict, PodReport } from '../../src/core/model/types.js';
 
 describe('formatDuration', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelayMs, forEachConcurrent, parseRetryAfter, withRetry } from '../../src/core/retry.js';
+import { backoffDelayMs, forEachConcurrent, parseRetryAfter, withRetry } from '../../src/core/model/retry.js';
 
 class Transient extends Error {}
 

@@ -6,17 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { computeChanges } from '../../src/core/changes.js';
-import { describeError } from '../../src/core/errors.js';
-import { buildSweepCompletedDetail, POD_CERTIFICATE_STATE_CHANGED, SWEEP_COMPLETED } from '../../src/core/events.js';
-import { parseNotificationEvent } from '../../src/core/notifications.js';
-import { renderSweepTable } from '../../src/core/render.js';
-import { cleanText, REDACTED_KEY, scrubKeyMaterial, singleLine } from '../../src/core/scrub.js';
-import { renderPlainText, renderSlackMessage } from '../../src/core/slack-message.js';
-import { runSweep } from '../../src/core/sweep.js';
-import { DEFAULT_THRESHOLDS } from '../../src/core/threshold.js';
-import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/emulator/kube-api.js';
-import { Mesh } from '../../src/emulator/mesh.js';
+import { computeChanges } from '../../src/core/events/changes.js';
+import { describeError } from '../../src/core/model/errors.js';
+import { buildSweepCompletedDetail, POD_CERTIFICATE_STATE_CHANGED, SWEEP_COMPLETED } from '../../src/core/events/events.js';
+import { parseNotificationEvent } from '../../src/core/notification/notifications.js';
+import { renderSweepTable } from '../../src/core/render/render.js';
+import { cleanText, REDACTED_KEY, scrubKeyMaterial, singleLine } from '../../src/core/model/scrub.js';
+import { renderPlainText, renderSlackMessage } from '../../src/slack/slack-message.js';
+import { runSweep } from '../../src/core/judgement/sweep.js';
+import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
+import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
 

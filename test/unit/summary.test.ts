@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { compareByWorst, summarize, worstState } from '../../src/core/summary.js';
-import { STATES, type State } from '../../src/core/types.js';
+import { compareByWorst, summarize, worstState } from '../../src/core/judgement/summary.js';
+import { STATES, type State } from '../../src/core/model/types.js';
 
 const pod = (namespace: string, name: string, state: State) => ({ namespace, name, state });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { ThresholdError } from '../../src/core/errors.js';
+import { ThresholdError } from '../../src/core/model/errors.js';
 import { thrown } from './core-test-kit.js';
-import { DEFAULT_THRESHOLDS, formatThresholds, parseClockSkewAllowance, parseThreshold, thresholdSeconds } from '../../src/core/threshold.js';
+import { DEFAULT_THRESHOLDS, formatThresholds, parseClockSkewAllowance, parseThreshold, thresholdSeconds } from '../../src/core/model/threshold.js';
 
 describe('parseThreshold', () => {
   it.each([

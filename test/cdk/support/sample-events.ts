@@ -4,7 +4,7 @@
  * configuration's rules (restart states expiring and expired). Shared by the in-process tier
  * and the moto tier.
  */
-import { agentRestartDetail, type AgentRestartDetail } from '../../../src/core/agent-remediation.js';
+import { agentRestartDetail, type AgentRestartDetail } from '../../../src/core/remediation/agent-remediation.js';
 import {
   AGENT_RESTART,
   buildSweepFailedDetail,
@@ -21,8 +21,8 @@ import {
   type RestartOutcome,
   type SweepCompletedDetail,
   type WorkloadRestartDetail,
-} from '../../../src/core/events.js';
-import type { Finding, State, Summary } from '../../../src/core/types.js';
+} from '../../../src/core/events/events.js';
+import type { Finding, State, Summary } from '../../../src/core/model/types.js';
 
 export interface SampleEvent {
   readonly name: string;

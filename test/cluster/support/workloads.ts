@@ -5,7 +5,7 @@
  * Not a test file.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { sidecarSecrets, type MeshPki, type SidecarCertificate } from '../../../src/emulator/sidecar-secrets.js';
+import { sidecarSecrets, type MeshPki, type SidecarCertificate } from '../../../src/sandbox/emulator/sidecar-secrets.js';
 import { answersFromResponses, createServiceAccount, isStatus, podTemplate, runningPods, scriptPod, waitFor, type Admin, type ClusterEnv, type PodShape, type ScriptedAnswers } from './kit.js';
 
 export const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
