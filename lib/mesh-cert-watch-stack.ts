@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseThreshold } from '../src/core/model/threshold.js';
-import { clusterRegion, NOTIFIER_MAX_CONCURRENCY, reservedConcurrency, type DeploymentConfig } from '../src/config/deployment.js';
+import { clusterRegion, NOTIFIER_MAX_CONCURRENCY, notificationDestinations, reservedConcurrency, type DeploymentConfig } from '../src/config/deployment.js';
 import { EVENT_SOURCE } from '../src/core/events/events.js';
 import { ClusterAccess } from './constructs/cluster-access.js';
 import { DeadLetterQueues } from './constructs/dead-letter-queues.js';
@@ -124,7 +124,7 @@ export class MeshCertWatchStack extends Stack {
     const notifierConfig = notifierRuntimeInput(config, { deliveryTableName: this.tables.notifications.tableName });
     this.notifier = new WatcherFunction(this, 'Notifier', {
       functionName: `${config.name}-notifier`,
-      description: 'Posts certificate state changes, restarts and failed sweeps to Slack',
+      description: 'Sends certificate state changes, restarts and failed sweeps to Slack and PagerDuty',
       entry: entry('notifier'),
       projectRoot,
       runtime: sizing.runtime,
@@ -132,7 +132,7 @@ export class MeshCertWatchStack extends Stack {
       memorySize: sizing.notifier.memoryMiB,
       logRetention,
       runtimeConfig: notifierConfig,
-      runtimeConfigSetting: 'notifications.namespaceSlackWebhookSecrets',
+      runtimeConfigSetting: 'notifications.destinations',
       reservedConcurrentExecutions: reserved.notifier,
       // No VPC: it only talks to Secrets Manager, SQS and Slack over the internet.
     });
@@ -186,6 +186,7 @@ export class MeshCertWatchStack extends Stack {
       breakerUnhealthyShare: config.remediation.breakerUnhealthyShare,
       deadLetterQueues: this.deadLetters.all,
       notificationQueue: this.routing.notificationQueue,
+      channels: [...new Set(notificationDestinations(config).map((d) => d.channel))],
       functions: {
         sampler: { component: 'sampler', function: this.sampler.function, timeout: Duration.seconds(sizing.sampler.timeoutSeconds), logGroup: this.sampler.logGroup },
         remediator: { component: 'remediator', function: this.remediator.function, timeout: Duration.seconds(sizing.remediator.timeoutSeconds), logGroup: this.remediator.logGroup },
@@ -249,17 +250,16 @@ export class MeshCertWatchStack extends Stack {
     StateTables.grantItemReadWrite(this.tables.budget, this.remediator.role);
     StateTables.grantItemReadWrite(this.tables.notifications, this.notifier.role);
 
-    const secretIds = [
-      config.notifications.slackWebhookSecret,
-      ...Object.values(config.notifications.namespaceSlackWebhookSecrets),
-    ];
-    [...new Set(secretIds)].forEach((secretId, index) => {
+    // Each destination's secret (Slack webhook URL, PagerDuty routing key), read by the notifier only.
+    const secrets = [...new Map(notificationDestinations(config).map((d) => [d.secret, d.channel])).entries()];
+    secrets.forEach(([secretId, channel], index) => {
+      const name = channel === 'slack' ? 'SlackWebhook' : 'PagerDutyRoutingKey';
       const secret = secretId.startsWith('arn:')
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, `SlackWebhook${index}`, secretId)
-        : secretsmanager.Secret.fromSecretNameV2(this, `SlackWebhook${index}`, secretId);
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, `${name}${index}`, secretId)
+        : secretsmanager.Secret.fromSecretNameV2(this, `${name}${index}`, secretId);
       this.notifier.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          sid: `ReadSlackWebhook${index}`,
+          sid: `Read${name}${index}`,
           actions: ['secretsmanager:GetSecretValue'],
           resources: [secretId.startsWith('arn:') ? secret.secretArn : `${secret.secretArn}-??????`],
         }),

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { thresholdSeconds } from '../../src/core/model/threshold.js';
 import { dashboardUrl } from '../../src/config/runtime-configs.js';
 import type { Threshold } from '../../src/core/model/types.js';
-import { CRONJOB_RESTART_INTERVAL_MINUTES, DIMENSIONS, LOG_MESSAGES, METRICS_NAMESPACE, SAMPLER_METRICS } from '../../src/config/metric-names.js';
+import { CRONJOB_RESTART_INTERVAL_MINUTES, DIMENSIONS, LOG_MESSAGES, METRICS_NAMESPACE, NOTIFIER_METRICS, SAMPLER_METRICS } from '../../src/config/metric-names.js';
 
 /** What the dashboard and alarms need to know about one cluster. */
 export interface MonitoredCluster {
@@ -71,6 +71,8 @@ export interface MonitoringProps {
   readonly tables: ReadonlyArray<{ readonly name: string; readonly table: dynamodb.ITable }>;
   /** @default no alarm actions: alarms show on the dashboard only */
   readonly alarmTopic?: AlarmTopicOption;
+  /** The notification channels in use: one graph each of payloads sent and failed sends. @default ['slack'] */
+  readonly channels?: readonly string[];
 }
 
 const STATE_COLORS = {
@@ -120,7 +122,7 @@ export const DASHBOARD_QUERIES = {
     'fields strcontains(outcome, "restarted") as restarted, strcontains(outcome, "dry-run") as dryRun, strcontains(outcome, "failed") as failed',
     'stats sum(restarted) as rollout_restarts, sum(dryRun) as dry_run, sum(failed) as failed_restarts by bin(1h)',
   ],
-  /** Slack messages per hour, posted and not. */
+  /** Slack messages per hour, posted and not (PagerDuty: its metrics graph). */
   slackPerHour: [
     `filter message in ["${LOG_MESSAGES.slackPosted}", "${LOG_MESSAGES.slackNotPosted}"]`,
     `fields strcontains(message, "not posted") as notPosted`,
@@ -516,6 +518,23 @@ export class Monitoring extends Construct {
         width: 8,
         height: 6,
       }),
+    );
+    // One graph per channel (Slack, PagerDuty): the notifier's EMF metrics, dimension Channel.
+    const channels = this.props.channels ?? ['slack'];
+    this.dashboard.addWidgets(
+      ...channels.map(
+        (channel) =>
+          new cloudwatch.GraphWidget({
+            title: `Notifications: ${channel} (per hour)`,
+            width: Math.max(8, Math.floor(24 / channels.length)),
+            height: 6,
+            left: [
+              new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: NOTIFIER_METRICS.sent, dimensionsMap: { [DIMENSIONS.channel]: channel }, statistic: 'Sum', period: hourly, label: 'sent' }),
+              new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: NOTIFIER_METRICS.failed, dimensionsMap: { [DIMENSIONS.channel]: channel }, statistic: 'Sum', period: hourly, label: 'failed (retried)' }),
+            ],
+            leftYAxis: { min: 0, label: 'messages', showUnits: false },
+          }),
+      ),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({

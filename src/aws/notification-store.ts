@@ -11,7 +11,10 @@
  *  - rate:     pk `rate#<webhook id>`, sk `rate`; `nextAt` (epoch ms) is the earliest instant
  *    the next post to that webhook may start. `acquire` moves it forward by the interval if it
  *    has passed, else waits until it has: at most one message per interval per webhook across
- *    every invocation of the function.
+ *    every invocation of the function (a channel may ask for its own interval).
+ *  - incident: pk `incident#<digest of destination and workload>`, sk `incident`; `pods`, the
+ *    string set of pod uids that hold the workload's incident open at that destination
+ *    (PagerDuty). ADD and DELETE in one update: a retried batch changes nothing more.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,7 +22,7 @@ import { ConfigError, MeshCertWatchError, TimeoutError, describeError } from '..
 import { sleep as realSleep } from '../core/model/retry.js';
 import { deliveryDigest } from '../core/notification/notifications.js';
 import { TABLE_KEYS } from '../config/tables.js';
-import type { ClaimResult, DeliveryLog, PostGate } from '../notifier/ports.js';
+import type { ClaimResult, DeliveryLog, IncidentLog, PostGate } from '../ports/notification.js';
 
 const PK = TABLE_KEYS.partitionKey;
 const SK = TABLE_KEYS.sortKey;
@@ -157,7 +160,7 @@ export class DynamoPostGate implements PostGate {
     this.sleep = options.sleep ?? realSleep;
   }
 
-  async acquire(webhookId: string, deadline: number): Promise<void> {
+  async acquire(webhookId: string, deadline: number, intervalMs = this.options.intervalMs): Promise<void> {
     for (;;) {
       const now = this.clock();
       const key = { [PK]: `rate#${webhookId}`, [SK]: 'rate' };
@@ -169,7 +172,7 @@ export class DynamoPostGate implements PostGate {
             UpdateExpression: 'SET nextAt = :next, #ttl = :ttl',
             ConditionExpression: 'attribute_not_exists(nextAt) OR nextAt <= :now',
             ExpressionAttributeNames: { '#ttl': TTL },
-            ExpressionAttributeValues: { ':next': now + this.options.intervalMs, ':now': now, ':ttl': Math.floor(now / 1000) + 86_400 },
+            ExpressionAttributeValues: { ':next': now + intervalMs, ':now': now, ':ttl': Math.floor(now / 1000) + 86_400 },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
@@ -189,6 +192,55 @@ export class DynamoPostGate implements PostGate {
         if (now + wait > deadline) throw new TimeoutError(`webhook ${webhookId} is busy until ${new Date(nextAt).toISOString()}, after the deadline`);
         await this.sleep(wait);
       }
+    }
+  }
+}
+
+export interface DynamoIncidentLogOptions {
+  readonly client: DynamoDBClient | DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** How long an untouched incident is remembered. @default 14 days */
+  readonly retentionSeconds?: number;
+}
+
+export class DynamoIncidentLog implements IncidentLog {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly retentionSeconds: number;
+
+  constructor(private readonly options: DynamoIncidentLogOptions) {
+    this.doc = documentClient(options.client);
+    this.retentionSeconds = options.retentionSeconds ?? 14 * 24 * 3600;
+  }
+
+  async update(destination: string, workloadKey: string, open: readonly string[], close: readonly string[], now: Date): Promise<number> {
+    const closing = close.filter((uid) => !open.includes(uid));
+    const key = { [PK]: `incident#${deliveryDigest(`${destination}#${workloadKey}`)}`, [SK]: 'incident' };
+    const sets: string[] = ['#ttl = :ttl', 'workload = :workload', 'destination = :destination'];
+    const values: Record<string, unknown> = { ':ttl': epochSeconds(now) + this.retentionSeconds, ':workload': workloadKey, ':destination': destination };
+    let expression = `SET ${sets.join(', ')}`;
+    if (open.length > 0) {
+      expression += ' ADD pods :open';
+      values[':open'] = new Set(open);
+    }
+    if (closing.length > 0) {
+      expression += ' DELETE pods :close';
+      values[':close'] = new Set(closing);
+    }
+    try {
+      const output = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: key,
+          UpdateExpression: expression,
+          ExpressionAttributeNames: { '#ttl': TTL },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const pods = output.Attributes?.pods as Set<string> | undefined;
+      return pods?.size ?? 0;
+    } catch (error) {
+      throw new MeshCertWatchError('AWS', `incident of ${workloadKey} at ${destination} in ${this.options.tableName}: ${describeError(error)}`, { cause: error });
     }
   }
 }

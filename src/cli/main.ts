@@ -41,6 +41,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
     const m = await import('./slack-preview-command.js');
     return { help: m.SLACK_PREVIEW_HELP, run: m.slackPreviewCommand };
   },
+  'notify-preview': async () => {
+    const m = await import('./notify-preview-command.js');
+    return { help: m.NOTIFY_PREVIEW_HELP, run: m.notifyPreviewCommand };
+  },
   demo: async () => {
     const m = await import('./demo-command.js');
     return { help: m.DEMO_HELP, run: m.demoCommand };
@@ -71,6 +75,9 @@ Usage:
   mesh-cert-watch slack-preview FILE|-     render the Slack message for a file of events
                                            (Block Kit JSON, plain text and a Block Kit
                                            Builder link, offline)
+  mesh-cert-watch notify-preview FILE|- --channel slack|pagerduty
+                                           the payloads a destination of that channel
+                                           would get (PagerDuty: Events API v2), offline
   mesh-cert-watch demo    [options]        the whole product on a simulated cluster and an
                                            accelerated clock, in this process (no AWS)
   mesh-cert-watch simulate [options]       restarts and expiries of the watcher vs the

@@ -7,7 +7,8 @@
  */
 import * as z from 'zod';
 import { parseThreshold } from '../core/model/threshold.js';
-import { STATES } from '../core/model/types.js';
+import { STATES, type State } from '../core/model/types.js';
+import { CHANNEL_NAMES, type ChannelName } from '../ports/notification.js';
 import { configErrorFromIssues } from './issues.js';
 import { DEFAULT_TBOT_AGENTS } from '../core/judgement/agents.js';
 import { clockSkewText, labelSelectorText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
@@ -22,6 +23,22 @@ const clusterName = z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must b
 
 /** Kubernetes namespace names (RFC 1123 labels). */
 const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name (RFC 1123 label)');
+
+/**
+ * One notification destination. `secret` is a Secrets Manager secret (name or complete ARN) you
+ * create: for Slack the incoming-webhook URL, for PagerDuty the Events API v2 integration
+ * (routing) key of the service.
+ */
+const destinationSchema = z.strictObject({
+  channel: z.enum(CHANNEL_NAMES),
+  secret: secretId,
+  /** Only these namespaces' events (and they go to no catch-all destination of the same channel). @default every other namespace */
+  namespaces: z.array(namespaceName).min(1).optional(),
+  /** A state change is sent when its state or previous state is at least this severe. @default notifications.minimumSeverity */
+  minSeverity: z.enum(STATES).optional(),
+  /** PagerDuty only: open incidents at `expiring` too, not only at `expired`. @default false */
+  triggerOnExpiring: z.boolean().optional(),
+});
 
 /** A whole number of seconds written as a duration (`1h`, `90m`): thresholds accept only these or `%`. */
 const durationText = z.string().refine((text) => {
@@ -197,21 +214,56 @@ export const deploymentConfigSchema = z
         agentRestarts: z.boolean().default(true),
       })
       .prefault({}),
-    notifications: z.strictObject({
-      /** Secrets Manager secret (name or complete ARN) whose value is the Slack webhook URL. You create it. */
-      slackWebhookSecret: secretId,
-      /** Per-namespace webhook secrets. @default {} */
-      namespaceSlackWebhookSecrets: z.record(namespaceName, secretId).default({}),
-      /** KMS key that encrypts those secrets, when not the AWS-managed `aws/secretsmanager`. */
-      secretsKmsKeyArn: z
-        .string()
-        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:...:key/<uuid>)')
-        .optional(),
-      minimumSeverity: z.enum(STATES).default('stale'),
-      maxMessagesPerSecond: z.number().gt(0).max(10).default(1),
-      /** SQS batching window in front of the notifier. @default 20 */
-      batchWindowSeconds: z.int().min(0).max(300).default(20),
-    }),
+    notifications: z
+      .strictObject({
+        /**
+         * Where notifications go: Slack webhooks and PagerDuty services (docs: README "Notifications").
+         * Per channel, a destination with `namespaces` takes those namespaces' events; the others
+         * (no `namespaces`) take every other namespace's events and cluster-wide news (failed sweeps).
+         */
+        destinations: z.array(destinationSchema).default([]),
+        /** Shorthand for a Slack destination without `namespaces` (the form before destinations). */
+        slackWebhookSecret: secretId.optional(),
+        /** Shorthand for Slack destinations with one namespace each. @default {} */
+        namespaceSlackWebhookSecrets: z.record(namespaceName, secretId).default({}),
+        /** KMS key that encrypts those secrets, when not the AWS-managed `aws/secretsmanager`. */
+        secretsKmsKeyArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:...:key/<uuid>)')
+          .optional(),
+        /** The default of each destination's `minSeverity`. @default stale */
+        minimumSeverity: z.enum(STATES).default('stale'),
+        /** Slack messages per second per webhook. @default 1 */
+        maxMessagesPerSecond: z.number().gt(0).max(10).default(1),
+        /** SQS batching window in front of the notifier. @default 20 */
+        batchWindowSeconds: z.int().min(0).max(300).default(20),
+      })
+      .superRefine((notifications, context) => {
+        if (notifications.destinations.length === 0 && notifications.slackWebhookSecret === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['destinations'],
+            message: 'no destination: add one (e.g. [{ "channel": "slack", "secret": "mesh-cert-watch/slack-webhook" }]) or set notifications.slackWebhookSecret',
+          });
+        }
+        if (notifications.slackWebhookSecret === undefined && Object.keys(notifications.namespaceSlackWebhookSecrets).length > 0) {
+          context.addIssue({
+            code: 'custom',
+            path: ['namespaceSlackWebhookSecrets'],
+            message: 'needs notifications.slackWebhookSecret (the webhook for the other namespaces); or write them as destinations with "namespaces"',
+          });
+        }
+        const seen = new Map<string, number>();
+        notifications.destinations.forEach((destination, index) => {
+          const id = `${destination.channel}:${destination.secret}`;
+          const first = seen.get(id);
+          if (first !== undefined) context.addIssue({ code: 'custom', path: ['destinations', index, 'secret'], message: `duplicate of destinations[${first}] (same channel and secret)` });
+          else seen.set(id, index);
+          if (destination.triggerOnExpiring !== undefined && destination.channel !== 'pagerduty') {
+            context.addIssue({ code: 'custom', path: ['destinations', index, 'triggerOnExpiring'], message: 'only PagerDuty destinations open incidents' });
+          }
+        });
+      }),
     alarms: z
       .strictObject({
         /** Alarm when more than this share of sampled pods failed sampling. @default 0.2 */
@@ -319,3 +371,48 @@ export function reservedConcurrency(config: DeploymentConfig): { sampler?: numbe
 export const DEFAULT_REMEDIATOR_CONCURRENCY = 5;
 /** The notifier's SQS event source runs at most this many batches at once. */
 export const NOTIFIER_MAX_CONCURRENCY = 2;
+
+/** One destination with its defaults applied (what the runtime configuration and the stack read). */
+export interface ResolvedDestination {
+  readonly channel: ChannelName;
+  readonly secret: string;
+  readonly namespaces?: readonly string[];
+  readonly minSeverity: State;
+  /** The states that open an incident (PagerDuty only). */
+  readonly incidentStates?: readonly State[];
+}
+
+/** Every destination: the `slackWebhookSecret` shorthands first (as Slack destinations), then `destinations`. */
+export function notificationDestinations(config: Pick<DeploymentConfig, 'notifications'>): ResolvedDestination[] {
+  const { notifications } = config;
+  const legacy: ResolvedDestination[] =
+    notifications.slackWebhookSecret === undefined
+      ? []
+      : [
+          { channel: 'slack', secret: notifications.slackWebhookSecret, minSeverity: notifications.minimumSeverity },
+          ...Object.entries(notifications.namespaceSlackWebhookSecrets).map(([namespace, secret]) => ({
+            channel: 'slack' as const,
+            secret,
+            namespaces: [namespace],
+            minSeverity: notifications.minimumSeverity,
+          })),
+        ];
+  const listed = notifications.destinations.map(
+    (d): ResolvedDestination => ({
+      channel: d.channel,
+      secret: d.secret,
+      ...(d.namespaces !== undefined ? { namespaces: d.namespaces } : {}),
+      minSeverity: d.minSeverity ?? notifications.minimumSeverity,
+      ...(d.channel === 'pagerduty' ? { incidentStates: d.triggerOnExpiring ? (['expired', 'expiring'] as const) : (['expired'] as const) } : {}),
+    }),
+  );
+  // The same Slack webhook secret for one namespace in both forms is one destination.
+  const merged: ResolvedDestination[] = [];
+  for (const destination of [...legacy, ...listed]) {
+    const twin = merged.find((d) => d.channel === destination.channel && d.secret === destination.secret);
+    if (!twin) merged.push(destination);
+    else if (!destination.namespaces) merged[merged.indexOf(twin)] = destination;
+    else if (twin.namespaces) merged[merged.indexOf(twin)] = { ...twin, namespaces: [...new Set([...twin.namespaces, ...destination.namespaces])] };
+  }
+  return merged;
+}

@@ -11,8 +11,10 @@ export { RESTART_OUTCOMES } from '../core/events/events.js';
 export const METRICS_NAMESPACE = 'MeshCertWatch';
 
 export const DIMENSIONS = {
-  /** Every metric has it: the cluster name from the deployment configuration. */
+  /** Every sampler metric has it: the cluster name from the deployment configuration. */
   cluster: 'Cluster',
+  /** The notifier's metrics have it instead: the destination's channel (`slack`, `pagerduty`). */
+  channel: 'Channel',
 } as const;
 
 /**
@@ -48,6 +50,21 @@ export const STATE_METRICS: Readonly<Partial<Record<State, string>>> = {
 export const CUSTOM_METRICS = Object.values(SAMPLER_METRICS);
 
 /**
+ * The notifier's metrics, dimension set `[Channel]`, unit Count, emitted once per batch and
+ * channel that had something to send: per deployment and channel, not per cluster (a channel's
+ * two metrics cost $0.60 a month whatever the clusters). `NotificationsSent` counts payloads sent
+ * (a Slack message, a PagerDuty event); `NotificationsFailed` counts destinations whose send
+ * failed in a batch (their records go back to the queue).
+ */
+export const NOTIFIER_METRICS = {
+  sent: 'NotificationsSent',
+  failed: 'NotificationsFailed',
+} as const;
+
+/** Custom metrics per channel in use: what the cost model bills per deployment. */
+export const NOTIFIER_METRICS_PER_CHANNEL = Object.values(NOTIFIER_METRICS).length;
+
+/**
  * The `message` of the structured log lines the dashboard's Logs Insights widgets read. The
  * sampler writes one `podUnhealthy` line per unhealthy pod per sweep and one `podStateChanged`
  * line per change (fields: cluster, namespace, workload, pod, node, state, findings,
@@ -55,7 +72,8 @@ export const CUSTOM_METRICS = Object.values(SAMPLER_METRICS);
  * `durationMs`, and with rotation history `rotations` (observed, overdue, proven, and per source
  * `<source>_observed`, `<source>_interval_p50_s`, `<source>_interval_max_s`, `istio-agent` as
  * `istio_agent`). The remediator writes `restartOutcome` per decision, the notifier
- * `slackPosted` / `slackNotPosted` per message.
+ * `slackPosted` / `slackNotPosted` per Slack message and `pagerDutySent` / `pagerDutyNotSent` per
+ * PagerDuty destination and batch (channelLogMessages).
  */
 export const LOG_MESSAGES = {
   podUnhealthy: 'pod certificate unhealthy',
@@ -67,7 +85,16 @@ export const LOG_MESSAGES = {
   agentRestartOutcome: 'agent restart outcome',
   slackPosted: 'slack message posted',
   slackNotPosted: 'slack message not posted',
+  pagerDutySent: 'pagerduty events sent',
+  pagerDutyNotSent: 'pagerduty events not sent',
 } as const;
+
+/** The notifier's one log line per destination and batch, by channel (fields: destination, channel, clusters, items, payloads). */
+export function channelLogMessages(channel: 'slack' | 'pagerduty'): { readonly sent: string; readonly failed: string } {
+  return channel === 'slack'
+    ? { sent: LOG_MESSAGES.slackPosted, failed: LOG_MESSAGES.slackNotPosted }
+    : { sent: LOG_MESSAGES.pagerDutySent, failed: LOG_MESSAGES.pagerDutyNotSent };
+}
 
 /**
  * Not a metric anyone emits: the dashboard draws what the 45-minute CronJob would restart from

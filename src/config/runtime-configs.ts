@@ -3,7 +3,7 @@
  * stack writes these into the functions' environment; the demo hands the same documents to the
  * same handlers in-process, so both run with the deployment's defaults. No CDK here.
  */
-import { clusterRegion, type DeploymentConfig } from './deployment.js';
+import { clusterRegion, notificationDestinations, type DeploymentConfig } from './deployment.js';
 import { parseThreshold } from '../core/model/threshold.js';
 import type { NotifierRuntimeConfigInput, RemediatorRuntimeConfigInput, SamplerRuntimeConfigInput } from './runtime.js';
 
@@ -69,9 +69,13 @@ export function remediatorRuntimeInput(config: DeploymentConfig, resources: { re
 
 export function notifierRuntimeInput(config: DeploymentConfig, resources: { readonly deliveryTableName: string }): NotifierRuntimeConfigInput {
   return {
-    webhookSecretId: config.notifications.slackWebhookSecret,
-    namespaceWebhookSecretIds: config.notifications.namespaceSlackWebhookSecrets,
-    minimumSeverity: config.notifications.minimumSeverity,
+    destinations: notificationDestinations(config).map((d) => ({
+      channel: d.channel,
+      secretId: d.secret,
+      ...(d.namespaces !== undefined ? { namespaces: [...d.namespaces] } : {}),
+      minimumSeverity: d.minSeverity,
+      ...(d.incidentStates !== undefined ? { incidentStates: [...d.incidentStates] } : {}),
+    })),
     dashboardUrl: dashboardUrl(config.region, config.name),
     maxMessagesPerSecond: config.notifications.maxMessagesPerSecond,
     deliveryTableName: resources.deliveryTableName,

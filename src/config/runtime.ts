@@ -11,6 +11,7 @@ import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN } from '../core/judgement/a
 import { DEFAULT_RENEWAL_POLICY } from '../core/judgement/history.js';
 import { STATES, type Threshold } from '../core/model/types.js';
 import { configErrorFromIssues } from './issues.js';
+import { CHANNEL_NAMES } from '../ports/notification.js';
 
 export const RUNTIME_CONFIG_ENV = 'MESH_CERT_WATCH_CONFIG';
 
@@ -149,18 +150,26 @@ export const remediatorRuntimeConfig = z.object({
   clusters: z.array(runtimeCluster).min(1),
 });
 
-export const notifierRuntimeConfig = z.object({
-  /** Default Slack incoming-webhook secret (name or complete ARN; value: the webhook URL). */
-  webhookSecretId: secretId,
-  /** Per-namespace webhook secrets that replace the default for that namespace's events. */
-  namespaceWebhookSecretIds: z.record(nonEmpty, secretId).default({}),
+/** One destination of the notifier (deployment config `notifications.destinations`, defaults applied). */
+export const notifierDestination = z.object({
+  channel: z.enum(CHANNEL_NAMES),
+  /** Secrets Manager secret (name or complete ARN) of the credential: a Slack webhook URL, a PagerDuty routing key. */
+  secretId,
+  /** Only these namespaces' events; absent: every namespace no other destination of the channel lists, and cluster-wide news. */
+  namespaces: z.array(nonEmpty).min(1).optional(),
   /**
-   * Post a `Pod Certificate State Changed` event only when its state or previous state is at
-   * least this severe (STATE_SEVERITY); `Workload Restart` and failed sweeps always post.
+   * Send a `Pod Certificate State Changed` event only when its state or previous state is at
+   * least this severe (STATE_SEVERITY); `Workload Restart` and failed sweeps always go.
    */
   minimumSeverity: z.enum(STATES),
+  /** PagerDuty: the states that open an incident. @default ['expired'] */
+  incidentStates: z.array(z.enum(STATES)).min(1).optional(),
+});
+
+export const notifierRuntimeConfig = z.object({
+  destinations: z.array(notifierDestination).min(1),
   dashboardUrl: z.url(),
-  /** Slack allows about one message per second per webhook. */
+  /** Slack allows about one message per second per webhook (PagerDuty's events have their own spacing). */
   maxMessagesPerSecond: z.number().gt(0),
   /**
    * Table of delivered notifications (so a retried batch is not posted twice) and of the
@@ -172,7 +181,7 @@ export const notifierRuntimeConfig = z.object({
    * invocation, shorter than the queue's visibility timeout. @default 120
    */
   deliveryLeaseSeconds: z.int().min(1).default(120),
-  /** How long a webhook URL read from Secrets Manager is reused. @default 300 */
+  /** How long a secret (webhook URL, routing key) read from Secrets Manager is reused. @default 300 */
   secretCacheSeconds: z.int().min(0).default(300),
 });
 

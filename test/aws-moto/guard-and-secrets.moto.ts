@@ -14,7 +14,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Agent } from 'node:http';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
-import { SecretsManagerWebhooks, webhookId } from '../../src/aws/webhook-secrets.js';
+import { SecretsManagerSecrets, SecretsManagerWebhooks, webhookId } from '../../src/aws/webhook-secrets.js';
+import { PagerDutyChannel } from '../../src/pagerduty/pagerduty-channel.js';
 import { ConfigError, MeshCertWatchError } from '../../src/core/model/errors.js';
 import { createStateTable } from '../../src/sandbox/emulator/local-dynamodb.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './moto-server.js';
@@ -25,6 +26,7 @@ let dynamo: DynamoDBClient;
 const clients: DynamoDBClient[] = [];
 const URL_A = 'https://hooks.slack.com/services/T0000/B0000/aaaaaaaaaaaaaaaaaaaaaaaa';
 const URL_B = 'https://hooks.slack.com/services/T0000/B0000/bbbbbbbbbbbbbbbbbbbbbbbb';
+const ROUTING_KEY = 'MotoRoutingKey000000000000000042';
 const NOW = new Date('2030-03-01T12:00:00Z');
 const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
 
@@ -37,6 +39,8 @@ beforeAll(async () => {
   await secrets.send(new CreateSecretCommand({ Name: 'slack/plain', SecretString: URL_A }));
   await secrets.send(new CreateSecretCommand({ Name: 'slack/json', SecretString: JSON.stringify({ url: URL_B }) }));
   await secrets.send(new CreateSecretCommand({ Name: 'slack/not-slack', SecretString: 'https://evil.example/hook' }));
+  await secrets.send(new CreateSecretCommand({ Name: 'pagerduty/plain', SecretString: ROUTING_KEY }));
+  await secrets.send(new CreateSecretCommand({ Name: 'pagerduty/json', SecretString: JSON.stringify({ routingKey: ROUTING_KEY }) }));
 });
 
 afterAll(async () => {
@@ -81,6 +85,27 @@ describe('SecretsManagerWebhooks against moto', () => {
     expect(missing).toBeInstanceOf(MeshCertWatchError);
     expect((missing as Error).message).toMatch(/^reading Slack webhook secret slack\/missing: /);
     expect((missing as Error).message).not.toContain('hooks.slack.com');
+  });
+});
+
+describe('SecretsManagerSecrets against moto: any channel\'s secret', () => {
+  it('reads a PagerDuty routing key (plain or JSON) that the channel parses, and names a missing secret without its value', async () => {
+    const reader = new SecretsManagerSecrets({ client: secrets });
+    const channel = new PagerDutyChannel();
+    expect(channel.target('pagerduty/plain', await reader.read('pagerduty/plain'))).toEqual({ id: webhookId(ROUTING_KEY), routingKey: ROUTING_KEY });
+    expect(channel.target('pagerduty/json', await reader.read('pagerduty/json')).routingKey).toBe(ROUTING_KEY);
+    const missing = await reader.read('pagerduty/missing').catch((e: unknown) => e);
+    expect((missing as Error).message).toMatch(/^reading notification secret pagerduty\/missing: /);
+    // A Slack URL is no routing key: refused without quoting it.
+    const refused = (() => {
+      try {
+        return channel.target('slack/plain', URL_A);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).not.toContain('aaaaaaaa');
   });
 });
 

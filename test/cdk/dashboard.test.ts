@@ -127,6 +127,15 @@ describe('dashboard: restarts, notifications, the watcher itself', () => {
     expect(slack.properties.query).toContain(`filter message in ["${LOG_MESSAGES.slackPosted}", "${LOG_MESSAGES.slackNotPosted}"]`);
   });
 
+  it('graphs each notification channel of the configuration: payloads sent and failed sends, by Channel', () => {
+    for (const channel of ['slack', 'pagerduty']) {
+      const graph = byTitle(`Notifications: ${channel} (per hour)`);
+      expect(metricNames(graph)).toEqual(['NotificationsSent', 'NotificationsFailed']);
+      for (const row of graph.properties.metrics!) expect(row.slice(0, 4)).toEqual(['MeshCertWatch', row[1], 'Channel', channel]);
+    }
+    expect(widgets.filter((w) => w.properties.title?.startsWith('Notifications: '))).toHaveLength(2);
+  });
+
   it('graphs the notification queue\'s age in minutes and its depth', () => {
     const age = byTitle('Notification queue: age of oldest message');
     expect(metricNames(age)).toEqual(['ApproximateAgeOfOldestMessage']);

@@ -26,7 +26,7 @@ describe('lib/config/minimal.config.json', () => {
     expect(minimalInput).toEqual({
       region: expect.any(String),
       clusters: [{ name: expect.any(String) }],
-      notifications: { slackWebhookSecret: expect.any(String) },
+      notifications: { destinations: [{ channel: 'slack', secret: expect.any(String) }] },
       remediation: { dryRun: true },
     });
     // The README shows the file verbatim.

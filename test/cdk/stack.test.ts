@@ -176,9 +176,11 @@ describe('functions', () => {
   it('give the notifier a MESH_CERT_WATCH_CONFIG its runtime schema accepts, with the Slack secrets', () => {
     const config = parseRuntimeConfig(notifierRuntimeConfig, { [RUNTIME_CONFIG_ENV]: JSON.stringify(runtimeConfigOf('Notifier')) });
     expect(config).toMatchObject({
-      webhookSecretId: 'mesh-cert-watch/slack-webhook',
-      namespaceWebhookSecretIds: { payments: 'mesh-cert-watch/slack-webhook-payments' },
-      minimumSeverity: 'stale',
+      destinations: [
+        { channel: 'slack', secretId: 'mesh-cert-watch/slack-webhook', minimumSeverity: 'stale' },
+        { channel: 'slack', secretId: 'mesh-cert-watch/slack-webhook-payments', namespaces: ['payments'], minimumSeverity: 'stale' },
+        { channel: 'pagerduty', secretId: 'mesh-cert-watch/pagerduty-routing-key', minimumSeverity: 'expiring', incidentStates: ['expired'] },
+      ],
       maxMessagesPerSecond: 1,
       deliveryTableName: 'resolved-at-deploy',
       deliveryLeaseSeconds: 60,
@@ -355,11 +357,12 @@ describe('IAM', () => {
     ]);
   });
 
-  it('lets only the notifier read the Slack webhook secrets, by name with the 6-character suffix', () => {
+  it('lets only the notifier read the destinations\' secrets (Slack webhooks, PagerDuty routing key), by name with the 6-character suffix', () => {
     const reads = statementsOf('NotifierRole').filter((statement) => statement.Action === 'secretsmanager:GetSecretValue');
     expect(reads.map((statement) => statement.Resource)).toEqual([
       `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:mesh-cert-watch/slack-webhook-??????`,
       `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:mesh-cert-watch/slack-webhook-payments-??????`,
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:mesh-cert-watch/pagerduty-routing-key-??????`,
     ]);
     for (const role of ['SamplerRole', 'RemediatorRole', 'SchedulesInvokeRole']) {
       expect(JSON.stringify(statementsOf(role))).not.toContain('secretsmanager');
@@ -580,6 +583,28 @@ describe('variants', () => {
     withArn.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'secretsmanager:GetSecretValue', Resource: secretArn })]) },
     });
+  });
+
+  it('the notifier may read each destination\'s secret, Slack and PagerDuty, and nothing else may', () => {
+    const statements = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => (policy.Properties.PolicyDocument as { Statement: { Sid?: string; Action: unknown; Resource: unknown }[] }).Statement,
+    );
+    const reads = statements.filter((s) => s.Action === 'secretsmanager:GetSecretValue');
+    expect(reads.map((s) => s.Sid).sort()).toEqual(['ReadPagerDutyRoutingKey2', 'ReadSlackWebhook0', 'ReadSlackWebhook1']);
+    expect(JSON.stringify(reads.find((s) => s.Sid === 'ReadPagerDutyRoutingKey2')!.Resource)).toContain('secret:mesh-cert-watch/pagerduty-routing-key-??????');
+  });
+
+  it('keeps the older Slack settings working: slackWebhookSecret and per-namespace webhooks become Slack destinations', () => {
+    const { template: legacy } = synthesize({
+      ...minimalConfigInput(),
+      notifications: { slackWebhookSecret: 'slack/webhook', namespaceSlackWebhookSecrets: { payments: 'slack/payments' } },
+    });
+    const notifier = resourceByPrefix(legacy, 'AWS::Lambda::Function', 'NotifierFunction').Properties;
+    const config = JSON.parse(renderWithPlaceholders((notifier.Environment as { Variables: Record<string, unknown> }).Variables[RUNTIME_CONFIG_ENV])) as { destinations: unknown };
+    expect(config.destinations).toEqual([
+      { channel: 'slack', secretId: 'slack/webhook', minimumSeverity: 'stale' },
+      { channel: 'slack', secretId: 'slack/payments', namespaces: ['payments'], minimumSeverity: 'stale' },
+    ]);
   });
 
   it('a customer-managed secrets key can be used by the notifier, only through Secrets Manager', () => {

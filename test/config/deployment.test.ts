@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../src/core/model/errors.js';
-import { parseDeploymentConfig, type DeploymentConfigInput } from '../../src/config/deployment.js';
+import { notificationDestinations, parseDeploymentConfig, type DeploymentConfigInput } from '../../src/config/deployment.js';
 
 const minimal: DeploymentConfigInput = { region: 'eu-west-1', clusters: [{ name: 'prod' }], notifications: { slackWebhookSecret: 'slack/webhook' } };
 
@@ -88,7 +88,7 @@ describe('parseDeploymentConfig', () => {
   });
 
   it.each([
-    ['a missing required setting', { ...minimal, notifications: {} }, /^notifications\.slackWebhookSecret: Required$/],
+    ['no notification destination', { ...minimal, notifications: {} }, /^notifications\.destinations: no destination: add one .* or set notifications\.slackWebhookSecret$/],
     ['a missing region', { clusters: minimal.clusters, notifications: minimal.notifications }, /^region: Required$/],
     ['no cluster', { ...minimal, clusters: [] }, /^clusters: at least one cluster is required$/],
     ['a schedule below one minute', withCluster({ schedule: { rateMinutes: 0 } }), /^clusters\[1\]\.schedule\.rateMinutes: Too small: expected number to be >=1$/],
@@ -141,5 +141,41 @@ describe('parseDeploymentConfig', () => {
   it('accepts a cluster in another region when its access entries are left to the user', () => {
     const config = parseDeploymentConfig(withCluster({ region: 'us-east-1', accessEntries: false }));
     expect(config.clusters[1]).toMatchObject({ region: 'us-east-1', accessEntries: false });
+  });
+});
+
+describe('parseDeploymentConfig: notification destinations', () => {
+  const notifications = (value: Record<string, unknown>) => ({ ...minimal, notifications: value });
+
+  it('resolves Slack and PagerDuty destinations with their defaults, the older Slack settings first', () => {
+    const config = parseDeploymentConfig(
+      notifications({
+        slackWebhookSecret: 'slack/webhook',
+        namespaceSlackWebhookSecrets: { payments: 'slack/payments' },
+        minimumSeverity: 'expiring',
+        destinations: [
+          { channel: 'pagerduty', secret: 'pd/shop', namespaces: ['shop'], triggerOnExpiring: true },
+          { channel: 'pagerduty', secret: 'pd/all', minSeverity: 'expired' },
+        ],
+      }),
+    );
+    expect(notificationDestinations(config)).toEqual([
+      { channel: 'slack', secret: 'slack/webhook', minSeverity: 'expiring' },
+      { channel: 'slack', secret: 'slack/payments', namespaces: ['payments'], minSeverity: 'expiring' },
+      { channel: 'pagerduty', secret: 'pd/shop', namespaces: ['shop'], minSeverity: 'expiring', incidentStates: ['expired', 'expiring'] },
+      { channel: 'pagerduty', secret: 'pd/all', minSeverity: 'expired', incidentStates: ['expired'] },
+    ]);
+  });
+
+  it.each([
+    ['an unknown channel', { destinations: [{ channel: 'email', secret: 's' }] }, /^notifications\.destinations\[0\]\.channel: /],
+    ['a destination without secret', { destinations: [{ channel: 'pagerduty' }] }, /^notifications\.destinations\[0\]\.secret: /],
+    ['a bad namespace', { destinations: [{ channel: 'slack', secret: 's', namespaces: ['Shop'] }] }, /^notifications\.destinations\[0\]\.namespaces\[0\]: must be a Kubernetes namespace name/],
+    ['the same channel and secret twice', { destinations: [{ channel: 'slack', secret: 's' }, { channel: 'slack', secret: 's', namespaces: ['a'] }] }, /^notifications\.destinations\[1\]\.secret: duplicate of destinations\[0\]/],
+    ['triggerOnExpiring on Slack', { destinations: [{ channel: 'slack', secret: 's', triggerOnExpiring: true }] }, /^notifications\.destinations\[0\]\.triggerOnExpiring: only PagerDuty destinations open incidents$/],
+    ['per-namespace webhooks without the default one', { namespaceSlackWebhookSecrets: { payments: 's' }, destinations: [{ channel: 'pagerduty', secret: 'pd' }] }, /^notifications\.namespaceSlackWebhookSecrets: needs notifications\.slackWebhookSecret/],
+    ['an unknown destination setting', { destinations: [{ channel: 'slack', secret: 's', webhook: 'x' }] }, /^notifications\.destinations\[0\]/],
+  ])('rejects %s, naming the setting', (_case, value, expected) => {
+    expect(errorFor(notifications(value))).toMatch(expected);
   });
 });

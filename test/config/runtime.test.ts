@@ -33,8 +33,7 @@ const remediator: RemediatorRuntimeConfigInput = {
   clusters: [{ name: 'prod', region: 'eu-west-1' }],
 };
 const notifier: NotifierRuntimeConfigInput = {
-  webhookSecretId: 'slack/webhook',
-  minimumSeverity: 'stale',
+  destinations: [{ channel: 'slack', secretId: 'slack/webhook', minimumSeverity: 'stale' }],
   dashboardUrl: 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mesh-cert-watch',
   maxMessagesPerSecond: 1,
   deliveryTableName: 'notifications',
@@ -71,9 +70,13 @@ describe('parseRuntimeConfig', () => {
     );
   });
 
-  it('accepts the remediator policy and defaults the notifier per-namespace webhooks to none', () => {
+  it('accepts the remediator policy and a catch-all notifier destination, and needs at least one destination', () => {
     expect(parseRuntimeConfig(remediatorRuntimeConfig, env(remediator)).policy.restartStates).toEqual(['expiring', 'expired']);
-    expect(parseRuntimeConfig(notifierRuntimeConfig, env(notifier)).namespaceWebhookSecretIds).toEqual({});
+    expect(parseRuntimeConfig(notifierRuntimeConfig, env(notifier)).destinations).toEqual([{ channel: 'slack', secretId: 'slack/webhook', minimumSeverity: 'stale' }]);
+    expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, env({ ...notifier, destinations: [] }))).setting).toBe('MESH_CERT_WATCH_CONFIG.destinations');
+    expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, env({ ...notifier, destinations: [{ channel: 'email', secretId: 's', minimumSeverity: 'stale' }] }))).setting).toBe(
+      'MESH_CERT_WATCH_CONFIG.destinations[0].channel',
+    );
   });
 
   it('defaults the notifier delivery lease and secret cache, and requires the delivery table', () => {
@@ -99,14 +102,15 @@ describe('parseRuntimeConfig', () => {
     expect(errorOf(() => parseRuntimeConfig(remediatorRuntimeConfig, env({ ...remediator, policy: { ...remediator.policy, restartStates: ['missing'] } }))).setting).toBe(
       'MESH_CERT_WATCH_CONFIG.policy.restartStates[0]',
     );
-    expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, env({ ...notifier, namespaceWebhookSecretIds: { payments: 'arn:aws:secretsmanager:x' } }))).setting).toBe(
-      'MESH_CERT_WATCH_CONFIG.namespaceWebhookSecretIds.payments',
+    const partialArn = { channel: 'slack', secretId: 'arn:aws:secretsmanager:x', namespaces: ['payments'], minimumSeverity: 'stale' };
+    expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, env({ ...notifier, destinations: [...notifier.destinations, partialArn] }))).setting).toBe(
+      'MESH_CERT_WATCH_CONFIG.destinations[1].secretId',
     );
   });
 
   it('says when the variable is missing or not JSON', () => {
     expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, {})).message).toMatch(/^MESH_CERT_WATCH_CONFIG: not set/);
-    expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, { [RUNTIME_CONFIG_ENV]: '{"webhookSecretId":' })).message).toMatch(
+    expect(errorOf(() => parseRuntimeConfig(notifierRuntimeConfig, { [RUNTIME_CONFIG_ENV]: '{"destinations":' })).message).toMatch(
       /^MESH_CERT_WATCH_CONFIG: not valid JSON: /,
     );
   });

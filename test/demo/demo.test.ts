@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
-import { CUSTOM_METRICS, LOG_MESSAGES } from '../../src/config/metric-names.js';
+import { CUSTOM_METRICS, LOG_MESSAGES, NOTIFIER_METRICS } from '../../src/config/metric-names.js';
 import { LOG_BYTES_PER_POD_LINE } from '../../src/sandbox/simulation/cost.js';
 import { demoTotals, renderSummary, renderSweep } from '../../src/sandbox/demo/render-demo.js';
 import { runDemo, type DemoResult } from '../../src/sandbox/demo/run-demo.js';
@@ -144,8 +144,10 @@ describe('the demo story', () => {
     expect(routed.filter((r) => r.rules.includes('remediator')).length).toBe(result.sweeps.reduce((n, s) => n + s.remediation.length + s.agentRestarts.length, 0));
   });
 
-  it('emits exactly the seven custom metrics the dashboard and alarms read, and the handlers log no warning or error', () => {
-    expect(result.metrics).toEqual(CUSTOM_METRICS.map((name) => `MeshCertWatch/${name}{Cluster=demo-eks}`).sort());
+  it('emits exactly the custom metrics the dashboard and alarms read (seven per cluster, two per channel), and the handlers log no warning or error', () => {
+    expect(result.metrics).toEqual(
+      [...CUSTOM_METRICS.map((name) => `MeshCertWatch/${name}{Cluster=demo-eks}`), ...Object.values(NOTIFIER_METRICS).map((name) => `MeshCertWatch/${name}{Channel=slack}`)].sort(),
+    );
     expect(result.sweeps[0]!.metricValues).toMatchObject({ PodsSampled: 14, PodsUnreachable: 1 });
     expect(result.sweeps.flatMap((s) => s.logProblems)).toEqual([]);
   });

@@ -97,3 +97,48 @@ describe('slack-preview', () => {
     expect(own.out()).toContain('Block Kit Builder');
   });
 });
+
+describe('notify-preview', () => {
+  const INCIDENT = [
+    changeEvent({ name: 'carts-1', state: 'expired', findings: ['sds-push-without-rotation'] }),
+    changeEvent({ namespace: 'payments', name: 'checkout-1', workload: { kind: 'Deployment', name: 'checkout' }, state: 'healthy', change: 'resolved', previousState: 'expired' }),
+    changeEvent({ name: 'orders-1', workload: { kind: 'Deployment', name: 'orders' }, state: 'expiring' }),
+    restartEvent(),
+  ];
+
+  it('prints the PagerDuty events: a trigger per expired workload, a resolve per healed one, no routing key', async () => {
+    const { io, out } = capture();
+    expect(await main(['notify-preview', await file('pd.json', INCIDENT), '--channel', 'pagerduty', '--dashboard-url', 'https://example.com/dash'], io)).toBe(EXIT.ok);
+    const events = JSON.parse(out()) as { event_action: string; dedup_key: string; client_url?: string; routing_key?: string }[];
+    expect(events.map((e) => [e.event_action, e.dedup_key])).toEqual([
+      ['trigger', 'mesh-cert-watch:prod-eu-1/shop/Deployment/carts'],
+      ['resolve', 'mesh-cert-watch:prod-eu-1/payments/Deployment/checkout'],
+    ]);
+    expect(events[0]!.client_url).toBe('https://example.com/dash');
+    expect(out()).not.toContain('routing_key');
+    // Expiring pages only when the destination says so.
+    const expiring = capture();
+    expect(await main(['notify-preview', await file('pd2.json', INCIDENT), '--channel', 'pagerduty', '--trigger-on-expiring'], expiring.io)).toBe(EXIT.ok);
+    expect((JSON.parse(expiring.out()) as { dedup_key: string }[]).map((e) => e.dedup_key)).toContain('mesh-cert-watch:prod-eu-1/shop/Deployment/orders');
+  });
+
+  it('prints the Slack payload slack-preview prints with -o json', async () => {
+    const path = await file('slack.json', EVENTS);
+    const notify = capture();
+    const slack = capture();
+    expect(await main(['notify-preview', path, '--channel', 'slack'], notify.io)).toBe(EXIT.ok);
+    expect(await main(['slack-preview', path, '-o', 'json'], slack.io)).toBe(EXIT.ok);
+    expect(notify.out()).toBe(slack.out());
+  });
+
+  it.each([
+    [['--channel', 'email'], '--channel'],
+    [[], '--channel'],
+    [['--channel', 'slack', '--trigger-on-expiring'], '--trigger-on-expiring'],
+    [['--channel', 'pagerduty', '--minimum-severity', 'bad'], '--minimum-severity'],
+  ])('refuses %j naming %s', async (flags, setting) => {
+    const { io, err } = capture();
+    expect(await main(['notify-preview', await file('bad.json', EVENTS), ...flags], io)).toBe(EXIT.usage);
+    expect(err()).toContain(setting);
+  });
+});

@@ -250,7 +250,7 @@ describe('notifier handler: Slack answers', () => {
     expect(slack.requests).toHaveLength(2);
   });
 
-  it('logs one line per message, posted or not, with its clusters (the dashboard counts them), and emits no custom metric', async () => {
+  it('logs one line per message, posted or not, with its clusters (the dashboard counts them), and emits the channel metrics', async () => {
     const h = await start();
     slack.script({ status: 200 }, { status: 400, body: 'invalid_blocks' });
     await h.handler(
@@ -261,7 +261,12 @@ describe('notifier handler: Slack answers', () => {
       ]),
     );
     const lines = logLines(h.output);
-    expect(lines.filter((l) => '_aws' in l)).toEqual([]);
+    // One EMF document for the batch's one channel: dimension Channel only (no Cluster, no service).
+    const emf = lines.filter((l) => '_aws' in l);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Channel: 'slack', NotificationsSent: 1, NotificationsFailed: 1 });
+    expect(emf[0]).not.toHaveProperty('service');
+    expect((emf[0]!._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!.Dimensions).toEqual([['Channel']]);
     const messages = lines.filter((l) => l.message === 'slack message posted' || l.message === 'slack message not posted');
     expect(messages.map((l) => [l.message, l.clusters])).toEqual([
       ['slack message posted', ['prod-eu-1', 'staging-eu-1']],

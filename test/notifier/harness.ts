@@ -8,7 +8,13 @@ import { jest } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDeliveryLog, DynamoPostGate } from '../../src/aws/notification-store.js';
-import { SecretsManagerWebhooks } from '../../src/aws/webhook-secrets.js';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoIncidentLog } from '../../src/aws/notification-store.js';
+import { SecretsManagerSecrets } from '../../src/aws/webhook-secrets.js';
+import { METRICS_NAMESPACE } from '../../src/config/metric-names.js';
+import { PagerDutyChannel } from '../../src/pagerduty/pagerduty-channel.js';
+import type { FakePagerDuty } from '../../src/sandbox/emulator/fake-pagerduty.js';
+import { SlackChannel } from '../../src/slack/slack-channel.js';
 import { MemorySecrets } from '../../src/sandbox/emulator/memory-secrets.js';
 import { notifierRuntimeConfig, parseRuntimeConfig, type NotifierRuntimeConfigInput } from '../../src/config/runtime.js';
 import { createNotifierHandler } from '../../src/notifier/lambda.js';
@@ -19,6 +25,9 @@ import { FakeClock, type FakeSlack } from './kit.js';
 export const DASHBOARD_URL = 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mesh-cert-watch';
 export const DEFAULT_SECRET = 'mesh-cert-watch/slack-webhook';
 export const PAYMENTS_SECRET = 'mesh-cert-watch/slack-webhook-payments';
+export const PAGERDUTY_SECRET = 'mesh-cert-watch/pagerduty-routing-key';
+/** A routing key as PagerDuty issues them: 32 letters and digits (the logs must never show it). */
+export const ROUTING_KEY = 'R0utingKeyForTestsOnly0123456789';
 
 export const CONTEXT = {
   functionName: 'mesh-cert-watch-notifier',
@@ -57,13 +66,14 @@ export interface Harness {
 export async function notifierHarness(
   slack: FakeSlack,
   dynamo: LocalDynamo,
-  overrides: Partial<NotifierRuntimeConfigInput> = {},
+  overrides: Partial<NotifierRuntimeConfigInput> & { readonly minimumSeverity?: NotifierRuntimeConfigInput['destinations'][number]['minimumSeverity'] } = {},
+  pagerDuty?: FakePagerDuty,
 ): Promise<Harness> {
   tableCounter += 1;
   const tableName = `notifications-${tableCounter}`;
   await dynamo.createTable(tableName);
   const urls = webhookUrls(slack);
-  const secrets = new MemorySecrets({ [DEFAULT_SECRET]: urls.default, [PAYMENTS_SECRET]: JSON.stringify({ url: urls.payments }) });
+  const secrets = new MemorySecrets({ [DEFAULT_SECRET]: urls.default, [PAYMENTS_SECRET]: JSON.stringify({ url: urls.payments }), [PAGERDUTY_SECRET]: ROUTING_KEY });
   const clock = new FakeClock();
   const output: string[] = [];
   const capture = ((chunk: string | Uint8Array) => {
@@ -73,15 +83,17 @@ export async function notifierHarness(
   const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
   const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
 
+  const { minimumSeverity = 'stale', ...rest } = overrides;
   const input: NotifierRuntimeConfigInput = {
-    webhookSecretId: DEFAULT_SECRET,
-    namespaceWebhookSecretIds: { payments: PAYMENTS_SECRET },
-    minimumSeverity: 'stale',
+    destinations: [
+      { channel: 'slack', secretId: DEFAULT_SECRET, minimumSeverity },
+      { channel: 'slack', secretId: PAYMENTS_SECRET, namespaces: ['payments'], minimumSeverity },
+    ],
     dashboardUrl: DASHBOARD_URL,
     maxMessagesPerSecond: 1,
     deliveryTableName: tableName,
     deliveryLeaseSeconds: 60,
-    ...overrides,
+    ...rest,
   };
   const config = parseRuntimeConfig(notifierRuntimeConfig, { MESH_CERT_WATCH_CONFIG: JSON.stringify(input) });
   const logger = new Logger({ serviceName: 'mesh-cert-watch-notifier', logLevel: 'DEBUG' });
@@ -89,20 +101,22 @@ export async function notifierHarness(
   const handler = createNotifierHandler(
     () => ({
       settings: config,
-      webhooks: new SecretsManagerWebhooks({
-        client: secrets,
-        ttlSeconds: config.secretCacheSeconds,
-        clock: clock.now,
-        // The local server speaks plain HTTP on 127.0.0.1; production accepts only hooks.slack.com.
-        acceptUrl: (url) => url.protocol === 'http:' && url.hostname === '127.0.0.1',
-      }),
-      poster: new SlackWebhookPoster({ sleep: clock.sleep, clock: clock.now, random: () => 0.5, attempts: 3 }),
+      channels: {
+        slack: new SlackChannel({
+          // The local server speaks plain HTTP on 127.0.0.1; production accepts only hooks.slack.com.
+          acceptUrl: (url) => url.protocol === 'http:' && url.hostname === '127.0.0.1',
+          poster: new SlackWebhookPoster({ sleep: clock.sleep, clock: clock.now, random: () => 0.5, attempts: 3 }),
+        }),
+        ...(pagerDuty ? { pagerduty: new PagerDutyChannel({ endpoint: pagerDuty.url, sleep: clock.sleep, clock: clock.now, random: () => 0.5, attempts: 3 }) } : {}),
+      },
+      secrets: new SecretsManagerSecrets({ client: secrets, ttlSeconds: config.secretCacheSeconds, clock: clock.now }),
+      incidents: new DynamoIncidentLog({ client, tableName }),
       deliveries: new DynamoDeliveryLog({ client, tableName, leaseSeconds: config.deliveryLeaseSeconds }),
       gate: new DynamoPostGate({ client, tableName, intervalMs: Math.ceil(1000 / config.maxMessagesPerSecond), clock: clock.now, sleep: clock.sleep }),
       log: logger,
       clock: clock.date,
     }),
-    { logger },
+    { logger, metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-notifier' }) },
   );
   return {
     handler: (event, context = CONTEXT) => handler(event, context),

@@ -131,14 +131,35 @@ describe('renderSlackMessage', () => {
 
   it('names the node, the versions and the agent pod when tbot-served pods carry their agent', () => {
     const detail = { ...changeDetail({ state: 'stale', findings: ['sds-push-without-rotation', 'tbot-outdated'] }), agent: { pod: 'tbot-x7k2p', version: '18.5.0' } };
-    const text = sectionTexts(render([{ kind: 'change', detail }]))[1]!;
-    expect(text).toContain("the node's tbot agent runs a release with a rotation bug (`tbot-outdated`)");
+    const sections = sectionTexts(render([{ kind: 'change', detail }]));
+    const text = sections.join('\n');
+    expect(sections[1]).toContain("the node's tbot agent runs a release with a rotation bug (`tbot-outdated`)");
+    // The workload points to its node; the node's advice is given once, in its own block.
+    expect(sections[1]).toContain('→ Fix the tbot agent on node ip-10-0-1-23.eu-west-1.compute.internal, not the application (see the tbot agents).');
+    expect(sections[2]).toContain('*🛠️ tbot agents to fix · prod-eu-1*');
+    expect(sections[2]).toContain('• *tbot agent on node ip-10-0-1-23.eu-west-1.compute.internal*: tbot-x7k2p, tbot 18.5.0 serves 1 workload in this message');
     expect(text).toContain('→ Upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4).');
     expect(text).toContain("→ Restart the node's tbot agent, not the application: `kubectl -n teleport-system delete pod tbot-x7k2p` (node ip-10-0-1-23.eu-west-1.compute.internal)");
     // The generic tbot advice gives way to the node-specific lines.
     expect(text).not.toContain('Upgrade to tbot 18.6.4 or later');
     // Never "a restart does not help" nor a claim that new pods get the cached certificate.
     expect(text).not.toMatch(/does not help|same cached/);
+  });
+
+  it('advises each node once however many workloads its agent serves', () => {
+    const agent = { pod: 'tbot-x7k2p', version: '18.5.0' };
+    const items: NotificationItem[] = ['carts', 'orders', 'payment'].map((name) => ({
+      kind: 'change',
+      detail: { ...changeDetail({ name: `${name}-1`, workload: { kind: 'Deployment', name }, state: 'expiring', findings: ['sds-push-without-rotation', 'tbot-outdated'] }), agent },
+    }));
+    const text = sectionTexts(render(items)).join('\n');
+    expect(text.split('Upgrade tbot on node ip-10-0-1-23.eu-west-1.compute.internal (18.5.0 → 18.6.4)')).toHaveLength(2);
+    expect(text.split('delete pod tbot-x7k2p')).toHaveLength(2);
+    expect(text.split('→ Fix the tbot agent on node ip-10-0-1-23.eu-west-1.compute.internal')).toHaveLength(4);
+    expect(text).toContain('tbot-x7k2p, tbot 18.5.0 serves 3 workloads in this message');
+    expect(text).toContain('workloads: shop/Deployment carts, shop/Deployment orders, shop/Deployment payment');
+    // Each workload keeps its own restart advice.
+    expect(text).toContain('→ New pods get a new certificate: `kubectl -n shop rollout restart deployment/orders`');
   });
 
   it('renders an Agent Restart like a Workload Restart: the node, the agent, no application restarted, the exact upgrade', () => {

@@ -1,6 +1,6 @@
 /** The notifier's DynamoDB items against dynalite: delivery claims and the per-webhook rate gate. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDeliveryLog, DynamoPostGate } from '../../src/aws/notification-store.js';
+import { DynamoDeliveryLog, DynamoIncidentLog, DynamoPostGate } from '../../src/aws/notification-store.js';
 import { TimeoutError } from '../../src/core/model/errors.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { FakeClock } from './kit.js';
@@ -88,5 +88,23 @@ describe('DynamoPostGate', () => {
     await gate.acquire('webhook-a', T0.getTime() + 1000);
     await expect(gate.acquire('webhook-a', T0.getTime() + 1000)).rejects.toBeInstanceOf(TimeoutError);
     expect(clock.sleeps).toEqual([]);
+  });
+});
+
+describe('DynamoIncidentLog', () => {
+  it('counts the pods holding a workload incident open per destination; a repeated update changes nothing more', async () => {
+    const log = new DynamoIncidentLog({ client: dynamo.client(), tableName: await freshTable() });
+    const workload = 'prod/shop/Deployment/carts';
+    expect(await log.update('pagerduty:a', workload, ['u1', 'u2'], [], T0)).toBe(2);
+    expect(await log.update('pagerduty:a', workload, ['u1', 'u2'], [], T0)).toBe(2);
+    // Another destination keeps its own count.
+    expect(await log.update('pagerduty:b', workload, ['u3'], [], T0)).toBe(1);
+    expect(await log.update('pagerduty:a', workload, [], ['u1'], seconds(60))).toBe(1);
+    expect(await log.update('pagerduty:a', workload, [], ['u1'], seconds(60))).toBe(1);
+    expect(await log.update('pagerduty:a', workload, [], ['u2', 'u9'], seconds(120))).toBe(0);
+    // Closing what was never open, on a workload never seen: nothing open.
+    expect(await log.update('pagerduty:a', 'prod/shop/Deployment/other', [], ['u5'], seconds(120))).toBe(0);
+    // A pod both reported open and closed in one batch stays open.
+    expect(await log.update('pagerduty:a', workload, ['u4'], ['u4'], seconds(180))).toBe(1);
   });
 });

@@ -64,6 +64,7 @@ const COVERAGE: ReadonlyArray<readonly [RegExp, (line: string) => Coverage]> = [
   [/^npx mesh-cert-watch simulate /, (line) => ({ run: line.split(/\s+/).slice(2) })],
   [/^npx mesh-cert-watch demo /, () => ({ test: 'test/demo/demo.test.ts', contains: "cli(['demo', '--sweeps'" })],
   [/^npx mesh-cert-watch slack-preview .*events\.json$/, (line) => ({ run: line.split(/\s+/).slice(2) })],
+  [/^npx mesh-cert-watch notify-preview .*events\.json$/, (line) => ({ run: line.split(/\s+/).slice(2) })],
   [/^npx mesh-cert-watch rbac \| kubectl apply -f -$/, () => ({ run: ['rbac'] })],
   [/^kubectl delete -f <\(npx mesh-cert-watch rbac\)$/, () => ({ run: ['rbac'] })],
   [/^npx mesh-cert-watch watch .*--until-rotation/, () => ({ test: 'test/integration/watch.test.ts', contains: "'--until-rotation'" })],

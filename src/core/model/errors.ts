@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'AWS'
   | 'SLACK'
+  | 'PAGERDUTY'
   | 'EVENT';
 
 export class MeshCertWatchError extends Error {
@@ -133,5 +134,21 @@ export class SlackError extends MeshCertWatchError {
     options?: { cause?: unknown },
   ) {
     super('SLACK', message, options);
+  }
+}
+
+/**
+ * The PagerDuty Events API refused an event or could not be reached. `statusCode` is the HTTP
+ * status (undefined when no response arrived); `retryAfterMs` a `Retry-After` on 429. The message
+ * never contains the routing key (the key is the credential).
+ */
+export class PagerDutyError extends MeshCertWatchError {
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+    readonly retryAfterMs: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('PAGERDUTY', message, options);
   }
 }

@@ -26,7 +26,8 @@ import { notifierRuntimeInput, remediatorRuntimeInput, samplerRuntimeInput } fro
 import { DynamoLedger } from '../../aws/ledger.js';
 import { DynamoDeliveryLog, DynamoPostGate } from '../../aws/notification-store.js';
 import { DynamoRestartGuard } from '../../aws/restart-guard.js';
-import { SecretsManagerWebhooks } from '../../aws/webhook-secrets.js';
+import { SecretsManagerSecrets } from '../../aws/webhook-secrets.js';
+import { SlackChannel } from '../../slack/slack-channel.js';
 import { parseDeploymentConfig } from '../../config/deployment.js';
 import { METRICS_NAMESPACE } from '../../config/metric-names.js';
 import { notifierRuntimeConfig, parseRuntimeConfig, remediatorRuntimeConfig, samplerRuntimeConfig, type RemediatorRuntimeConfigInput } from '../../config/runtime.js';
@@ -312,14 +313,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const notifier = createNotifierHandler(
       () => ({
         settings: notifierConfig,
-        webhooks: new SecretsManagerWebhooks({
-          client: new MemorySecrets({ [WEBHOOK_SECRET]: webhookUrl }),
-          ttlSeconds: notifierConfig.secretCacheSeconds,
-          clock: clock.now,
+        channels: {
           // The local Slack speaks plain HTTP on 127.0.0.1; deployed, only hooks.slack.com is accepted.
-          acceptUrl: (url) => url.protocol === 'http:' && url.hostname === '127.0.0.1',
-        }),
-        poster: new SlackWebhookPoster({ sleep: clock.sleep, clock: clock.now }),
+          slack: new SlackChannel({ acceptUrl: (url) => url.protocol === 'http:' && url.hostname === '127.0.0.1', poster: new SlackWebhookPoster({ sleep: clock.sleep, clock: clock.now }) }),
+        },
+        secrets: new SecretsManagerSecrets({ client: new MemorySecrets({ [WEBHOOK_SECRET]: webhookUrl }), ttlSeconds: notifierConfig.secretCacheSeconds, clock: clock.now }),
         deliveries: new DynamoDeliveryLog({ client: dynamo.client(), tableName: tables.deliveryTableName, leaseSeconds: notifierConfig.deliveryLeaseSeconds }),
         gate: new DynamoPostGate({
           client: dynamo.client(),

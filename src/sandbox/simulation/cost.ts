@@ -11,9 +11,10 @@
  *
  * Three kinds of line: per cluster and month whatever its size (metrics, alarms, the schedule,
  * the per-sweep log and ledger read), per deployment whatever its clusters (dashboard, Slack
- * secret, dead-letter alarms, the notifier queue's idle polling), and per pod (everything else).
+ * secret, the notifier's per-channel metrics, dead-letter alarms, the notifier queue's idle
+ * polling), and per pod (everything else).
  */
-import { CUSTOM_METRICS } from '../../config/metric-names.js';
+import { CUSTOM_METRICS, NOTIFIER_METRICS_PER_CHANNEL } from '../../config/metric-names.js';
 import type { SimulationResult } from './model.js';
 
 /** us-east-1 list prices, USD, no free tier. */
@@ -89,6 +90,8 @@ export interface CostInputs {
   readonly execLatencyMs: number;
   /** Days the rotation-history snapshots are kept (`history.retentionDays`). @default 7 */
   readonly historyRetentionDays?: number;
+  /** Notification channels in use (Slack, PagerDuty): each has the notifier's metrics. @default 1 */
+  readonly channels?: number;
 }
 
 /** What a line grows with. */
@@ -156,6 +159,7 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
   const podLogGb = ((unhealthy + stateChanged) * LOG_BYTES_PER_POD_LINE + (remediatorInvocations + notifierInvocations) * LOG_BYTES_PER_INVOCATION) / 1e9;
   const sweepLogGb = (sweepsPerMonth * LOG_BYTES_PER_SWEEP) / 1e9;
   const retentionDays = inputs.historyRetentionDays ?? HISTORY_RETENTION_DAYS;
+  const channels = inputs.channels ?? 1;
   const historyGb = (((retentionDays * 24 * 60) / settings.scheduleMinutes) * pods * HISTORY_GZIP_BYTES_PER_POD) / 1e9;
 
   const lines: CostLine[] = [
@@ -208,6 +212,12 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
     { scope: 'pods', item: 'Secrets Manager API', quantity: `${fmt(notifierInvocations)} GetSecretValue at most (5 min cache)`, usd: notifierInvocations * PRICES.secretsManagerCall },
     { scope: 'deployment', item: 'CloudWatch dashboard', quantity: 'one (free if the account has fewer than 3)', usd: PRICES.dashboardMonth },
     { scope: 'deployment', item: 'Slack webhook secret', quantity: 'one secret', usd: PRICES.secretMonth },
+    {
+      scope: 'deployment',
+      item: 'Notifier metrics (EMF)',
+      quantity: `${NOTIFIER_METRICS_PER_CHANNEL} metrics per channel × ${channels} channel${channels === 1 ? '' : 's'}, dimension Channel`,
+      usd: NOTIFIER_METRICS_PER_CHANNEL * channels * PRICES.customMetricMonth,
+    },
     { scope: 'deployment', item: 'Dead-letter alarms', quantity: `${DEAD_LETTER_ALARMS} alarms`, usd: DEAD_LETTER_ALARMS * PRICES.alarmMetricMonth },
     { scope: 'deployment', item: 'Function alarms', quantity: `${FUNCTION_ALARMS} alarms (errors, throttles)`, usd: FUNCTION_ALARMS * PRICES.alarmMetricMonth },
     {
