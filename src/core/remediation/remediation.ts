@@ -37,7 +37,7 @@ import {
   type WorkloadPolicy,
   type WorkloadRestartDetail,
 } from '../events/events.js';
-import type { RestartRecord } from './restart-guard.js';
+import type { RestartRecord } from './restart-record.js';
 import type { DeepReadonly, Finding, State, Summary, WorkloadRef } from '../model/types.js';
 import { isRolloutRestartKind, POLICY_ANNOTATION, type WorkloadFacts } from './workload-facts.js';
 import { cleanText } from '../model/scrub.js';
