@@ -68,9 +68,9 @@ export const PreviousObservationReportSchema = z
     fingerprintSha256: z.string(),
     notBefore: DateTimeSchema,
     notAfter: DateTimeSchema,
-    versionInfo: z.string().nullable(),
-    lastUpdated: NullableDateTimeSchema,
-    observedAt: DateTimeSchema,
+    versionInfo: z.string().nullable().describe('default version_info (tbot: the push instant itself), or null.'),
+    lastUpdated: NullableDateTimeSchema.describe('default last_updated, or null.'),
+    observedAt: DateTimeSchema.describe('The evaluation instant of the sweep that observed it.'),
   })
   .meta({
     id: 'previousObservation',
