@@ -42,7 +42,27 @@ export type PodEventDetail = PodReport & {
  * it. The remediator's breaker reads it (many unhealthy pods at once = an issuer outage, not
  * something restarts fix) and refuses to act on an event without it.
  */
-export type PodUnhealthyDetail = PodEventDetail & { readonly sweepSummary: Summary };
+export type PodUnhealthyDetail = PodEventDetail & {
+  readonly sweepSummary: Summary;
+  /**
+   * Present when a tbot agent serves the pod: every pod this sweep found not healthy that the
+   * same agent serves, this one included (at most AGENT_PODS_LIMIT; `agentPodsTotal` counts
+   * all). What a restart of that agent would fix: the remediator lists them in `Agent Restart`.
+   */
+  readonly agentPods?: readonly AgentPodRef[];
+  readonly agentPodsTotal?: number;
+};
+
+/** One pod served by a tbot agent, as `Pod Certificate Unhealthy.agentPods` and `Agent Restart.pods` list it. */
+export interface AgentPodRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly state: State;
+  readonly findings: readonly Finding[];
+}
+
+/** At most this many pods in `agentPods` (a node runs about 110 pods; the event stays small). */
+export const AGENT_PODS_LIMIT = 100;
 
 export const CHANGES = ['opened', 'worsened', 'improved', 'resolved', 'gone'] as const;
 export type Change = (typeof CHANGES)[number];
@@ -137,6 +157,8 @@ export interface AgentRestartEventDetail {
   readonly outcome: RestartOutcome;
   readonly reason: string;
   readonly pods: readonly { readonly namespace: string; readonly name: string; readonly state: State; readonly findings?: readonly Finding[] }[];
+  /** How many pods were affected when `pods` lists only the first AGENT_PODS_LIMIT. */
+  readonly podsTotal?: number;
   readonly triggeredBy: string;
   readonly at: string;
   readonly truncated?: true;
@@ -328,7 +350,7 @@ function halveUntilFits(d: JsonObject, key: string, maxBytes: number): void {
 /**
  * Returns `detail` unchanged when its JSON fits in `maxBytes`, otherwise a trimmed copy with
  * `truncated: true`: secrets beyond the first few (`default`/`ROOTCA` kept longest), long error
- * texts, then list tails (`errors`, `pods`), then any long string. Identity fields (cluster,
+ * texts, then list tails (`errors`, `agentPods`, `pods`), then any long string. Identity fields (cluster,
  * namespace, name, uid, state, findings, change...) are never removed. The result can still
  * exceed `maxBytes` if those alone do; callers must check (`detailBytes`) and report it.
  */
@@ -342,6 +364,8 @@ export function fitDetail<T extends object>(detail: T, maxBytes: number): T {
     if (fits()) return work as T;
   }
   halveUntilFits(work, 'errors', maxBytes);
+  if (fits()) return work as T;
+  halveUntilFits(work, 'agentPods', maxBytes);
   if (fits()) return work as T;
   halveUntilFits(work, 'pods', maxBytes);
   if (fits()) return work as T;

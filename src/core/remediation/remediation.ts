@@ -568,6 +568,28 @@ function parseSummary(value: unknown): Summary {
   return value as unknown as Summary;
 }
 
+/** `agentPods` / `agentPodsTotal`, when present: the pods an agent restart would fix. */
+function parseAgentPods(detail: Json): void {
+  const pods = detail.agentPods;
+  if (pods !== undefined) {
+    if (!Array.isArray(pods)) throw new InvalidEventError('detail.agentPods', 'must be a list of pods');
+    pods.forEach((pod: unknown, index) => {
+      const path = `detail.agentPods[${index}]`;
+      if (!isObject(pod)) throw new InvalidEventError(path, 'must be an object');
+      requireString(pod, 'namespace', path);
+      requireString(pod, 'name', path);
+      if (!(STATES as readonly unknown[]).includes(pod.state)) throw new InvalidEventError(`${path}.state`, `must be one of ${STATES.join(', ')}`);
+      if (!Array.isArray(pod.findings) || !pod.findings.every((f) => (FINDINGS as readonly unknown[]).includes(f))) {
+        throw new InvalidEventError(`${path}.findings`, 'must be a list of known findings');
+      }
+    });
+  }
+  const total = detail.agentPodsTotal;
+  if (total !== undefined && (typeof total !== 'number' || !Number.isInteger(total) || total < 0)) {
+    throw new InvalidEventError('detail.agentPodsTotal', 'must be a non-negative integer');
+  }
+}
+
 /**
  * Checks that an event detail has what the remediator relies on (the fields it reads) and
  * returns it typed. Throws InvalidEventError naming the first bad field.
@@ -593,6 +615,7 @@ export function parseTrigger(detail: unknown): RemediationTrigger {
     requireInstant(certificate, 'notAfter', 'detail.certificate');
   }
   if (detail.sweepSummary !== undefined) parseSummary(detail.sweepSummary);
+  parseAgentPods(detail);
   return {
     ...(detail as unknown as RemediationTrigger),
     findings: findings as Finding[],

@@ -40,6 +40,7 @@ import { FakeClock } from '../emulator/fake-clock.js';
 import { startFakeSlack } from '../emulator/fake-slack.js';
 import { startKubeApiEmulator } from '../emulator/kube-api.js';
 import { LocalEventBus, sqsRecord, type RoutedEvent } from '../emulator/local-event-bus.js';
+import { MemoryHistoryStore } from '../emulator/memory-history.js';
 import { MemorySecrets } from '../emulator/memory-secrets.js';
 import { createMeshPki } from '../emulator/sidecar-secrets.js';
 import { KubeClient } from '../../kube/kube-client.js';
@@ -279,11 +280,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     let sweepNumber = 0;
     const sweepOutcomes: SweepOutcome[] = [];
     const samplerShell = shell('sampler');
+    // Rotation history, as the deployed sampler keeps it in S3: each sweep compares every pod with
+    // the previous one, so a renewal tbot re-sends with the old leaf is proven at the next sweep.
+    const history = new MemoryHistoryStore();
     const sampler = createSamplerHandler(
       () => ({
         config: samplerConfig,
         kubeClientFor,
         ledger: new DynamoLedger({ client: dynamo.client(), tableName: tables.ledgerTableName }),
+        history,
         eventBridge: bus,
         logger: samplerShell.logger,
         metrics: samplerShell.metrics,
