@@ -228,6 +228,8 @@ describe('the demo story', () => {
     expect(renderSummary(result)).toContain(`tbot agent restarts: node ${result.intro.affectedNode} ×1; tbot pods restarted on node ${result.intro.affectedNode} (tbot 18.5.0): 0`);
     const agentSweep = result.sweeps.find((s) => s.agentReplacements.length > 0)!;
     expect(renderSweep(agentSweep, { total: 10 })).toContain(`controller: DaemonSet teleport-system/tbot recreated`);
+    // One row per decision: the triggering pod, and how many more pods of the node the restart fixes.
+    expect(renderSweep(agentSweep, { total: 10 })).toMatch(/sock-shop\s+\S+ \(\+3 on the node\)\s+stale\s+tbot-agent\/tbot-\S+ \(node \S+\)\s+restarted\s+stale/);
   });
 });
 
