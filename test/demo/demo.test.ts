@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
-import { CUSTOM_METRICS, LOG_MESSAGES } from '../../src/config/metric-names.js';
+import { CUSTOM_METRICS, DEPLOYMENT_CUSTOM_METRICS, LOG_MESSAGES } from '../../src/config/metric-names.js';
 import { LOG_BYTES_PER_POD_LINE } from '../../src/sandbox/simulation/cost.js';
 import { demoTotals, renderSummary, renderSweep } from '../../src/sandbox/demo/render-demo.js';
 import { runDemo, type DemoResult } from '../../src/sandbox/demo/run-demo.js';
@@ -157,6 +157,7 @@ describe('the demo story', () => {
     expect(rotated.map((p) => [p.state, p.rotatedSinceLastSweep])).toEqual(Array(4).fill(['healthy', true]));
     for (const pod of rotated) expect(Date.parse(pod.certificate!.notBefore) - Date.parse(pod.previous!.notBefore)).toBe(20 * 60_000);
     expect(renewed.report.rotations!.bySource.tbot).toMatchObject({ intervalSecondsP50: 1200 });
+    expect(renewed.metricDataPoints['RotationIntervalMinutes{Source=tbot}']!.filter((v) => v === 20).length).toBeGreaterThanOrEqual(4);
   });
 
   it('routes events with the stack rule patterns: restartable Unhealthy to the remediator, changes to the notifier, complete sweeps nowhere', () => {
@@ -182,8 +183,18 @@ describe('the demo story', () => {
     expect(routed.filter((r) => r.rules.includes('remediator')).length).toBe(result.sweeps.reduce((n, s) => n + s.remediation.length + s.agentRestarts.length, 0));
   });
 
-  it('emits exactly the seven custom metrics the dashboard and alarms read, and the handlers log no warning or error', () => {
-    expect(result.metrics).toEqual(CUSTOM_METRICS.map((name) => `MeshCertWatch/${name}{Cluster=demo-eks}`).sort());
+  it('emits exactly the custom metrics the dashboard and alarms read, and the handlers log no warning or error', () => {
+    // Per cluster: the seven [Cluster] metrics. Per deployment: the rotation metrics, [Source] only.
+    const perDeployment = ['RotationIntervalMinutes{Source=tbot}', 'RotationsObserved{Source=istio-agent}', 'RotationsObserved{Source=tbot}'];
+    for (const metric of perDeployment) expect(DEPLOYMENT_CUSTOM_METRICS).toContain(metric);
+    expect(result.metrics).toEqual([...CUSTOM_METRICS.map((name) => `MeshCertWatch/${name}{Cluster=demo-eks}`), ...perDeployment.map((m) => `MeshCertWatch/${m}`)].sort());
+    // The rotations the report counted are the metric's data points; one interval per rotation.
+    for (const sweep of result.sweeps.slice(1)) {
+      const tbot = sweep.report.rotations!.bySource.tbot!;
+      expect(sweep.metricDataPoints['RotationsObserved{Source=tbot}']).toEqual([tbot.observed]);
+      expect(sweep.metricDataPoints['RotationIntervalMinutes{Source=tbot}'] ?? []).toHaveLength(tbot.observed);
+    }
+    expect(result.sweeps[0]!.metricDataPoints).not.toHaveProperty(['RotationsObserved{Source=tbot}']);
     expect(result.sweeps[0]!.metricValues).toMatchObject({ PodsSampled: 14, PodsUnreachable: 1 });
     expect(result.sweeps.flatMap((s) => s.logProblems)).toEqual([]);
   });

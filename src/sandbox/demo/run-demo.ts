@@ -116,8 +116,10 @@ export interface DemoSweep {
   readonly slack: readonly SlackPost[];
   /** Warnings and errors the handlers logged. */
   readonly logProblems: readonly string[];
-  /** The EMF metric values the handlers emitted in this sweep, by metric name. */
+  /** The EMF metric values the handlers emitted in this sweep, by metric name (the last one). */
   readonly metricValues: Readonly<Record<string, number>>;
+  /** Every EMF data point of this sweep by metric identity, `Name{Dim=value,...}` (value arrays flattened). */
+  readonly metricDataPoints: Readonly<Record<string, readonly number[]>>;
   /** The handlers' structured log lines of this sweep (what CloudWatch Logs Insights would query). */
   readonly logRecords: readonly DemoLogRecord[];
   /** Real time the handlers took (the simulated clock stands still meanwhile). */
@@ -142,6 +144,7 @@ interface SweepLogs {
   readonly metrics: Set<string>;
   readonly problems: string[];
   readonly values: Record<string, number>;
+  readonly dataPoints: Record<string, number[]>;
   readonly records: DemoLogRecord[];
 }
 
@@ -196,7 +199,10 @@ function readLogs(lines: readonly string[], logs: SweepLogs, fn: DemoLogRecord['
         const dimensions = (directive.Dimensions[0] ?? []).map((d) => `${d}=${String(record[d])}`).join(',');
         for (const metric of directive.Metrics) {
           metrics.add(`${directive.Namespace}/${metric.Name}{${dimensions}}`);
-          if (typeof record[metric.Name] === 'number') logs.values[metric.Name] = record[metric.Name] as number;
+          const raw = record[metric.Name];
+          const points = (Array.isArray(raw) ? raw : [raw]).filter((v): v is number => typeof v === 'number');
+          if (points.length > 0) logs.values[metric.Name] = points.at(-1)!;
+          (logs.dataPoints[`${metric.Name}{${dimensions}}`] ??= []).push(...points);
         }
       }
       continue;
@@ -365,7 +371,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const at = start.getTime() + (sweepNumber - 1) * intervalMinutes * 60_000;
       moveTo(at);
       const logProblems: string[] = [];
-      const logs: SweepLogs = { metrics, problems: logProblems, values: {}, records: [] };
+      const logs: SweepLogs = { metrics, problems: logProblems, values: {}, dataPoints: {}, records: [] };
 
       const operator: string[] = [];
       const operatorAgents: AgentReplacement[] = [];
@@ -445,6 +451,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         slack: slackPosts,
         logProblems,
         metricValues: logs.values,
+        metricDataPoints: logs.dataPoints,
         logRecords: logs.records,
         wallMs: { sampler: sampled.wallMs, remediator: remediatorMs, notifier: notifierMs },
       };
