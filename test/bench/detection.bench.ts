@@ -8,7 +8,7 @@
  * figures over 200 random phases and its false-positive rate on a jittered healthy population,
  * and the simulation's application restarts per day, watcher against the 45-minute CronJob.
  */
-import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
+import type { KubeClientFactory } from '../../src/ports/clusters.js';
 import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
@@ -24,6 +24,7 @@ import { KubeClient } from '../../src/kube/kube-client.js';
 import { sweepCluster } from '../../src/sampler/sweep-cluster.js';
 import { defaultDetectionSettings, renderDetection, simulateDetection } from '../../src/sandbox/simulation/detection.js';
 import { deploymentDefaults, runSimulation } from '../../src/sandbox/simulation/report.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-27T12:00:00.000Z');
@@ -108,7 +109,7 @@ export async function measureTimeToDetect(): Promise<TimeToDetect> {
             await script(clock.now());
             const outcome = await sweepCluster(
               { cluster, sweepId: `s${clock.now()}` },
-              { kubeClientFor, ledger: new MemoryLedger(), ...(withHistory ? { history } : {}), eventBridge: acceptAll, eventBusName: 'bench', clock: clock.date },
+              { kubeClientFor, ledger: new MemoryLedger(), ...(withHistory ? { history } : {}), events: new EventBridgeSink(acceptAll, 'bench'), clock: clock.date },
             );
             const judged = outcome.report!.pods[0]!;
             if (judged.state !== 'healthy') return { minutes: (clock.now() - issuedMs) / MINUTE, finding: judged.findings.join(',') };
