@@ -169,7 +169,7 @@ export class SockShopCluster {
     return [
       {
         where: `node ${this.affectedNode}`,
-        description: `its tbot agent runs ${AFFECTED_TBOT}: renewed SVIDs are not sent to Envoy, so its ${onNode.length} tbot pods stop rotating one lifetime after their SDS stream opened`,
+        description: `its tbot agent runs ${AFFECTED_TBOT}: renewed SVIDs are not sent to Envoy, so its ${onNode.length} tbot pods stop rotating at their first renewal (20 min after their SDS stream opened) and expire one lifetime after it opened`,
       },
       ...[...this.workloads.values()]
         .filter((w) => w.spec.behaviour !== 'tbot')
