@@ -22,6 +22,7 @@ import {
   ROTATION_METRICS,
   SAMPLER_METRICS,
 } from '../../src/config/metric-names.js';
+import { STATE_COLORS } from '../../src/core/render/state-colors.js';
 
 /** What the dashboard and alarms need to know about one cluster. */
 export interface MonitoredCluster {
@@ -80,15 +81,6 @@ export interface MonitoringProps {
   /** @default no alarm actions: alarms show on the dashboard only */
   readonly alarmTopic?: AlarmTopicOption;
 }
-
-const STATE_COLORS = {
-  healthy: '#2ca02c',
-  stale: '#bcbd22',
-  expiring: '#ff7f0e',
-  expired: '#d62728',
-  missing: '#9467bd',
-  unreachable: '#7f7f7f',
-} as const;
 
 /**
  * The Logs Insights queries of the dashboard, over the structured log lines of LOG_MESSAGES.
