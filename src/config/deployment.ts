@@ -23,6 +23,15 @@ const clusterName = z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must b
 /** Kubernetes namespace names (RFC 1123 labels). */
 const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name (RFC 1123 label)');
 
+/** The longest `sampling.maxObservationAge` accepted. */
+const MAX_OBSERVATION_AGE_SECONDS = 24 * 3600;
+
+/** Seconds of a duration the schema validated (`durationText`). */
+export function durationSeconds(text: string): number {
+  const threshold = parseThreshold(text);
+  return threshold.kind === 'duration' ? threshold.seconds : 0;
+}
+
 /** A whole number of seconds written as a duration (`1h`, `90m`): thresholds accept only these or `%`. */
 const durationText = z.string().refine((text) => {
   try {
@@ -78,6 +87,25 @@ const clusterSchema = z.strictObject({
       istioAgentGraceJitter: z.number().min(0).lt(0.5).default(0.01),
       /** Allowance past the expected point (issuance latency, backdated notBefore, clock skew). @default '3m' */
       slack: z.string().default('3m').pipe(durationText),
+    })
+    .prefault({}),
+  /**
+   * Due-based sampling with the rotation history (docs/contract.md §8.1): a sweep execs into a pod
+   * only when it is due (new, not healthy last time, at or past the point where its leaf's verdict
+   * may change, or observed `maxObservationAge` ago); the others are judged from their last
+   * observation. Never detects a leaf that stops rotating or expires later than sampling every pod.
+   */
+  sampling: z
+    .strictObject({
+      /** Sample only the pods that are due; false: every pod every sweep. @default true */
+      dueBased: z.boolean().default(true),
+      /**
+       * A pod not otherwise due is sampled once its last observation is this old: the bound on how
+       * late a change its leaf cannot predict (sidecar lost its secret, trust bundle replaced) is
+       * seen. At least `schedule.rateMinutes`. @default '20m' (tbot's renewal interval: every tbot
+       * leaf is seen once; four sweeps at the default schedule)
+       */
+      maxObservationAge: z.string().default('20m').pipe(durationText),
     })
     .prefault({}),
   /** Workload certificate TTL, drawn on the dashboard next to leaf age and thresholds. @default '1h' */
@@ -255,6 +283,20 @@ export const deploymentConfigSchema = z
       }
 
       const intervalSeconds = cluster.schedule.rateMinutes * 60;
+      const maxObservationAgeSeconds = durationSeconds(cluster.sampling.maxObservationAge);
+      if (cluster.sampling.dueBased && maxObservationAgeSeconds < intervalSeconds) {
+        context.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'sampling', 'maxObservationAge'],
+          message: `${cluster.sampling.maxObservationAge} is shorter than the sweep interval (schedule.rateMinutes ${cluster.schedule.rateMinutes}): every pod would be due every sweep; set it to at least ${cluster.schedule.rateMinutes}m, or set sampling.dueBased to false`,
+        });
+      } else if (maxObservationAgeSeconds > MAX_OBSERVATION_AGE_SECONDS) {
+        context.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'sampling', 'maxObservationAge'],
+          message: `${cluster.sampling.maxObservationAge} is longer than 24h: a sidecar that lost its secret would go unseen that long`,
+        });
+      }
       const sampler = config.functions.sampler;
       if (intervalSeconds > 0 && sampler.timeoutSeconds >= intervalSeconds) {
         context.addIssue({

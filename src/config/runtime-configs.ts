@@ -39,6 +39,7 @@ export function samplerRuntimeInput(
         istioAgentGraceJitter: cluster.rotation.istioAgentGraceJitter,
         slackSeconds: durationTextSeconds(cluster.rotation.slack),
       },
+      sampling: { maxObservationAgeSeconds: cluster.sampling.dueBased ? durationTextSeconds(cluster.sampling.maxObservationAge) : 0 },
     })),
     sweepDeadlineMarginSeconds: config.functions.sampler.sweepDeadlineMarginSeconds,
     dashboardUrl: dashboardUrl(config.region, config.name),

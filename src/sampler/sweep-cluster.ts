@@ -218,7 +218,16 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
       maxStartsPerSecond: deps.maxExecStartsPerSecond ?? DEFAULT_MAX_EXEC_STARTS_PER_SECOND,
       ...(request.deadline ? { deadline: request.deadline } : {}),
       ...(deps.onWarning ? { onWarning: deps.onWarning } : {}),
-      ...(deps.history ? { history: { previous: previousObservations, renewal: cluster.rotation } } : {}),
+      // Due-based sampling needs a history that was read: without one every pod is sampled.
+      ...(deps.history
+        ? {
+            history: {
+              previous: previousObservations,
+              renewal: cluster.rotation,
+              ...(historyLoaded && cluster.sampling.maxObservationAgeSeconds > 0 ? { due: { maxObservationAgeSeconds: cluster.sampling.maxObservationAgeSeconds } } : {}),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     const completed = buildSweepFailedDetail({

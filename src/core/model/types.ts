@@ -113,6 +113,13 @@ export interface PodReport extends CertificateVerdict {
   readonly workload: WorkloadRef | null;
   /** Present when tbot serves the pod and an agent runs on its node. */
   readonly agent?: PodAgentRef;
+  /**
+   * `false` when due-based sampling judged the pod from its last observation instead of
+   * sampling it (docs/contract.md §8.1); absent when the pod was sampled in this sweep.
+   */
+  readonly sampled?: false;
+  /** With `sampled: false`: when the observation the pod was judged from was made (that sweep's `now`). */
+  readonly observedAt?: string;
 }
 
 /** One tbot agent (one per node) in the report's `agents` section. */
@@ -165,8 +172,14 @@ export interface RotationFields {
 }
 
 export interface Summary {
+  /** Pods judged (each in one state below), whether sampled now or judged from their last observation. */
   readonly sampled: number;
   readonly skipped: number;
+  /**
+   * Of `sampled`, the pods due-based sampling judged from their last observation without an exec
+   * (docs/contract.md §8.1); present only when due-based sampling is on.
+   */
+  readonly fromHistory?: number;
   readonly healthy: number;
   readonly stale: number;
   readonly expiring: number;
