@@ -26,10 +26,14 @@ const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, '
 /** The longest `sampling.maxObservationAge` accepted. */
 const MAX_OBSERVATION_AGE_SECONDS = 24 * 3600;
 
-/** Seconds of a duration the schema validated (`durationText`). */
-export function durationSeconds(text: string): number {
-  const threshold = parseThreshold(text);
-  return threshold.kind === 'duration' ? threshold.seconds : 0;
+/** Seconds of a duration setting, or null when it is not one (its own issue names it). */
+function durationSecondsOrNull(text: string): number | null {
+  try {
+    const threshold = parseThreshold(text);
+    return threshold.kind === 'duration' ? threshold.seconds : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A whole number of seconds written as a duration (`1h`, `90m`): thresholds accept only these or `%`. */
@@ -283,8 +287,10 @@ export const deploymentConfigSchema = z
       }
 
       const intervalSeconds = cluster.schedule.rateMinutes * 60;
-      const maxObservationAgeSeconds = durationSeconds(cluster.sampling.maxObservationAge);
-      if (cluster.sampling.dueBased && maxObservationAgeSeconds < intervalSeconds) {
+      const maxObservationAgeSeconds = durationSecondsOrNull(cluster.sampling.maxObservationAge);
+      if (maxObservationAgeSeconds === null) {
+        // Already reported by the field's own check.
+      } else if (cluster.sampling.dueBased && maxObservationAgeSeconds < intervalSeconds) {
         context.addIssue({
           code: 'custom',
           path: ['clusters', index, 'sampling', 'maxObservationAge'],
