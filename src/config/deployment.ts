@@ -10,6 +10,7 @@ import { parseThreshold } from '../core/model/threshold.js';
 import { STATES } from '../core/model/types.js';
 import { configErrorFromIssues } from './issues.js';
 import { DEFAULT_TBOT_AGENTS } from '../core/judgement/agents.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND } from '../core/judgement/sampling-defaults.js';
 import { clockSkewText, labelSelectorText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
 
 /** CloudWatch Logs retention values, in days. */
@@ -116,6 +117,14 @@ const clusterSchema = z.strictObject({
   certificateTtl: z.string().default('1h').pipe(durationText),
   /** Pods sampled at once (16 keeps 1,000 pods at 100 ms exec latency to ≈ 8 s). @default 16 */
   concurrency: z.int().min(1).max(64).default(16),
+  /**
+   * Exec streams the sampler starts per second at most in this cluster, evenly spaced (the API
+   * server's budget: an EKS IAM identity's requests land in APF's `global-default` level, about
+   * 49 seats of a default server). With a FlowSchema giving the sampler's group its own priority
+   * level you may raise it. Per sweep at most this × the sampling window execs: the
+   * single-invocation ceiling ("Scale and sizing" in README.md). @default 50
+   */
+  maxExecStartsPerSecond: z.int().min(1).max(1000).default(DEFAULT_MAX_EXEC_STARTS_PER_SECOND),
   /** Time allowed for one pod's exec + config_dump. @default 15 */
   sampleTimeoutSeconds: z.int().min(1).max(120).default(15),
   /**

@@ -32,6 +32,7 @@ export function samplerRuntimeInput(
       },
       concurrency: cluster.concurrency,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+      maxExecStartsPerSecond: cluster.maxExecStartsPerSecond,
       tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
       rotation: {
         tbotRenewalIntervalSeconds: durationTextSeconds(cluster.rotation.renewalInterval),

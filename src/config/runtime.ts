@@ -9,7 +9,7 @@ import { ConfigError, describeError } from '../core/model/errors.js';
 import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, parseClockSkewAllowance, parseThreshold } from '../core/model/threshold.js';
 import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN } from '../core/judgement/agents.js';
 import { DEFAULT_RENEWAL_POLICY } from '../core/judgement/history.js';
-import { DEFAULT_MAX_OBSERVATION_AGE_SECONDS } from '../core/judgement/due.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, DEFAULT_MAX_OBSERVATION_AGE_SECONDS } from '../core/judgement/sampling-defaults.js';
 import { STATES, type Threshold } from '../core/model/types.js';
 import { configErrorFromIssues } from './issues.js';
 
@@ -116,6 +116,8 @@ export const samplerRuntimeConfig = z.object({
         concurrency: z.int().min(1),
         /** Budget for one pod's exec + dump. */
         sampleTimeoutSeconds: z.int().min(1),
+        /** Exec streams started per second at most (evenly spaced); 0 = unlimited. @default 50 */
+        maxExecStartsPerSecond: z.int().min(0).default(DEFAULT_MAX_EXEC_STARTS_PER_SECOND),
         /** Expected renewal point per source (used with the rotation history). */
         rotation: renewalPolicyConfig.prefault({}),
         /**

@@ -67,6 +67,16 @@ describe('rotation settings', () => {
     expect(runtime(parseDeploymentConfig({ ...minimal, clusters: [{ name: 'prod', sampling: { dueBased: false } }] }))).toEqual({ maxObservationAgeSeconds: 0 });
   });
 
+  it('the exec budget per cluster: 50 starts a second by default, carried to the runtime configuration, a bad value named', () => {
+    const budget = (clusters: unknown) =>
+      parseRuntimeConfig(samplerRuntimeConfig, {
+        [RUNTIME_CONFIG_ENV]: JSON.stringify(samplerRuntimeInput(parseDeploymentConfig({ ...minimal, clusters }), { ledgerTableName: 'ledger' })),
+      }).clusters[0]!.maxExecStartsPerSecond;
+    expect(budget([{ name: 'prod' }])).toBe(50);
+    expect(budget([{ name: 'prod', maxExecStartsPerSecond: 90 }])).toBe(90);
+    expect(thrown(() => parseDeploymentConfig({ ...minimal, clusters: [{ name: 'prod', maxExecStartsPerSecond: 0 }] }))).toMatch(/^clusters\[0\]\.maxExecStartsPerSecond: /);
+  });
+
   it('name a bad sampling setting: not a duration, shorter than the sweep interval, longer than a day', () => {
     const withSampling = (sampling: unknown, schedule: unknown = {}) => () => parseDeploymentConfig({ ...minimal, clusters: [{ name: 'prod', schedule, sampling }] });
     expect(thrown(withSampling({ maxObservationAge: 'often' }))).toMatch(/^clusters\[0\]\.sampling\.maxObservationAge: must be a duration/);

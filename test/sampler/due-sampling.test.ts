@@ -14,6 +14,7 @@ import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
 import type { LedgerEntry, LedgerWrite } from '../../src/core/events/changes.js';
 import type { HistorySnapshot } from '../../src/core/judgement/history.js';
+import { spreadSlotMs, uidPhase } from '../../src/core/judgement/due.js';
 import type { PodReport } from '../../src/core/model/types.js';
 import { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';
 import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/sandbox/emulator/kube-api.js';
@@ -244,7 +245,9 @@ describe('due-based sampling over 95 minutes of sweeps every 5 minutes', () => {
           const previous = due.outcomes[index - 1]!.report!.pods.find((p) => p.uid === pod.uid)!;
           const lastObserved = Date.parse(previous.sampled === false ? previous.observedAt! : due.outcomes[index - 1]!.report!.now);
           const renewal = previous.rotation?.expectedRenewalAt ? Date.parse(previous.rotation.expectedRenewalAt) : Infinity;
-          const reason = previous.state !== 'healthy' || now >= renewal || now - lastObserved >= 20 * MINUTE;
+          // The max age, or (a leaf whose renewal point is beyond it) the pod's own slot within it.
+          const slot = renewal > lastObserved + 20 * MINUTE ? spreadSlotMs(lastObserved, 20 * MINUTE, uidPhase(pod.uid)) : Infinity;
+          const reason = previous.state !== 'healthy' || now >= renewal || now - lastObserved >= 20 * MINUTE || now >= slot;
           expect({ name: pod.name, sweep: index, dueForAReason: reason }).toEqual({ name: pod.name, sweep: index, dueForAReason: true });
         }
       }

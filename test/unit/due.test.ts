@@ -3,7 +3,7 @@
  * and how a pod that is not due is judged from its last observation, time-based states included.
  */
 import { describe, expect, it } from '@jest/globals';
-import { dueReason, judgeFromObservation, verdictChangesAtMs, DEFAULT_MAX_OBSERVATION_AGE_SECONDS } from '../../src/core/judgement/due.js';
+import { dueReason, judgeFromObservation, spreadSlotMs, uidPhase, verdictChangesAtMs, DEFAULT_MAX_OBSERVATION_AGE_SECONDS } from '../../src/core/judgement/due.js';
 import { DEFAULT_RENEWAL_POLICY, nextSnapshot, parseHistorySnapshot, type PodObservation } from '../../src/core/judgement/history.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
 import type { PodReport } from '../../src/core/model/types.js';
@@ -59,12 +59,35 @@ describe('dueReason', () => {
     expect(due(observation(), 25)).toBe('verdict-may-change');
   });
 
-  it('samples at the maximum observation age when that comes first (Istio agent: renewal at 51 % of a 24 h leaf)', () => {
+  it('samples a long-lived leaf (Istio agent: renewal at 51 % of a 24 h leaf) at its own slot, never later than the max age', () => {
     const agent = observation({ source: 'istio-agent', notAfter: iso(at(24 * 60)) });
     expect(verdictChangesAtMs(agent, DEFAULT_THRESHOLDS, DEFAULT_RENEWAL_POLICY)).toBe(at(0.51 * 24 * 60));
-    expect(due(agent, 20.99)).toBeNull();
+    const observed = at(1);
+    const slot = spreadSlotMs(observed, 20 * MINUTE, uidPhase(agent.uid));
+    expect(slot).toBeGreaterThan(observed);
+    expect(slot).toBeLessThanOrEqual(observed + 20 * MINUTE);
+    expect(due(agent, (slot - 1 - ISSUED) / MINUTE)).toBeNull();
+    expect(due(agent, (slot - ISSUED) / MINUTE)).toBe('max-age');
     expect(due(agent, 21)).toBe('max-age');
-    expect(due(agent, 16, 15)).toBe('max-age');
+  });
+
+  it('spreads pods observed at the same instant over the max age, each then sampled exactly one max age apart', () => {
+    const maxAgeMs = 20 * MINUTE;
+    const slots = Array.from({ length: 4000 }, (_, i) => spreadSlotMs(at(0), maxAgeMs, uidPhase(`0b7c4e1a-${i}-uid`)));
+    // Over four 5-minute sweeps: each gets about a quarter.
+    const perSweep = [0, 1, 2, 3].map((k) => slots.filter((slot) => slot > at(k * 5) && slot <= at(k * 5 + 5)).length);
+    for (const count of perSweep) expect(count).toBeGreaterThan(800);
+    expect(perSweep.reduce((a, b) => a + b, 0)).toBe(4000);
+    // Sampled at its slot (or a sweep up to 5 min after it): the next slot is one max age later.
+    const phase = uidPhase('pod-x');
+    const first = spreadSlotMs(at(0), maxAgeMs, phase);
+    expect(spreadSlotMs(first, maxAgeMs, phase)).toBe(first + maxAgeMs);
+    expect(spreadSlotMs(first + 4 * MINUTE, maxAgeMs, phase)).toBe(first + maxAgeMs);
+  });
+
+  it('keeps a tbot pod off the slot grid: its renewal point within the max age brings it due anyway', () => {
+    const tbot = observation({ observedAt: iso(at(1)) });
+    for (let minute = 1; minute < 20; minute += 0.5) expect(due(tbot, minute)).toBeNull();
   });
 
   it('uses the thresholds for a source without a renewal point: staleAfter, then expiringWithin, then notAfter', () => {
@@ -74,7 +97,7 @@ describe('dueReason', () => {
     const longStale = { ...DEFAULT_THRESHOLDS, staleAfter: { kind: 'percent' as const, percent: 95, text: '95%' } };
     // expiringWithin 20 % before notAfter: minute 48.
     expect(verdictChangesAtMs(unknown, longStale, DEFAULT_RENEWAL_POLICY)).toBe(at(48));
-    expect(due(unknown, 30, 60)).toBeNull();
+    expect(due(unknown, 30, 60)).toBeNull(); // its verdict may change (minute 36) within the max age: no slot, the verdict rule brings it due
     expect(due(unknown, 36, 60)).toBe('verdict-may-change');
   });
 

@@ -11,7 +11,11 @@
  * - `now` has reached the first instant at which the verdict of the observed leaf, unchanged, could
  *   change (`verdictChangesAtMs`): its expected renewal point (rotation history), `staleAfter`,
  *   `expiringWithin` before notAfter, notAfter;
- * - its observation is `maxObservationAgeSeconds` old or older.
+ * - its observation is `maxObservationAgeSeconds` old or older; or, when the verdict rule would
+ *   not bring it due by then (a long-lived leaf: the Istio agent's), it has reached its own slot
+ *   on a grid of `maxObservationAgeSeconds` phased by its uid (the first slot after its
+ *   observation, so never later than the max age): pods observed together (a cold start, a lost
+ *   history) are spread over the max age instead of all coming due at the same sweep, forever.
  *
  * Why a skipped pod is never detected later than with every pod sampled, for every failure the
  * leaf's own clock decides (stopped or cached rotation, staleness, expiry): a skipped pod held a
@@ -32,14 +36,7 @@ import { leafTimeState, staleFinding } from './classify.js';
 import { thresholdSeconds } from '../model/threshold.js';
 import { FINDINGS, type CertificateVerdict, type Finding, type Thresholds } from '../model/types.js';
 
-/**
- * The default maximum age of an observation: tbot's renewal interval (20 min), four sweeps at the
- * default 5-minute schedule, a third of a 1-hour SVID's life. Shorter buys nothing for tbot pods:
- * they come due at their renewal point every 20 minutes anyway, and a max age below it adds a
- * sample of the same leaf a few minutes before that point (15 min would halve the saving for them).
- * Istio-agent pods (leaves of hours) are sampled at this age.
- */
-export const DEFAULT_MAX_OBSERVATION_AGE_SECONDS = 20 * 60;
+export { DEFAULT_MAX_OBSERVATION_AGE_SECONDS } from './sampling-defaults.js';
 
 export type DueReason = 'new' | 'clock' | 'not-healthy' | 'verdict-may-change' | 'max-age';
 
@@ -77,9 +74,35 @@ export function dueReason(
   const observedMs = Date.parse(observation.observedAt);
   if (!(observedMs <= input.nowMs)) return 'clock';
   if (observation.state !== 'healthy' || (observation.findings ?? []).some((finding) => !REJUDGED_FINDINGS.has(finding))) return 'not-healthy';
-  if (input.nowMs >= verdictChangesAtMs(observation, input.thresholds, input.renewal)) return 'verdict-may-change';
-  if (input.nowMs - observedMs >= input.policy.maxObservationAgeSeconds * 1000) return 'max-age';
+  const changesAtMs = verdictChangesAtMs(observation, input.thresholds, input.renewal);
+  if (input.nowMs >= changesAtMs) return 'verdict-may-change';
+  const maxAgeMs = input.policy.maxObservationAgeSeconds * 1000;
+  if (input.nowMs - observedMs >= maxAgeMs) return 'max-age';
+  // Only for pods the verdict rule would not bring due first (a tbot pod's renewal point comes
+  // within the max age): for those an early slot would be an extra sample, not a spread one.
+  if (changesAtMs > observedMs + maxAgeMs && input.nowMs >= spreadSlotMs(observedMs, maxAgeMs, uidPhase(observation.uid))) return 'max-age';
   return null;
+}
+
+/** A stable phase in [0, 1) from a pod's uid (FNV-1a 32-bit): where its slot lies in the max-age grid. */
+export function uidPhase(uid: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < uid.length; i++) {
+    hash ^= uid.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash / 4294967296;
+}
+
+/**
+ * The pod's first slot strictly after its observation, on a grid of `maxAgeMs` (epoch based, so
+ * every sweep agrees) shifted by `phase` of it: within the max age, and, once the pod is sampled at
+ * its slots, exactly one max age apart.
+ */
+export function spreadSlotMs(observedMs: number, maxAgeMs: number, phase: number): number {
+  if (maxAgeMs <= 0) return observedMs;
+  const offsetMs = phase * maxAgeMs;
+  return (Math.floor((observedMs - offsetMs) / maxAgeMs) + 1) * maxAgeMs + offsetMs;
 }
 
 /**

@@ -66,13 +66,7 @@ export interface SweepOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/**
- * A sensible cap on exec starts per second for a shared cluster: about the seats a default
- * kube-apiserver gives the API Priority and Fairness level `global-default`, where an EKS IAM
- * identity mapped to a group lands (600 seats × 20 of 245 nominal shares ≈ 49). Exec streams are
- * long-running requests that APF stops counting once upgraded, so only their starts can be paced.
- */
-export const DEFAULT_MAX_EXEC_STARTS_PER_SECOND = 50;
+export { DEFAULT_MAX_EXEC_STARTS_PER_SECOND } from './sampling-defaults.js';
 
 /** Evenly spaced start slots, `perSecond` a second; each caller waits for its own slot. */
 export function startPacer(perSecond: number, clock: () => Date, sleep: (ms: number) => Promise<void>): () => Promise<void> {
