@@ -6,7 +6,6 @@
  * history are in memory, EventBridge accepts everything. Prints one JSON line per sweep: wall
  * time, execs, CPU, peak heap and RSS (sampled every 50 ms).
  */
-import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
@@ -14,6 +13,7 @@ import type { LedgerEntry, LedgerWrite } from '../../src/core/events/changes.js'
 import { KubeClient, loadKubeConfig } from '../../src/kube/kube-client.js';
 import { MemoryHistoryStore } from '../../src/sandbox/emulator/memory-history.js';
 import { sweepCluster } from '../../src/sampler/sweep-cluster.js';
+import type { EventSink } from '../../src/ports/events.js';
 
 const [kubeconfig, concurrencyText, rateText] = process.argv.slice(2);
 const concurrency = Number(concurrencyText ?? 64);
@@ -37,13 +37,8 @@ const runtime = parseRuntimeConfig(samplerRuntimeConfig, {
 const cluster = runtime.clusters[0]!;
 const history = new MemoryHistoryStore();
 const ledger = new MemoryLedger();
-const acceptAll = {
-  send: async (command: { input: { Entries?: readonly unknown[] } }): Promise<PutEventsCommandOutput> => ({
-    FailedEntryCount: 0,
-    Entries: (command.input.Entries ?? []).map((_, i) => ({ EventId: `e${i}` })),
-    $metadata: {},
-  }),
-};
+/** Accepts every event (EventBridge is not what is measured). */
+const acceptAll: EventSink = { publish: async (drafts) => ({ published: drafts.length, failed: [] }) };
 const client = new KubeClient(loadKubeConfig({ kubeconfig: kubeconfig! }));
 let offsetMs = 0;
 const clock = (): Date => new Date(Date.now() + offsetMs);
@@ -62,7 +57,7 @@ for (const sweep of [1, 2]) {
   const started = performance.now();
   const outcome = await sweepCluster(
     { cluster, sweepId: `bench-${sweep}` },
-    { kubeClientFor: async () => client, ledger, history, eventBridge: acceptAll, eventBusName: 'bench', clock, maxExecStartsPerSecond },
+    { kubeClientFor: async () => client, ledger, history, events: acceptAll, clock, maxExecStartsPerSecond },
   );
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);

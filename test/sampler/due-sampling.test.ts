@@ -8,7 +8,8 @@
  * tbot pod stopped being pushed at all.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
+import type { KubeClientFactory } from '../../src/ports/clusters.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
@@ -176,7 +177,14 @@ async function runTimeline(sampling: { dueBased: boolean }): Promise<Timeline> {
     timeline.outcomes.push(
       await sweepCluster(
         { cluster, sweepId: `sweep-${sweep}` },
-        { kubeClientFor, ledger, history, eventBridge: bus.sender, eventBusName: 'mesh-cert-watch', clock: clock.date, maxExecStartsPerSecond: 0, publishOptions: { maxAttempts: 1, sleep: async () => undefined } },
+        {
+          kubeClientFor,
+          ledger,
+          history,
+          events: new EventBridgeSink(bus.sender, 'mesh-cert-watch', { maxAttempts: 1, sleep: async () => undefined }),
+          clock: clock.date,
+          maxExecStartsPerSecond: 0,
+        },
       ),
     );
     timeline.execs.push([...new Set(emulator.execs.slice(before).map((exec) => exec.pod))]);
@@ -193,7 +201,8 @@ describe('due-based sampling over 95 minutes of sweeps every 5 minutes', () => {
   beforeAll(async () => {
     due = await runTimeline({ dueBased: true });
     every = await runTimeline({ dueBased: false });
-  });
+    // 40 sweeps with a certificate per renewal: about 25 s on an idle machine, much more under load.
+  }, 240_000);
 
   it('execs into healthy pods at least 3 times less often (every pod once in the first sweep, then only when due)', () => {
     const healthyNames = new Set(pods.slice(0, -2).map((p) => p.name));
