@@ -21,7 +21,7 @@ import { HOURS_PER_MONTH, PRICES } from './cost.js';
  */
 export const SIZING_BENCHMARK = {
   /** Largest execs per sweep / pods with due-based sampling (bench `due`, 50,000 pods). */
-  dueExecShareMax: 0.376,
+  dueExecShareMax: 0.375,
   /** Mean execs per sweep / pods with due-based sampling (bench `due`, 50,000 pods). */
   dueExecShareMean: 0.33,
   /** Log-normal exec latency of the bench: median 300 ms, σ 0.6. */
@@ -117,7 +117,7 @@ export const SIZING_ROWS: readonly SizingInput[] = [
   { pods: 20_000, dueBased: true },
   { pods: 30_000, dueBased: true },
   { pods: 50_000, dueBased: true },
-  { pods: 50_000, dueBased: true, maxExecStartsPerSecond: 80 },
+  { pods: 50_000, dueBased: true, maxExecStartsPerSecond: 90 },
   { pods: 10_000, dueBased: false },
   { pods: 50_000, dueBased: false },
 ];
