@@ -63,7 +63,7 @@ export async function benchScale(sizes: readonly number[] = (process.env.BENCH_S
         console.log(`  ${pods} pods, sweep ${figures.sweep}: ${JSON.stringify(figures)}`);
         rows.push([
           pods.toLocaleString('en-US'),
-          figures.sweep === 1 ? '1 (all new)' : '2 (due)',
+          figures.sweep === 1 ? '1 (all new)' : '2 (history)',
           figures.execs.toLocaleString('en-US'),
           `${(figures.wallMs / 1000).toFixed(1)} s`,
           `${(floorMs / 1000).toFixed(1)} s`,

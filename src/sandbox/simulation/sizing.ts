@@ -26,13 +26,20 @@ export const SIZING_BENCHMARK = {
   dueExecShareMean: 0.33,
   /** Log-normal exec latency of the bench: median 300 ms, σ 0.6. */
   execLatencyMeanMs: 359,
-  /** CPU per exec of the sampler (TLS handshake, exec protocol, parse, judge), ms on one core. */
-  cpuMsPerExec: 3.2,
-  /** CPU per pod listed and judged from its observation, plus its share of the snapshot, ms. */
+  /**
+   * CPU per exec of the sampler (TLS handshake, exec protocol, parse, judge), ms on one core: the
+   * largest measured, a 50,000-pod sweep (2.32 ms in a first sweep, 2.75 ms in one with history).
+   */
+  cpuMsPerExec: 2.75,
+  /** CPU per pod listed and judged from its observation, with its share of the snapshot, ms (estimate: see README). */
   cpuMsPerPodFromHistory: 0.3,
-  /** Peak RSS of the sampler process: fixed part and per pod (linear fit of 20,000 and 50,000 pods). */
-  rssBaseMb: 150,
-  rssPerThousandPodsMb: 6,
+  /**
+   * Peak RSS of the sampler process, fixed part and per 1,000 pods: line through the sweeps with
+   * history at 20,000 (454 MB) and 50,000 pods (687 MB). The bench's in-memory history store keeps
+   * the snapshots' text in that process too, so this is an upper bound for the Lambda.
+   */
+  rssBaseMb: 300,
+  rssPerThousandPodsMb: 7.8,
 } as const;
 
 /** Lambda: 1,769 MB is one vCPU. */
