@@ -14,6 +14,7 @@ import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
 import { runCli } from '../support/cli.js';
+import { reportSchemaProblems } from '../support/report-schema.js';
 
 const T0 = new Date('2026-11-27T12:00:00.000Z');
 const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
@@ -73,6 +74,8 @@ describe('sweep --history', () => {
     const run2 = await sweep(at(21));
     expect(run2.stderr).toBe('');
     second = JSON.parse(run2.stdout) as SweepReport;
+    // Both reports (the second with rotations and rotation fields) are valid against the contract.
+    expect([reportSchemaProblems(first), reportSchemaProblems(second)]).toEqual([[], []]);
   });
 
   afterAll(async () => {
@@ -153,7 +156,7 @@ describe('sweep --history', () => {
     expect(emulator.execs.slice(execsBefore).map((e) => e.pod)).toEqual([pods.orders]);
     expect(report.summary).toMatchObject({ sampled: 3, fromHistory: 2, healthy: 2, stale: 1 });
     const carts = byPrefix(report, 'carts-');
-    expect(carts).toMatchObject({ state: 'healthy', sampled: false, observedAt: at(22).toISOString() });
+    expect(carts).toMatchObject({ state: 'healthy', sampled: false, sampledAt: at(22).toISOString() });
     expect(carts.certificate!.ageSeconds).toBe(5 * 60);
     expect(byPrefix(report, 'orders-').sampled).toBeUndefined();
     // The observation a pod was judged from stays in FILE with its own time.

@@ -249,10 +249,10 @@ describe('due-based sampling over 95 minutes of sweeps every 5 minutes', () => {
           // Not due: healthy, before its renewal point, observed less than 20 minutes ago.
           expect(pod.state).toBe('healthy');
           expect(now).toBeLessThan(Date.parse(pod.rotation!.expectedRenewalAt!));
-          expect(now - Date.parse(pod.observedAt!)).toBeLessThan(20 * MINUTE);
+          expect(now - Date.parse(pod.sampledAt!)).toBeLessThan(20 * MINUTE);
         } else {
           const previous = due.outcomes[index - 1]!.report!.pods.find((p) => p.uid === pod.uid)!;
-          const lastObserved = Date.parse(previous.sampled === false ? previous.observedAt! : due.outcomes[index - 1]!.report!.now);
+          const lastObserved = Date.parse(previous.sampled === false ? previous.sampledAt! : due.outcomes[index - 1]!.report!.now);
           const renewal = previous.rotation?.expectedRenewalAt ? Date.parse(previous.rotation.expectedRenewalAt) : Infinity;
           // The max age, or (a leaf whose renewal point is beyond it) the pod's own slot within it.
           const slot = renewal > lastObserved + 20 * MINUTE ? spreadSlotMs(lastObserved, 20 * MINUTE, uidPhase(pod.uid)) : Infinity;
@@ -272,7 +272,7 @@ describe('due-based sampling over 95 minutes of sweeps every 5 minutes', () => {
     expect(pod.certificate!.remainingSeconds).toBe(Math.floor((Date.parse(pod.certificate!.notAfter) - now) / 1000));
     expect(pod.certificate!.ageSeconds).toBe(Math.floor((now - Date.parse(pod.certificate!.notBefore)) / 1000));
     // The same leaf as when it was sampled, judged now.
-    const observed = due.outcomes.find((o) => o.report!.now === pod.observedAt)!;
+    const observed = due.outcomes.find((o) => o.report!.now === pod.sampledAt)!;
     expect(podIn(observed, pod.name).certificate!.serialNumber).toBe(pod.certificate!.serialNumber);
     const summary = outcome.report!.summary;
     expect(summary.sampled).toBe(pods.length);
@@ -282,7 +282,7 @@ describe('due-based sampling over 95 minutes of sweeps every 5 minutes', () => {
     expect(outcome.completed.summary.fromHistory).toBe(notSampled.length);
     const snapshot = JSON.parse(due.history.saved[2]!.text) as HistorySnapshot;
     expect(snapshot.pods).toHaveLength(pods.length);
-    expect(snapshot.pods.find((p) => p.uid === pod.uid)!.observedAt).toBe(pod.observedAt);
+    expect(snapshot.pods.find((p) => p.uid === pod.uid)!.observedAt).toBe(pod.sampledAt);
     for (const event of due.bus.accepted()) expect(schemaErrors(event.detailType, event.detail)).toEqual([]);
     // Sampling every pod: no field of due-based sampling.
     expect(every.outcomes[2]!.report!.summary.fromHistory).toBeUndefined();

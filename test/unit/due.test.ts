@@ -183,7 +183,7 @@ describe('the snapshot with due-based sampling', () => {
       sweepId: 's2',
       now: iso(at(6)),
       partial: false,
-      pods: [pod('a', { findings: ['identity-mismatch'] }), pod('b', { sampled: false, observedAt: iso(at(1)) })],
+      pods: [pod('a', { findings: ['identity-mismatch'] }), pod('b', { sampled: false, sampledAt: iso(at(1)) })],
       previous: new Map([['b', earlier]]),
     });
     expect(snapshot.pods.find((p) => p.uid === 'b')).toEqual(earlier);

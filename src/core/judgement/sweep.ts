@@ -242,7 +242,7 @@ async function judgePod(
     ...verdict,
     findings,
     ...(agent ? { agent: podAgentRef(agent) } : {}),
-    ...(observation ? { sampled: false as const, observedAt: observation.observedAt } : {}),
+    ...(observation ? { sampled: false as const, sampledAt: observation.observedAt } : {}),
   };
 }
 
