@@ -17,7 +17,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { HistoryBucket } from './constructs/history-bucket.js';
 import { StateTables } from './constructs/state-tables.js';
 import { SweepSchedules } from './constructs/sweep-schedules.js';
-import { WatcherFunction } from './constructs/watcher-function.js';
+import { WatcherFunction, type AsyncInvokeOptions } from './constructs/watcher-function.js';
 import { notifierRuntimeInput, remediatorRuntimeInput, samplerRuntimeInput } from '../src/config/runtime-configs.js';
 
 /** The repository root: holds package-lock.json and functions/. */
@@ -79,63 +79,67 @@ export class MeshCertWatchStack extends Stack {
     // not depend on the routing construct (which itself needs the functions).
     const eventBusName = config.name;
 
-    const samplerConfig = samplerRuntimeInput(config, {
-      ledgerTableName: this.tables.ledger.tableName,
-      historyBucketName: this.history.bucket.bucketName,
-    });
-    this.sampler = new WatcherFunction(this, 'Sampler', {
-      functionName: `${config.name}-sampler`,
-      description: 'Samples the Istio sidecars of one EKS cluster per invocation ({"cluster": name})',
-      entry: entry('sampler'),
-      projectRoot,
-      runtime: sizing.runtime,
-      timeout: Duration.seconds(sizing.sampler.timeoutSeconds),
-      memorySize: sizing.sampler.memoryMiB,
-      logRetention,
-      runtimeConfig: samplerConfig,
-      runtimeConfigSetting: 'clusters',
-      vpc: config.vpc,
-      reservedConcurrentExecutions: reserved.sampler,
-      asyncInvoke: {
+    // One row per function, in the order events flow: the schedule invokes the sampler, whose
+    // events the bus routes to the remediator and the notifier. What differs between them is here;
+    // what they share (runtime, bundling, logs, alarms) is WatcherFunction's.
+    const functionTable: Record<'sampler' | 'remediator' | 'notifier', FunctionRow> = {
+      sampler: {
+        id: 'Sampler',
+        description: 'Samples the Istio sidecars of one EKS cluster per invocation ({"cluster": name})',
+        sizing: sizing.sampler,
+        runtimeConfig: samplerRuntimeInput(config, { ledgerTableName: this.tables.ledger.tableName, historyBucketName: this.history.bucket.bucketName }),
+        runtimeConfigSetting: 'clusters',
+        inVpc: true,
+        reservedConcurrentExecutions: reserved.sampler,
         // The next scheduled sweep is the retry.
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(Math.min(...config.clusters.map((cluster) => cluster.schedule.rateMinutes))),
-        onFailure: this.deadLetters.sampler,
+        asyncInvoke: {
+          retryAttempts: 0,
+          maxEventAge: Duration.minutes(Math.min(...config.clusters.map((cluster) => cluster.schedule.rateMinutes))),
+          onFailure: this.deadLetters.sampler,
+        },
       },
-    });
-
-    const remediatorConfig = remediatorRuntimeInput(config, { budgetTableName: this.tables.budget.tableName });
-    this.remediator = new WatcherFunction(this, 'Remediator', {
-      functionName: `${config.name}-remediator`,
-      description: 'Rollout-restarts workloads whose sidecar certificate is not rotating, under the safety policy',
-      entry: entry('remediator'),
-      projectRoot,
-      runtime: sizing.runtime,
-      timeout: Duration.seconds(sizing.remediator.timeoutSeconds),
-      memorySize: sizing.remediator.memoryMiB,
-      logRetention,
-      runtimeConfig: remediatorConfig,
-      runtimeConfigSetting: 'clusters',
-      vpc: config.vpc,
-      reservedConcurrentExecutions: reserved.remediator,
-      asyncInvoke: { retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: this.deadLetters.remediator },
-    });
-
-    const notifierConfig = notifierRuntimeInput(config, { deliveryTableName: this.tables.notifications.tableName });
-    this.notifier = new WatcherFunction(this, 'Notifier', {
-      functionName: `${config.name}-notifier`,
-      description: 'Posts certificate state changes, restarts and failed sweeps to Slack',
-      entry: entry('notifier'),
-      projectRoot,
-      runtime: sizing.runtime,
-      timeout: Duration.seconds(sizing.notifier.timeoutSeconds),
-      memorySize: sizing.notifier.memoryMiB,
-      logRetention,
-      runtimeConfig: notifierConfig,
-      runtimeConfigSetting: 'notifications.namespaceSlackWebhookSecrets',
-      reservedConcurrentExecutions: reserved.notifier,
-      // No VPC: it only talks to Secrets Manager, SQS and Slack over the internet.
-    });
+      remediator: {
+        id: 'Remediator',
+        description: 'Rollout-restarts workloads whose sidecar certificate is not rotating, under the safety policy',
+        sizing: sizing.remediator,
+        runtimeConfig: remediatorRuntimeInput(config, { budgetTableName: this.tables.budget.tableName }),
+        runtimeConfigSetting: 'clusters',
+        inVpc: true,
+        reservedConcurrentExecutions: reserved.remediator,
+        asyncInvoke: { retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: this.deadLetters.remediator },
+      },
+      notifier: {
+        id: 'Notifier',
+        description: 'Posts certificate state changes, restarts and failed sweeps to Slack',
+        sizing: sizing.notifier,
+        runtimeConfig: notifierRuntimeInput(config, { deliveryTableName: this.tables.notifications.tableName }),
+        runtimeConfigSetting: 'notifications.namespaceSlackWebhookSecrets',
+        // No VPC: it only talks to Secrets Manager, SQS and Slack over the internet.
+        inVpc: false,
+        reservedConcurrentExecutions: reserved.notifier,
+      },
+    };
+    const build = (name: keyof typeof functionTable): WatcherFunction => {
+      const row = functionTable[name];
+      return new WatcherFunction(this, row.id, {
+        functionName: `${config.name}-${name}`,
+        description: row.description,
+        entry: entry(name),
+        projectRoot,
+        runtime: sizing.runtime,
+        timeout: Duration.seconds(row.sizing.timeoutSeconds),
+        memorySize: row.sizing.memoryMiB,
+        logRetention,
+        runtimeConfig: row.runtimeConfig,
+        runtimeConfigSetting: row.runtimeConfigSetting,
+        ...(row.inVpc ? { vpc: config.vpc } : {}),
+        reservedConcurrentExecutions: row.reservedConcurrentExecutions,
+        ...(row.asyncInvoke ? { asyncInvoke: row.asyncInvoke } : {}),
+      });
+    };
+    this.sampler = build('sampler');
+    this.remediator = build('remediator');
+    this.notifier = build('notifier');
 
     this.routing = new EventRouting(this, 'Events', {
       busName: eventBusName,
@@ -187,9 +191,9 @@ export class MeshCertWatchStack extends Stack {
       deadLetterQueues: this.deadLetters.all,
       notificationQueue: this.routing.notificationQueue,
       functions: {
-        sampler: { component: 'sampler', function: this.sampler.function, timeout: Duration.seconds(sizing.sampler.timeoutSeconds), logGroup: this.sampler.logGroup },
-        remediator: { component: 'remediator', function: this.remediator.function, timeout: Duration.seconds(sizing.remediator.timeoutSeconds), logGroup: this.remediator.logGroup },
-        notifier: { component: 'notifier', function: this.notifier.function, timeout: Duration.seconds(sizing.notifier.timeoutSeconds), logGroup: this.notifier.logGroup },
+        sampler: monitored('sampler', this.sampler, sizing.sampler),
+        remediator: monitored('remediator', this.remediator, sizing.remediator),
+        notifier: monitored('notifier', this.notifier, sizing.notifier),
       },
       tables: [
         { name: 'ledger', table: this.tables.ledger },
@@ -226,29 +230,39 @@ export class MeshCertWatchStack extends Stack {
     new CfnOutput(this, 'NotificationsTableName', { value: this.tables.notifications.tableName });
   }
 
-  /** Each role gets exactly the named resources it uses. */
+  /**
+   * Each role gets exactly the named resources it uses, in the order of the runtime flow:
+   * the sampler reads the clusters, keeps the ledger and the history, and publishes; the
+   * remediator reads and patches the clusters, takes its budget and publishes the outcome; the
+   * notifier claims deliveries and reads the channels' secrets. (Kubernetes permissions are
+   * ClusterAccess's and `mesh-cert-watch rbac`'s.)
+   */
   private grantPermissions(config: DeploymentConfig): void {
     const clusterArns = config.clusters.map((cluster) =>
       this.formatArn({ service: 'eks', region: clusterRegion(config, cluster), resource: 'cluster', resourceName: cluster.name }),
     );
+    // DescribeCluster gives the API endpoint and CA; the EKS token is signed locally.
+    const describeClusters = new iam.PolicyStatement({ sid: 'DescribeWatchedClusters', actions: ['eks:DescribeCluster'], resources: clusterArns });
     const putEvents = new iam.PolicyStatement({
       sid: 'PublishWatcherEvents',
       actions: ['events:PutEvents'],
       resources: [this.routing.bus.eventBusArn],
       conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
     });
-    // DescribeCluster gives the API endpoint and CA; the EKS token is signed locally.
-    const describeClusters = new iam.PolicyStatement({ sid: 'DescribeWatchedClusters', actions: ['eks:DescribeCluster'], resources: clusterArns });
 
-    for (const role of [this.sampler.role, this.remediator.role]) {
-      role.addToPrincipalPolicy(putEvents);
-      role.addToPrincipalPolicy(describeClusters);
-    }
+    // Sampler: cluster → ledger and history → events.
+    this.sampler.role.addToPrincipalPolicy(describeClusters);
     StateTables.grantItemReadWrite(this.tables.ledger, this.sampler.role);
     this.history.grantSnapshots(this.sampler.role);
-    StateTables.grantItemReadWrite(this.tables.budget, this.remediator.role);
-    StateTables.grantItemReadWrite(this.tables.notifications, this.notifier.role);
+    this.sampler.role.addToPrincipalPolicy(putEvents);
 
+    // Remediator: cluster → restart guard → outcome event.
+    this.remediator.role.addToPrincipalPolicy(describeClusters);
+    StateTables.grantItemReadWrite(this.tables.budget, this.remediator.role);
+    this.remediator.role.addToPrincipalPolicy(putEvents);
+
+    // Notifier: delivery log → channel secrets.
+    StateTables.grantItemReadWrite(this.tables.notifications, this.notifier.role);
     const secretIds = [
       config.notifications.slackWebhookSecret,
       ...Object.values(config.notifications.namespaceSlackWebhookSecrets),
@@ -277,6 +291,27 @@ export class MeshCertWatchStack extends Stack {
       );
     }
   }
+}
+
+/** What differs between the three functions (the rest is WatcherFunction's). */
+interface FunctionRow {
+  /** Construct id. */
+  readonly id: string;
+  readonly description: string;
+  readonly sizing: { readonly timeoutSeconds: number; readonly memoryMiB: number };
+  /** Written to MESH_CERT_WATCH_CONFIG. */
+  readonly runtimeConfig: object;
+  /** The deployment setting named when the configuration is too large for the environment. */
+  readonly runtimeConfigSetting: string;
+  /** Placed in `config.vpc` (when set): the functions that talk to a cluster's API server. */
+  readonly inVpc: boolean;
+  /** Undefined: the account's unreserved pool (see `reservedConcurrency`). */
+  readonly reservedConcurrentExecutions: number | undefined;
+  readonly asyncInvoke?: AsyncInvokeOptions;
+}
+
+function monitored(component: 'sampler' | 'remediator' | 'notifier', watcher: WatcherFunction, sizing: { readonly timeoutSeconds: number }) {
+  return { component, function: watcher.function, timeout: Duration.seconds(sizing.timeoutSeconds), logGroup: watcher.logGroup };
 }
 
 function durationSeconds(text: string): number {

@@ -10,6 +10,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
 import { parseRuntimeConfig, remediatorRuntimeConfig } from '../../src/config/runtime.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 import { eksKubeClients } from '../../src/aws/eks-clients.js';
 import { createRemediatorHandler } from '../../src/remediator/lambda.js';
 
@@ -23,7 +24,7 @@ export const handler = createRemediatorHandler(
       config,
       kubeClientFor: eksKubeClients(credentials),
       guard: new DynamoRestartGuard({ client: new DynamoDBClient({}), tableName: config.budgetTableName }),
-      eventBridge: new EventBridgeClient({}),
+      events: new EventBridgeSink(new EventBridgeClient({}), config.eventBusName),
       logger,
     };
   },

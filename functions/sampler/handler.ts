@@ -10,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 import { eksKubeClients } from '../../src/aws/eks-clients.js';
 import { S3HistoryStore } from '../../src/aws/history-store.js';
 import { DynamoLedger } from '../../src/aws/ledger.js';
@@ -28,7 +29,7 @@ export const handler = createSamplerHandler(
       kubeClientFor: eksKubeClients(fromNodeProviderChain()),
       ledger: new DynamoLedger({ client: new DynamoDBClient({}), tableName: config.ledgerTableName }),
       ...(config.historyBucketName ? { history: new S3HistoryStore(new S3Client({}), config.historyBucketName) } : {}),
-      eventBridge: new EventBridgeClient({}),
+      events: new EventBridgeSink(new EventBridgeClient({}), config.eventBusName),
       logger,
       metrics,
     };

@@ -14,6 +14,7 @@ import { thresholdSeconds } from '../../src/core/model/threshold.js';
 import { dashboardUrl } from '../../src/config/runtime-configs.js';
 import type { Threshold } from '../../src/core/model/types.js';
 import { CRONJOB_RESTART_INTERVAL_MINUTES, DIMENSIONS, LOG_MESSAGES, METRICS_NAMESPACE, SAMPLER_METRICS } from '../../src/config/metric-names.js';
+import { STATE_COLORS } from '../../src/core/render/state-colors.js';
 
 /** What the dashboard and alarms need to know about one cluster. */
 export interface MonitoredCluster {
@@ -72,15 +73,6 @@ export interface MonitoringProps {
   /** @default no alarm actions: alarms show on the dashboard only */
   readonly alarmTopic?: AlarmTopicOption;
 }
-
-const STATE_COLORS = {
-  healthy: '#2ca02c',
-  stale: '#bcbd22',
-  expiring: '#ff7f0e',
-  expired: '#d62728',
-  missing: '#9467bd',
-  unreachable: '#7f7f7f',
-} as const;
 
 /**
  * The Logs Insights queries of the dashboard, over the structured log lines of LOG_MESSAGES.

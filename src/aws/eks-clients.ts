@@ -9,13 +9,8 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { describeClusterEndpoint, kubeConfigForEks, type ClusterEndpoint } from './eks-cluster.js';
 import { EksTokenProvider } from './eks-token.js';
 import { KubeClient, type KubeClientOptions } from '../kube/kube-client.js';
+import type { ClusterLocation, KubeClientFactory } from '../ports/clusters.js';
 
-export interface ClusterLocation {
-  readonly name: string;
-  readonly region: string;
-}
-
-export type KubeClientFactory = (cluster: ClusterLocation) => Promise<KubeClient>;
 
 export interface EksKubeClientsOptions {
   /**

@@ -12,6 +12,7 @@ import { PutEventsCommand, type PutEventsCommandOutput, type PutEventsRequestEnt
 import { ConfigError } from '../core/model/errors.js';
 import { EVENT_SOURCE, fitDetail, MAX_EVENT_ENTRY_BYTES, utf8Length, type EventDraft } from '../core/events/events.js';
 import { backoffDelayMs, sleep as realSleep } from '../core/model/retry.js';
+import type { EventSink, PublishFailure, PublishResult } from '../ports/events.js';
 
 /** The slice of `EventBridgeClient` used here (an `EventBridgeClient` satisfies it). */
 export interface EventBridgeSender {
@@ -29,19 +30,6 @@ export interface PublishOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Injectable jitter source, [0, 1). */
   readonly random?: () => number;
-}
-
-export interface PublishFailure {
-  /** Position of the entry in the input. */
-  readonly index: number;
-  readonly detailType: string;
-  readonly errorCode: string;
-  readonly errorMessage: string;
-}
-
-export interface PublishResult {
-  readonly published: number;
-  readonly failed: readonly PublishFailure[];
 }
 
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -106,6 +94,19 @@ function callErrorInfo(error: unknown): { code: string; message: string; retryab
  * Publish `drafts` to `busName`. Resolves with how many were accepted and which were not (with
  * EventBridge's error code); rejects only on invalid options.
  */
+/** The engines' event sink on one EventBridge bus (`publishEvents` with fixed bus and options). */
+export class EventBridgeSink implements EventSink {
+  constructor(
+    private readonly client: EventBridgeSender,
+    private readonly busName: string,
+    private readonly options: PublishOptions = {},
+  ) {}
+
+  publish(drafts: readonly EventDraft[]): Promise<PublishResult> {
+    return publishEvents(this.client, this.busName, drafts, this.options);
+  }
+}
+
 export async function publishEvents(
   client: EventBridgeSender,
   busName: string,

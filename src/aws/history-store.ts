@@ -15,18 +15,12 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createGunzip, createGzip } from 'node:zlib';
 import { MeshCertWatchError, describeError } from '../core/model/errors.js';
+import type { RotationHistoryStore } from '../ports/rotation-history.js';
 import { HistoryFormatError, parseSnapshotLines, snapshotLines, type HistorySnapshot } from '../core/judgement/history.js';
 
 export const HISTORY_PREFIX = 'history/';
 /** 10^13 − 1 ms is the year 2286: keys stay 13 digits wide, so text order is time order. */
 const MAX_TIME_MS = 9_999_999_999_999;
-
-/** What the sampler needs from a history store (S3 in AWS, memory in tests, a file in the CLI). */
-export interface RotationHistoryStore {
-  /** The newest snapshot of `cluster`, or null when there is none yet. Throws when it cannot be read. */
-  load(cluster: string): Promise<HistorySnapshot | null>;
-  save(snapshot: HistorySnapshot): Promise<void>;
-}
 
 /** `history/<cluster>/` */
 export function historyPrefix(cluster: string): string {

@@ -22,7 +22,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, MeshCertWatchError } from '../core/model/errors.js';
-import type { BudgetRequest, BudgetResult, LeaseRequest, LeaseResult, RestartGuard, RestartRecord } from '../core/remediation/restart-guard.js';
+import type { BudgetRequest, BudgetResult, LeaseRequest, LeaseResult, RestartGuard, RestartRecord } from '../ports/restart-guard.js';
 import { TABLE_KEYS } from '../config/tables.js';
 
 const PK = TABLE_KEYS.partitionKey;

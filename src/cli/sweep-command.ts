@@ -6,7 +6,7 @@ import { KubeApiError, UsageError, describeError } from '../core/model/errors.js
 import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN, NAMESPACE_PATTERN, type TbotAgentSelector } from '../core/judgement/agents.js';
 import { DEFAULT_REMEDIATION_POLICY } from '../core/remediation/remediation.js';
 import { renderRemediationTable } from '../core/render/render-remediation.js';
-import { InMemoryRestartGuard } from '../core/remediation/restart-guard.js';
+import { InMemoryRestartGuard } from './memory-restart-guard.js';
 import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/judgement/sweep.js';
 import { STATES, STATE_SEVERITY, type PodReport, type SweepReport } from '../core/model/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';

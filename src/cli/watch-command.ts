@@ -232,12 +232,14 @@ function serials(serialNumber: string): { serialNumber: string; serialNumberColo
   return { serialNumber, serialNumberColons: colonSerial(serialNumber) };
 }
 
+/** The fields every JSON line starts with: which pod, and who issues its certificate. */
+function podIdentity(pod: PodReport): Pick<PodReport, 'namespace' | 'name' | 'uid' | 'source'> {
+  return { namespace: pod.namespace, name: pod.name, uid: pod.uid, source: pod.source };
+}
+
 function leafRecord(pod: PodReport): Record<string, unknown> {
   return {
-    namespace: pod.namespace,
-    name: pod.name,
-    uid: pod.uid,
-    source: pod.source,
+    ...podIdentity(pod),
     state: pod.state,
     ...(pod.certificate ? { ...serials(pod.certificate.serialNumber), notBefore: pod.certificate.notBefore, notAfter: pod.certificate.notAfter } : {}),
     ...(pod.rotation ? { expectedRenewalAt: pod.rotation.expectedRenewalAt } : {}),
@@ -247,10 +249,7 @@ function leafRecord(pod: PodReport): Record<string, unknown> {
 function rotationRecord(pod: PodReport): Record<string, unknown> {
   const interval = (Date.parse(pod.certificate!.notBefore) - Date.parse(pod.previous!.notBefore)) / 1000;
   return {
-    namespace: pod.namespace,
-    name: pod.name,
-    uid: pod.uid,
-    source: pod.source,
+    ...podIdentity(pod),
     previous: { ...serials(pod.previous!.serialNumber), notBefore: pod.previous!.notBefore },
     current: { ...serials(pod.certificate!.serialNumber), notBefore: pod.certificate!.notBefore, notAfter: pod.certificate!.notAfter },
     intervalSeconds: Number.isFinite(interval) ? Math.round(interval) : null,
@@ -259,10 +258,7 @@ function rotationRecord(pod: PodReport): Record<string, unknown> {
 
 function problemRecord(pod: PodReport): Record<string, unknown> {
   return {
-    namespace: pod.namespace,
-    name: pod.name,
-    uid: pod.uid,
-    source: pod.source,
+    ...podIdentity(pod),
     state: pod.state,
     findings: pod.findings,
     ...(pod.certificate ? serials(pod.certificate.serialNumber) : {}),

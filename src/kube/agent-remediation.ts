@@ -8,32 +8,22 @@
  */
 import type { AgentObservation } from '../core/remediation/agent-remediation.js';
 import type { AgentPod, TbotAgentSelector } from '../core/judgement/agents.js';
-import { KubeApiError } from '../core/model/errors.js';
 import { POLICY_ANNOTATION, workloadFacts } from '../core/remediation/workload-facts.js';
 import type { KubeClient } from './kube-client.js';
 import { listAgentPods, toAgentPod } from './tbot-agents.js';
-
-async function getOrUndefined<T>(client: KubeClient, description: string, request: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await client.call(description, request);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.statusCode === 404) return undefined;
-    throw error;
-  }
-}
 
 /** Everything `decideAgent` needs about the agents, fresh from the API server. */
 export async function observeAgents(client: KubeClient, selector: TbotAgentSelector, node: string): Promise<AgentObservation> {
   const [pods, namespaceObject] = await Promise.all([
     listAgentPods(client, selector),
-    getOrUndefined(client, `get namespace ${selector.namespace}`, () => client.core.readNamespace({ name: selector.namespace })),
+    client.callOrUndefined(`get namespace ${selector.namespace}`, () => client.core.readNamespace({ name: selector.namespace })),
   ]);
   const agents = pods.map(toAgentPod);
   const onNode = pods.find((p) => p.spec?.nodeName === node);
   const owner = onNode?.metadata?.ownerReferences?.find((o) => o.controller === true && o.kind === 'DaemonSet');
   let daemonSet: AgentObservation['daemonSet'] = null;
   if (owner) {
-    const object = await getOrUndefined(client, `get daemonset ${selector.namespace}/${owner.name}`, () =>
+    const object = await client.callOrUndefined(`get daemonset ${selector.namespace}/${owner.name}`, () =>
       client.apps.readNamespacedDaemonSet({ namespace: selector.namespace, name: owner.name }),
     );
     if (object) {

@@ -159,6 +159,16 @@ export class KubeClient {
     }
   }
 
+  /** `call` for a read whose 404 is an answer (the object is gone): undefined; any other failure stays a typed error. */
+  async callOrUndefined<T>(description: string, request: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.call(description, request);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** One request under its timeout; the request is aborted (not just abandoned) when it runs out. */
   private async attempt<T>(description: string, request: () => Promise<T>): Promise<T> {
     const budgetMs = this.requestBudgetMs();

@@ -11,7 +11,6 @@
  * precondition, so a replacement pod of the same name is never hit.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { KubeApiError } from '../core/model/errors.js';
 import type { Observation, OwnerObservation, RemediationTrigger } from '../core/remediation/remediation.js';
 import { RESTARTED_AT_ANNOTATION, workloadFacts, isRolloutRestartKind, POLICY_ANNOTATION, type RolloutRestartKind } from '../core/remediation/workload-facts.js';
 import type { KubeClient } from './kube-client.js';
@@ -41,16 +40,6 @@ export interface ClusterObservation {
   readonly target: RestartTarget | null;
 }
 
-/** Runs a get; a 404 becomes undefined, any other failure stays a typed error. */
-async function getOrUndefined<T>(client: KubeClient, description: string, request: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await client.call(description, request);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.statusCode === 404) return undefined;
-    throw error;
-  }
-}
-
 function isoOf(value: Date | string | undefined): string | null {
   if (value === undefined) return null;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
@@ -65,13 +54,13 @@ async function readController(client: KubeClient, namespace: string, kind: Rollo
   const where = `${namespace}/${name}`;
   switch (kind) {
     case 'Deployment':
-      return getOrUndefined(client, `get deployment ${where}`, () => client.apps.readNamespacedDeployment({ namespace, name }));
+      return client.callOrUndefined(`get deployment ${where}`, () => client.apps.readNamespacedDeployment({ namespace, name }));
     case 'StatefulSet':
-      return getOrUndefined(client, `get statefulset ${where}`, () => client.apps.readNamespacedStatefulSet({ namespace, name }));
+      return client.callOrUndefined(`get statefulset ${where}`, () => client.apps.readNamespacedStatefulSet({ namespace, name }));
     case 'DaemonSet':
-      return getOrUndefined(client, `get daemonset ${where}`, () => client.apps.readNamespacedDaemonSet({ namespace, name }));
+      return client.callOrUndefined(`get daemonset ${where}`, () => client.apps.readNamespacedDaemonSet({ namespace, name }));
     case 'Rollout':
-      return getOrUndefined(client, `get rollout ${where}`, () =>
+      return client.callOrUndefined(`get rollout ${where}`, () =>
         client.customObjects.getNamespacedCustomObject({ ...ARGO_ROLLOUTS, namespace, name }) as Promise<unknown>,
       );
   }
@@ -82,7 +71,7 @@ async function observeOwner(client: KubeClient, namespace: string, pod: KubeObje
   let controller = controllerOf(pod.metadata);
   if (!controller) return { owner: { type: 'bare' } };
   if (controller.kind === 'ReplicaSet' && controller.apiVersion.startsWith('apps/')) {
-    const replicaSet = await getOrUndefined(client, `get replicaset ${namespace}/${controller.name}`, () =>
+    const replicaSet = await client.callOrUndefined(`get replicaset ${namespace}/${controller.name}`, () =>
       client.apps.readNamespacedReplicaSet({ namespace, name: controller!.name }),
     );
     if (!replicaSet) return { owner: { type: 'missing', ref: { kind: 'ReplicaSet', name: controller.name } } };
@@ -105,8 +94,8 @@ async function observeOwner(client: KubeClient, namespace: string, pod: KubeObje
 export async function observeForRemediation(client: KubeClient, trigger: Pick<RemediationTrigger, 'namespace' | 'name'>): Promise<ClusterObservation> {
   const { namespace, name } = trigger;
   const [namespaceObject, pod] = await Promise.all([
-    getOrUndefined(client, `get namespace ${namespace}`, () => client.core.readNamespace({ name: namespace })),
-    getOrUndefined(client, `get pod ${namespace}/${name}`, () => client.core.readNamespacedPod({ namespace, name })),
+    client.callOrUndefined(`get namespace ${namespace}`, () => client.core.readNamespace({ name: namespace })),
+    client.callOrUndefined(`get pod ${namespace}/${name}`, () => client.core.readNamespacedPod({ namespace, name })),
   ]);
   const namespacePolicy = namespaceObject?.metadata?.annotations?.[POLICY_ANNOTATION];
   if (!pod) {
@@ -186,7 +175,7 @@ export async function executeRestart(client: KubeClient, target: RestartTarget, 
 export async function restartInPlace(client: KubeClient, target: RestartTarget, restartedAt: string): Promise<boolean> {
   const { namespace, name } = target;
   if (target.kind === 'Pod') {
-    const pod = await getOrUndefined(client, `get pod ${namespace}/${name}`, () => client.core.readNamespacedPod({ namespace, name }));
+    const pod = await client.callOrUndefined(`get pod ${namespace}/${name}`, () => client.core.readNamespacedPod({ namespace, name }));
     return pod === undefined || pod.metadata?.uid !== target.uid || (pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null);
   }
   const object = (await readController(client, namespace, target.kind, name)) as

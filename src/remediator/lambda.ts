@@ -16,13 +16,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { publishEvents, type EventBridgeSender, type PublishOptions } from '../aws/event-publisher.js';
 import { LOG_MESSAGES } from '../config/metric-names.js';
 import type { RemediatorRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, MeshCertWatchError, describeError } from '../core/model/errors.js';
 import { parseTrigger, remediationPolicy } from '../core/remediation/remediation.js';
-import type { RestartGuard } from '../core/remediation/restart-guard.js';
-import type { KubeClientFactory } from '../aws/eks-clients.js';
+import type { KubeClientFactory } from '../ports/clusters.js';
+import type { EventSink } from '../ports/events.js';
+import type { RestartGuard } from '../ports/restart-guard.js';
 import { failureBeforeRemediation } from './remediate.js';
 import { remediateEvent, type RemediationOutcome } from './remediate-event.js';
 import { WORKLOAD_RESTART } from '../core/events/events.js';
@@ -33,10 +33,10 @@ export interface RemediatorDependencies {
   readonly config: RemediatorRuntimeConfig;
   readonly kubeClientFor: KubeClientFactory;
   readonly guard: RestartGuard;
-  readonly eventBridge: EventBridgeSender;
+  /** Where the outcome event goes (`EventBridgeSink` on `config.eventBusName` in AWS). */
+  readonly events: EventSink;
   readonly logger: Logger;
   readonly clock?: () => Date;
-  readonly publishOptions?: PublishOptions;
 }
 
 /** Time kept after the last Kubernetes request for the Workload Restart event and the logs. */
@@ -94,7 +94,7 @@ export function createRemediatorHandler(dependencies: () => RemediatorDependenci
       ...(detail.statusCode !== undefined ? { statusCode: detail.statusCode } : {}),
     });
 
-    const published = await publishEvents(resolved.eventBridge, config.eventBusName, [outcome], resolved.publishOptions);
+    const published = await resolved.events.publish([outcome]);
     if (published.failed.length > 0) {
       const failure = published.failed[0]!;
       logger.error(`${outcome.detailType} event not published`, { errorCode: failure.errorCode, errorMessage: failure.errorMessage, outcome: detail.outcome });

@@ -34,7 +34,7 @@ import {
   type RemediationDetail,
   type RemediationTrigger,
 } from '../core/remediation/remediation.js';
-import type { RestartRecord } from '../core/remediation/restart-guard.js';
+import type { RestartRecord } from '../ports/restart-guard.js';
 import { deleteAgentPod, observeAgents } from '../kube/agent-remediation.js';
 import { remediate, type RemediatorOptions } from './remediate.js';
 

@@ -33,7 +33,7 @@ import {
   type RemediationPolicy,
   type RemediationTrigger,
 } from '../core/remediation/remediation.js';
-import type { RestartGuard, RestartRecord } from '../core/remediation/restart-guard.js';
+import type { RestartGuard, RestartRecord } from '../ports/restart-guard.js';
 import type { WorkloadRef } from '../core/model/types.js';
 import type { KubeClient } from '../kube/kube-client.js';
 import { executeRestart, observeForRemediation, restartInPlace, type ClusterObservation, type RestartTarget } from '../kube/remediation.js';

@@ -19,15 +19,16 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { KubeClientFactory } from '../aws/eks-clients.js';
-import type { EventBridgeSender, PublishOptions } from '../aws/event-publisher.js';
-import type { RotationHistoryStore } from '../aws/history-store.js';
 import { DIMENSIONS, LOG_MESSAGES } from '../config/metric-names.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/model/errors.js';
 import type { Summary } from '../core/model/types.js';
+import type { KubeClientFactory } from '../ports/clusters.js';
+import type { EventSink } from '../ports/events.js';
+import type { FindingsLedger } from '../ports/findings-ledger.js';
+import type { RotationHistoryStore } from '../ports/rotation-history.js';
 import { changeLogFields, podLogFields, rotationLogFields, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
-import { namespaceSelection, sweepCluster, type FindingsLedger, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
+import { namespaceSelection, sweepCluster, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
 
 /** What the schedule sends. */
 export interface SamplerEvent {
@@ -50,12 +51,12 @@ export interface SamplerDependencies {
   readonly ledger: FindingsLedger;
   /** Rotation history store (S3 in AWS); absent: every sweep is judged alone. */
   readonly history?: RotationHistoryStore;
-  readonly eventBridge: EventBridgeSender;
+  /** The bus the events go to (`EventBridgeSink` on `config.eventBusName` in AWS). */
+  readonly events: EventSink;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock?: () => Date;
   readonly newSweepId?: () => string;
-  readonly publishOptions?: PublishOptions;
   /** Called with each sweep's outcome after its metrics and log line (the demo prints its table). */
   readonly onSweepCompleted?: (outcome: SweepOutcome) => void;
 }
@@ -193,10 +194,8 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
         kubeClientFor: resolved.kubeClientFor,
         ledger: resolved.ledger,
         ...(resolved.history ? { history: resolved.history } : {}),
-        eventBridge: resolved.eventBridge,
-        eventBusName: config.eventBusName,
+        events: resolved.events,
         clock,
-        ...(resolved.publishOptions ? { publishOptions: resolved.publishOptions } : {}),
         onWarning: (message) => logger.warn(message),
         onSweepCompleted: (o) => {
           report(o, logger, metrics);

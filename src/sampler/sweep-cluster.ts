@@ -20,8 +20,6 @@
  * the invocation.
  */
 import { randomUUID } from 'node:crypto';
-import { publishEvents, type EventBridgeSender, type PublishFailure, type PublishOptions } from '../aws/event-publisher.js';
-import type { KubeClientFactory } from '../aws/eks-clients.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
 import { computeChanges, type LedgerEntry, type LedgerWrite, type SweepScope } from '../core/events/changes.js';
 import { ConfigError, MeshCertWatchError, describeError } from '../core/model/errors.js';
@@ -39,20 +37,17 @@ import {
 } from '../core/events/events.js';
 import { indexSnapshot, nextSnapshot, type PodObservation } from '../core/judgement/history.js';
 import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/judgement/sweep.js';
-import type { RotationHistoryStore } from '../aws/history-store.js';
 import type { SweepReport } from '../core/model/types.js';
 import { DEFAULT_SAMPLER_OPTIONS } from '../kube/envoy-sampler.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
 import type { ListOptions } from '../kube/pod-discovery.js';
+import type { KubeClientFactory } from '../ports/clusters.js';
+import type { EventSink, PublishFailure } from '../ports/events.js';
+import type { FindingsLedger } from '../ports/findings-ledger.js';
+import type { RotationHistoryStore } from '../ports/rotation-history.js';
 
 /** One entry of `samplerRuntimeConfig.clusters` (thresholds already parsed). */
 export type SamplerClusterConfig = SamplerRuntimeConfig['clusters'][number];
-
-/** The findings ledger as the sweep uses it (`DynamoLedger` implements it). */
-export interface FindingsLedger {
-  load(cluster: string): Promise<readonly LedgerEntry[]>;
-  apply(cluster: string, writes: readonly LedgerWrite[]): Promise<void>;
-}
 
 export interface NamespaceSelection {
   /** What to list and drop before sampling. */
@@ -101,10 +96,9 @@ export interface SweepClusterDependencies {
    * sampling and this sweep's snapshot written after it. Absent: each sweep is judged alone.
    */
   readonly history?: RotationHistoryStore;
-  readonly eventBridge: EventBridgeSender;
-  readonly eventBusName: string;
+  /** Where the sweep's events go (EventBridge in AWS). */
+  readonly events: EventSink;
   readonly clock?: () => Date;
-  readonly publishOptions?: PublishOptions;
   /** Ledger item lifetime without refresh (computeChanges' default: 7 days). */
   readonly ledgerTtlSeconds?: number;
   /** Problems worked around during sampling (e.g. an owner lookup failed). */
@@ -162,7 +156,7 @@ function writeUid(write: LedgerWrite): string {
 
 async function publish(deps: SweepClusterDependencies, drafts: readonly EventDraft[]): Promise<EventsOutcome> {
   if (drafts.length === 0) return NO_EVENTS;
-  return publishEvents(deps.eventBridge, deps.eventBusName, drafts, deps.publishOptions);
+  return deps.events.publish(drafts);
 }
 
 /**

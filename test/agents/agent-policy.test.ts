@@ -1,8 +1,8 @@
 /** The pure parts of node-aware remediation: when the agent path applies, and decideAgent's rules. */
 import { describe, expect, it } from '@jest/globals';
 import { decideAgent, provenStale, tbotSideDiagnosis, type AgentObservation } from '../../src/core/remediation/agent-remediation.js';
-import type { AgentPod } from '../../src/core/judgement/agents.js';
 import { DEFAULT_REMEDIATION_POLICY, isActionable, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
+import { agentPod } from './agent-kit.js';
 
 const NOW = new Date('2026-11-30T10:00:00Z');
 const NODE = 'ip-10-0-1-10.ec2.internal';
@@ -36,18 +36,7 @@ const trigger = (extra: Partial<RemediationTrigger> & { rotation?: unknown } = {
   ...extra,
 });
 
-const agent = (name: string, node: string, extra: Partial<AgentPod> = {}): AgentPod => ({
-  namespace: 'teleport-system',
-  name,
-  uid: `uid-${name}`,
-  node,
-  image: 'tbot:18.5.0',
-  version: '18.5.0',
-  ready: true,
-  terminating: false,
-  createdAt: '2026-11-29T00:00:00Z',
-  ...extra,
-});
+const agent = agentPod;
 
 const observation = (extra: Partial<AgentObservation> = {}): AgentObservation => ({
   agents: [agent('tbot-a', NODE), agent('tbot-b', 'other-node')],

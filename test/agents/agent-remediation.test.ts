@@ -12,7 +12,7 @@ import { computeChanges } from '../../src/core/events/changes.js';
 import { EVENT_SOURCE, POD_CERTIFICATE_UNHEALTHY } from '../../src/core/events/events.js';
 import { matchesEventPattern } from '../../src/sandbox/emulator/event-pattern-matcher.js';
 import { DEFAULT_REMEDIATION_POLICY, type RemediationPolicy } from '../../src/core/remediation/remediation.js';
-import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { InMemoryRestartGuard } from '../../src/cli/memory-restart-guard.js';
 import { runSweep } from '../../src/core/judgement/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
 import type { SweepReport } from '../../src/core/model/types.js';

@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { agentsByNode, agentsSection, imageVersion, judgeTbotVersion, tbotUpgradeAdvice, type AgentPod } from '../../src/core/judgement/agents.js';
 import type { PodReport } from '../../src/core/model/types.js';
+import { agentPod } from './agent-kit.js';
 
 describe('imageVersion', () => {
   it.each([
@@ -64,18 +65,7 @@ describe('tbotUpgradeAdvice', () => {
   });
 });
 
-const agent = (name: string, node: string, extra: Partial<AgentPod> = {}): AgentPod => ({
-  namespace: 'teleport-system',
-  name,
-  uid: `uid-${name}`,
-  node,
-  image: 'tbot:18.5.0',
-  version: '18.5.0',
-  ready: true,
-  terminating: false,
-  createdAt: '2026-01-01T00:00:00Z',
-  ...extra,
-});
+const agent = (name: string, node: string, extra: Partial<AgentPod> = {}): AgentPod => agentPod(name, node, { createdAt: '2026-01-01T00:00:00Z', ...extra });
 
 describe('agentsByNode', () => {
   it('prefers a Ready agent, then the newest, and skips unscheduled ones', () => {

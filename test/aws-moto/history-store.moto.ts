@@ -22,6 +22,7 @@ import { createMeshPki, sidecarSecrets } from '../../src/sandbox/emulator/sideca
 import { createSamplerHandler } from '../../src/sampler/lambda.js';
 import { clusterInput, eksTokenValidator, lambdaContext, minutesBefore, samplerConfig, scriptPod } from '../sampler/kit.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './moto-server.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const BUCKET = 'mesh-cert-watch-history';
 const T1 = new Date('2026-11-27T12:00:00.000Z');
@@ -158,7 +159,7 @@ describe('the sampler handler with its history in S3', () => {
         }),
         ledger: new DynamoLedger({ client: dynamo, tableName: 'ledger' }),
         history: new S3HistoryStore(s3, BUCKET),
-        eventBridge: events,
+        events: new EventBridgeSink(events, 'mesh-cert-watch'),
         logger,
         metrics,
         clock: () => clock.now,

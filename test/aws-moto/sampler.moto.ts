@@ -27,6 +27,7 @@ import { createMeshPki, type MeshPki } from '../../src/sandbox/emulator/sidecar-
 import { createSamplerHandler } from '../../src/sampler/lambda.js';
 import { closedPort, clusterInput, eksTokenValidator, lambdaContext, minutesBefore, samplerConfig, schemaErrors, scriptPod } from '../sampler/kit.js';
 import { awsJsonCall, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './moto-server.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const BUS = 'mesh-cert-watch';
 const TABLE = 'mesh-cert-watch-ledger';
@@ -132,7 +133,7 @@ beforeAll(async () => {
         kubeClient: { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
       }),
       ledger,
-      eventBridge: events,
+      events: new EventBridgeSink(events, BUS),
       logger,
       metrics,
       clock: () => clock.now,

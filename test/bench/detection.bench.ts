@@ -7,7 +7,7 @@
  * with rotation history and without it (`--stale-after` alone). Then the detection model's
  * figures over 200 random phases and its false-positive rate on a jittered healthy population.
  */
-import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
+import type { KubeClientFactory } from '../../src/ports/clusters.js';
 import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
@@ -22,6 +22,7 @@ import { createMeshPki, sidecarSecrets } from '../../src/sandbox/emulator/sideca
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { sweepCluster } from '../../src/sampler/sweep-cluster.js';
 import { defaultDetectionSettings, renderDetection, simulateDetection } from '../../src/sandbox/simulation/detection.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-27T12:00:00.000Z');
@@ -89,7 +90,7 @@ export async function benchDetection(): Promise<void> {
             await script(clock.now());
             const outcome = await sweepCluster(
               { cluster, sweepId: `s${clock.now()}` },
-              { kubeClientFor, ledger: new MemoryLedger(), ...(withHistory ? { history } : {}), eventBridge: acceptAll, eventBusName: 'bench', clock: clock.date },
+              { kubeClientFor, ledger: new MemoryLedger(), ...(withHistory ? { history } : {}), events: new EventBridgeSink(acceptAll, 'bench'), clock: clock.date },
             );
             const judged = outcome.report!.pods[0]!;
             if (judged.state !== 'healthy') return { minutes: (clock.now() - issuedMs) / MINUTE, finding: judged.findings.join(',') };

@@ -9,7 +9,7 @@ import { computeChanges } from '../../src/core/events/changes.js';
 import { KubeApiError, describeError } from '../../src/core/model/errors.js';
 import { DEFAULT_REMEDIATION_POLICY, POLICY_ANNOTATION, RESTARTED_AT_ANNOTATION, type RemediationPolicy, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
 import type { RemediationDetail } from '../../src/core/remediation/remediation.js';
-import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { InMemoryRestartGuard } from '../../src/cli/memory-restart-guard.js';
 import { runSweep } from '../../src/core/judgement/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
 import type { SweepReport, WorkloadRef } from '../../src/core/model/types.js';

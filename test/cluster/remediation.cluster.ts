@@ -9,7 +9,7 @@ import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { computeChanges } from '../../src/core/events/changes.js';
 import { KubeApiError } from '../../src/core/model/errors.js';
 import { DEFAULT_REMEDIATION_POLICY, RESTARTED_AT_ANNOTATION, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
-import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { InMemoryRestartGuard } from '../../src/cli/memory-restart-guard.js';
 import { runSweep } from '../../src/core/judgement/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
 import type { SweepReport } from '../../src/core/model/types.js';

@@ -17,9 +17,10 @@ import { ClusterUnreachableError, ConfigError, InvalidEventError } from '../../s
 import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
 import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
-import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
+import type { KubeClientFactory } from '../../src/ports/clusters.js';
 import { createRemediatorHandler, type UnhealthyEvent } from '../../src/remediator/lambda.js';
 import { minutes, NOW, startDynalite, triggerFor, type LocalDynamo } from './kit.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const CONFIG_INPUT: RemediatorRuntimeConfigInput = {
   eventBusName: 'mesh-cert-watch',
@@ -82,10 +83,9 @@ function handlerWith(kubeClientFor: KubeClientFactory) {
       config,
       kubeClientFor,
       guard: new DynamoRestartGuard({ client: dynamo.client(), tableName: config.budgetTableName }),
-      eventBridge: recordingSender,
+      events: new EventBridgeSink(recordingSender, config.eventBusName, { maxAttempts: 1 }),
       logger,
       clock: () => NOW,
-      publishOptions: { maxAttempts: 1 },
     }),
     { logger },
   );

@@ -16,7 +16,7 @@ import {
   type Observation,
   type RemediationTrigger,
 } from '../../src/core/remediation/remediation.js';
-import type { RestartRecord } from '../../src/core/remediation/restart-guard.js';
+import type { RestartRecord } from '../../src/core/remediation/restart-record.js';
 import { workloadFacts, type WorkloadFacts } from '../../src/core/remediation/workload-facts.js';
 import { CALM_SUMMARY, iso, minutes, NOW, POLICY } from './kit.js';
 

@@ -8,7 +8,7 @@ import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { KUBERNETES_GROUPS } from '../../src/config/kubernetes.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/model/threshold.js';
-import { InMemoryRestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { InMemoryRestartGuard } from '../../src/cli/memory-restart-guard.js';
 import { runSweep } from '../../src/core/judgement/sweep.js';
 import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
 import { Mesh } from '../../src/sandbox/emulator/mesh.js';

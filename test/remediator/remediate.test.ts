@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
 import type { RemediationDetail, RemediationPolicy, RemediationTrigger } from '../../src/core/remediation/remediation.js';
-import { InMemoryRestartGuard, type RestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { InMemoryRestartGuard } from '../../src/cli/memory-restart-guard.js';
+import type { RestartGuard } from '../../src/ports/restart-guard.js';
 import { startKubeApiEmulator, type AuthorizationRequest, type KubeApiEmulator, type KubeObject, type RecordedRequest } from '../../src/sandbox/emulator/kube-api.js';
 import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { KubeClient } from '../../src/kube/kube-client.js';

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRestartGuard } from '../../src/aws/restart-guard.js';
 import { MeshCertWatchError } from '../../src/core/model/errors.js';
-import { InMemoryRestartGuard, type RestartGuard } from '../../src/core/remediation/restart-guard.js';
+import { InMemoryRestartGuard } from '../../src/cli/memory-restart-guard.js';
+import type { RestartGuard } from '../../src/ports/restart-guard.js';
 import { minutes, NOW, startDynalite, type LocalDynamo } from './kit.js';
 
 let dynamo: LocalDynamo;

@@ -20,6 +20,7 @@ import { createSamplerHandler, sweepDeadline } from '../../src/sampler/lambda.js
 import { sweepMetrics } from '../../src/sampler/metrics.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { closedPort, clusterInput, eksTokenValidator, lambdaContext, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors, scriptPod } from './kit.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 const HOUR = 3600;
@@ -96,12 +97,11 @@ function handler() {
         kubeClient: { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
       }),
       ledger: new DynamoLedger({ client: dynamo.client(), tableName: 'ledger' }),
-      eventBridge: bus.sender,
+      events: new EventBridgeSink(bus.sender, config.eventBusName, { maxAttempts: 1 }),
       logger,
       metrics,
       clock: () => NOW,
       newSweepId: () => `sweep-h${++sweepCounter}`,
-      publishOptions: { maxAttempts: 1 },
     }),
     { logger, metrics },
   );

@@ -5,7 +5,7 @@
  * "renewed SVIDs not pushed" failure (it re-sends its cached leaf every renewal interval).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
+import type { KubeClientFactory } from '../../src/ports/clusters.js';
 import type { HistorySnapshot } from '../../src/core/judgement/history.js';
 import { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';
 import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/sandbox/emulator/kube-api.js';
@@ -19,6 +19,7 @@ import { rotationLogFields, sweepMetrics } from '../../src/sampler/metrics.js';
 import { sweepCluster, type SweepOutcome } from '../../src/sampler/sweep-cluster.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { clusterInput, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors } from './kit.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const T0 = new Date('2026-11-27T12:00:00.000Z');
 const MINUTE = 60_000;
@@ -136,10 +137,8 @@ describe('sweeps every 5 minutes with rotation history', () => {
           kubeClientFor,
           ledger,
           history,
-          eventBridge: bus.sender,
-          eventBusName: 'mesh-cert-watch',
+          events: new EventBridgeSink(bus.sender, 'mesh-cert-watch', { maxAttempts: 1, sleep: async () => undefined }),
           clock: clock.date,
-          publishOptions: { maxAttempts: 1, sleep: async () => undefined },
         },
       );
       outcomes.push(outcome);
@@ -205,8 +204,7 @@ describe('sweeps every 5 minutes with rotation history', () => {
         kubeClientFor,
         ledger: new DynamoLedger({ client: dynamo.client(), tableName: 'ledger', maxAttempts: 1 }),
         history,
-        eventBridge: bus.sender,
-        eventBusName: 'mesh-cert-watch',
+        events: new EventBridgeSink(bus.sender, 'mesh-cert-watch'),
         clock: clock.date,
       },
     );
@@ -221,8 +219,7 @@ describe('sweeps every 5 minutes with rotation history', () => {
         kubeClientFor,
         ledger: new DynamoLedger({ client: dynamo.client(), tableName: 'ledger', maxAttempts: 1 }),
         history,
-        eventBridge: bus.sender,
-        eventBusName: 'mesh-cert-watch',
+        events: new EventBridgeSink(bus.sender, 'mesh-cert-watch'),
         clock: clock.date,
       },
     );

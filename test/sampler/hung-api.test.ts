@@ -16,6 +16,7 @@ import { KubeClient } from '../../src/kube/kube-client.js';
 import { createSamplerHandler } from '../../src/sampler/lambda.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { clusterInput, lambdaContext, minutesBefore, recordingEventBridge, samplerConfig, scriptPod } from './kit.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 // Margin max(1 s, 2 × 1 s sample timeout + 10 s publishing) = 12 s: with 12.5 s left, sampling may
@@ -66,11 +67,10 @@ function handler(options: { sampleTimeoutSeconds?: number; requestTimeoutMs?: nu
       config,
       kubeClientFor: async () => new KubeClient(emulator.kubeConfig(), kubeOptions),
       ledger: new DynamoLedger({ client: dynamo.client(), tableName: 'ledger' }),
-      eventBridge: bus.sender,
+      events: new EventBridgeSink(bus.sender, config.eventBusName, { maxAttempts: 1 }),
       logger,
       metrics,
       clock: () => NOW,
-      publishOptions: { maxAttempts: 1 },
     }),
     { logger, metrics },
   );

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubeClientFactory } from '../../src/aws/eks-clients.js';
+import type { KubeClientFactory } from '../../src/ports/clusters.js';
 import { EksClusterError } from '../../src/aws/eks-cluster.js';
 import { DynamoLedger } from '../../src/aws/ledger.js';
 import { ClusterUnreachableError, MeshCertWatchError } from '../../src/core/model/errors.js';
@@ -18,6 +18,7 @@ import { KubeClient } from '../../src/kube/kube-client.js';
 import { sweepCluster, type SweepClusterDependencies, type SweepOutcome } from '../../src/sampler/sweep-cluster.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { closedPort, clusterInput, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors, scriptPod, type RecordedEvent } from './kit.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const T1 = new Date('2026-11-27T12:00:00.000Z');
 const T2 = new Date('2026-11-27T12:05:00.000Z');
@@ -56,10 +57,8 @@ function harness(kubeClientFor: KubeClientFactory, tableName = 'ledger') {
   const deps: SweepClusterDependencies = {
     kubeClientFor,
     ledger,
-    eventBridge: bus.sender,
-    eventBusName: 'mesh-cert-watch',
+    events: new EventBridgeSink(bus.sender, 'mesh-cert-watch', { maxAttempts: 2, sleep: async () => undefined }),
     clock: () => state.now,
-    publishOptions: { maxAttempts: 2, sleep: async () => undefined },
     onSweepCompleted: (outcome) => completed.push(outcome),
   };
   return { bus, ledger, state, completed, deps };

@@ -32,10 +32,12 @@ import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { remediate } from '../../src/remediator/remediate.js';
-import { sweepCluster, type FindingsLedger } from '../../src/sampler/sweep-cluster.js';
+import type { FindingsLedger } from '../../src/ports/findings-ledger.js';
+import { sweepCluster } from '../../src/sampler/sweep-cluster.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { clusterInput, recordingEventBridge, samplerConfig } from '../sampler/kit.js';
 import { seededRandom } from '../../src/sandbox/simulation/random.js';
+import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 
 const SCHEDULES = Number(process.env.MCW_SOAK_SCHEDULES ?? 200);
 const REPLAY = process.env.MCW_SOAK_SEED === undefined ? undefined : Number(process.env.MCW_SOAK_SEED);
@@ -200,7 +202,7 @@ describe('randomized fault soak', () => {
     const config: SamplerRuntimeConfig = samplerConfig({ clusters: [clusterInput('soak', { namespaces: { include: [ns], exclude: [] }, sampleTimeoutSeconds: 2, concurrency: 3 })] });
     const outcome = await sweepCluster(
       { cluster: config.clusters[0]!, sweepId: `sweep-${schedule.seed}`, deadline: new Date(now + 60_000) },
-      { kubeClientFor: async () => kube, ledger: memoryLedger(), eventBridge: bus.sender, eventBusName: 'soak', clock, onWarning: (m) => warnings.push(m), publishOptions: { maxAttempts: 1 } },
+      { kubeClientFor: async () => kube, ledger: memoryLedger(), events: new EventBridgeSink(bus.sender, 'soak', { maxAttempts: 1 }), clock, onWarning: (m) => warnings.push(m) },
     ).catch((error: unknown) => ({ error }));
 
     // 1. Sweep Completed, exactly once.

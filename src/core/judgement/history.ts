@@ -31,22 +31,15 @@ import type {
 export const HISTORY_FORMAT = 'mesh-cert-watch/rotation-history';
 export const HISTORY_FORMAT_VERSION = 1;
 
-/** What one sweep saw of one pod's `default` leaf: the unit of rotation history. */
-export interface PodObservation {
+/**
+ * What one sweep saw of one pod's `default` leaf: the unit of rotation history. The leaf part is
+ * what the next sweep's report shows as `previous`.
+ */
+export interface PodObservation extends PreviousObservationReport {
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
   readonly source: Source;
-  readonly serialNumber: string;
-  readonly fingerprintSha256: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  /** `default` `version_info` (tbot: the push instant itself), or null. */
-  readonly versionInfo: string | null;
-  /** `default` `last_updated`, or null. */
-  readonly lastUpdated: string | null;
-  /** The sweep's evaluation instant. */
-  readonly observedAt: string;
 }
 
 /** One document per cluster per sweep (S3 object, `--history` file). */

@@ -139,8 +139,11 @@ export interface PreviousObservationReport {
   readonly fingerprintSha256: string;
   readonly notBefore: string;
   readonly notAfter: string;
+  /** `default` `version_info` (tbot: the push instant itself), or null. */
   readonly versionInfo: string | null;
+  /** `default` `last_updated`, or null. */
   readonly lastUpdated: string | null;
+  /** The evaluation instant of the sweep that observed it. */
   readonly observedAt: string;
 }
 

@@ -37,7 +37,7 @@ import {
   type RemediationPolicy,
   type RemediationTrigger,
 } from './remediation.js';
-import type { RestartRecord } from './restart-guard.js';
+import type { RestartRecord } from './restart-record.js';
 import { BREAKER_MINIMUM_UNHEALTHY } from './remediation.js';
 import type { Finding, State } from '../model/types.js';
 import { POLICY_ANNOTATION } from './workload-facts.js';

@@ -27,7 +27,7 @@
  */
 import { InvalidEventError } from '../model/errors.js';
 import type { PodUnhealthyDetail, RestartOutcome, WorkloadRestartDetail } from '../events/events.js';
-import type { RestartRecord } from './restart-guard.js';
+import type { RestartRecord } from './restart-record.js';
 import { FINDINGS, STATES, type Finding, type State, type Summary, type WorkloadRef } from '../model/types.js';
 import { isRolloutRestartKind, POLICY_ANNOTATION, type WorkloadFacts } from './workload-facts.js';
 import { cleanText } from '../model/scrub.js';

@@ -50,6 +50,7 @@ import type { SweepOutcome } from '../../sampler/sweep-cluster.js';
 import { SlackWebhookPoster } from '../../slack/webhook-poster.js';
 import type { AgentReplacement } from '../emulator/tbot-fleet.js';
 import { AFFECTED_TBOT, FIXED_TBOT, SockShopCluster, type PodReplacement, type ScriptedProblem } from './sock-shop.js';
+import { EventBridgeSink } from '../../aws/event-publisher.js';
 
 export const DEMO_CLUSTER = 'demo-eks';
 export const DEMO_DEFAULTS = { sweeps: 24, intervalMinutes: 5, start: new Date('2026-03-02T09:00:00Z') } as const;
@@ -284,7 +285,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         config: samplerConfig,
         kubeClientFor,
         ledger: new DynamoLedger({ client: dynamo.client(), tableName: tables.ledgerTableName }),
-        eventBridge: bus,
+        events: new EventBridgeSink(bus, samplerConfig.eventBusName),
         logger: samplerShell.logger,
         metrics: samplerShell.metrics,
         clock: clock.date,
@@ -301,7 +302,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         config: remediatorConfig,
         kubeClientFor,
         guard: new DynamoRestartGuard({ client: dynamo.client(), tableName: tables.budgetTableName }),
-        eventBridge: bus,
+        events: new EventBridgeSink(bus, remediatorConfig.eventBusName),
         logger: remediatorShell.logger,
         clock: clock.date,
       }),

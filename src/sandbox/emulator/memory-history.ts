@@ -3,7 +3,7 @@
  * does (newest snapshot per cluster, every snapshot kept), without S3.
  */
 import type { HistorySnapshot } from '../../core/judgement/history.js';
-import type { RotationHistoryStore } from '../../aws/history-store.js';
+import type { RotationHistoryStore } from '../../ports/rotation-history.js';
 
 export class MemoryHistoryStore implements RotationHistoryStore {
   /** Every snapshot saved, oldest first, as the JSON text a store would hold. */

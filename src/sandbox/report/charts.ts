@@ -4,15 +4,7 @@
  * script or CDN when it is opened. Vega is loaded only when a report is written.
  */
 import { STATES, type State } from '../../core/model/types.js';
-
-export const STATE_COLORS: Readonly<Record<State, string>> = {
-  healthy: '#2ca02c',
-  stale: '#bcbd22',
-  expiring: '#ff7f0e',
-  expired: '#d62728',
-  missing: '#9467bd',
-  unreachable: '#7f7f7f',
-};
+import { STATE_COLORS } from '../../core/render/state-colors.js';
 
 /**
  * A rendered chart and how many data points it drew (the browser test checks both). Drawn twice:

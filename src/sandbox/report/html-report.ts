@@ -12,7 +12,8 @@ import { parseThreshold, thresholdSeconds } from '../../core/model/threshold.js'
 import { STATES } from '../../core/model/types.js';
 import type { DemoResult } from '../demo/run-demo.js';
 import type { SimulationReport } from '../simulation/report.js';
-import { barsChart, remainingChart, restartsChart, STATE_COLORS, statesChart, type Chart, type RemainingPoint, type RestartPoint, type StatePoint } from './charts.js';
+import { STATE_COLORS } from '../../core/render/state-colors.js';
+import { barsChart, remainingChart, restartsChart, statesChart, type Chart, type RemainingPoint, type RestartPoint, type StatePoint } from './charts.js';
 import { escapeHtml, renderSlackCard, SLACK_CARD_CSS, type CardMessage } from './slack-card.js';
 
 const CRONJOB_MINUTES = 45;
