@@ -4,7 +4,7 @@
  *
  * Why: a generated API group is one class whose every method survives tree shaking (CoreV1Api
  * alone is ~370 KB minified, plus ~300 KB of Observable/ObjectParam wrappers for the four groups
- * we touch), about 0.9 MB of each Lambda bundle for 16 operations. Each operation here is the
+ * we touch), about 0.9 MB of each Lambda bundle for 15 operations. Each operation here is the
  * generated code's request/response contract written as data (method, path, query parameters,
  * body type and media types, response type) and run through the same client-node parts:
  * `Configuration` (server, auth methods with the KubeConfig's credentials, middleware and its

@@ -1,5 +1,5 @@
 /**
- * src/kube/kube-api.ts replaces client-node's generated API classes for the 16 operations the
+ * src/kube/kube-api.ts replaces client-node's generated API classes for the 15 operations the
  * watcher uses. Each operation must send exactly the request the generated method sends (method,
  * URL with query, headers, body, credentials, per-call middleware such as the patch content
  * type) and turn answers into the same results and ApiExceptions. Both run here on one
