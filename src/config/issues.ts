@@ -3,20 +3,10 @@
  * e.g. `clusters[1].schedule.rateMinutes: Too small: expected number to be >=1`.
  */
 import type { z } from 'zod';
-import { ConfigError } from '../core/model/errors.js';
+import { ConfigError, formatPath as formatSettingPath } from '../core/model/errors.js';
 
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/** `['clusters', 1, 'schedule']` -> `clusters[1].schedule`, prefixed with `root` when given. */
-export function formatSettingPath(path: readonly PropertyKey[], root = ''): string {
-  let text = root;
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else if (typeof segment === 'string' && IDENTIFIER.test(segment)) text += text ? `.${segment}` : segment;
-    else text += `[${JSON.stringify(String(segment))}]`;
-  }
-  return text || '(root)';
-}
+/** `['clusters', 1, 'schedule']` -> `clusters[1].schedule` (the core's path format, shared with event errors). */
+export { formatPath as formatSettingPath } from '../core/model/errors.js';
 
 export interface IssueOptions {
   /** Prefix of every setting path, e.g. `MESH_CERT_WATCH_CONFIG`. @default '' */

@@ -16,6 +16,12 @@ import {
   type DetailType,
   type WorkloadRestartDetail,
 } from '../../src/core/events/events.js';
+import { parseDetail } from '../../src/core/events/parse.js';
+import type { AgentPod } from '../../src/core/judgement/agents.js';
+import { agentRestartDetail } from '../../src/core/remediation/agent-remediation.js';
+import { budgetWindow, restartDetail } from '../../src/core/remediation/remediation.js';
+import { DETAIL_SCHEMAS } from '../../src/core/events/schemas.js';
+import { InvalidEventError } from '../../src/core/model/errors.js';
 import { FINDINGS, STATES } from '../../src/core/model/types.js';
 import { entry, NOW, pod, report } from '../core/change-fixtures.js';
 
@@ -35,17 +41,33 @@ const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats.default(ajv);
 const validators = Object.fromEntries(DETAIL_TYPES.map((t) => [t, ajv.compile(schemas[t])])) as Record<DetailType, ReturnType<typeof ajv.compile>>;
 
+/** Valid against the generated JSON Schema (ajv) AND parsed by the zod schema the consumers use. */
 function expectValid(type: DetailType, detail: unknown): void {
   const validate = validators[type];
-  const ok = validate(JSON.parse(JSON.stringify(detail)));
+  const json = JSON.parse(JSON.stringify(detail));
+  const ok = validate(json);
   expect(validate.errors ?? []).toEqual([]);
   expect(ok).toBe(true);
+  const parsed = DETAIL_SCHEMAS[type].safeParse(json);
+  expect(parsed.error?.issues ?? []).toEqual([]);
+  // What a consumer reads is what was sent: no field dropped or changed.
+  expect(parsed.data).toEqual(json);
 }
 
-function expectInvalid(type: DetailType, detail: unknown, path: RegExp): void {
+/** Refused by both; `path` matches ajv's message, `zodPath` the InvalidEventError field a consumer would report. */
+function expectInvalid(type: DetailType, detail: unknown, path: RegExp, zodPath?: string): void {
   const validate = validators[type];
-  expect(validate(JSON.parse(JSON.stringify(detail)))).toBe(false);
+  const json = JSON.parse(JSON.stringify(detail));
+  expect(validate(json)).toBe(false);
   expect((validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join('\n')).toMatch(path);
+  let error: unknown;
+  try {
+    parseDetail(DETAIL_SCHEMAS[type], json);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(InvalidEventError);
+  if (zodPath !== undefined) expect((error as InvalidEventError).field).toBe(zodPath);
 }
 
 const previous = [entry('b-1', 'stale'), entry('c-1', 'expiring'), entry('gone-1', 'expired', ['sds-pushes-stopped'], { workload: null })];
@@ -106,13 +128,34 @@ describe('event detail JSON schemas', () => {
     expectValid(WORKLOAD_RESTART, restart);
   });
 
+  it("accept what the remediator's builders make: Workload Restart and Agent Restart, with every extra", () => {
+    const trigger = changes.unhealthy[0]!;
+    const at = new Date(NOW);
+    const breaker = { unhealthy: 3, sampled: 4, share: 0.75, threshold: 0.5 };
+    const budget = { window: budgetWindow(at), limit: 3, used: 3 };
+    expectValid(
+      WORKLOAD_RESTART,
+      restartDetail(trigger, { outcome: 'restarted', reason: 'expired', message: 'rollout restart', workload: { kind: 'Deployment', name: 'carts' }, action: 'rollout-restart', dryRun: false, at, extra: { restartedAt: NOW, budget } }),
+    );
+    expectValid(
+      WORKLOAD_RESTART,
+      restartDetail(trigger, { outcome: 'skipped', reason: 'breaker', message: 'issuer outage?', workload: { kind: 'Deployment', name: 'carts' }, action: null, dryRun: true, at, policy: 'alert', policySource: 'namespace', extra: { breaker, lastRestartAt: NOW, cooldownUntil: NOW, verification: 'not-fixed', statusCode: 409 } }),
+    );
+    const agent: AgentPod = { namespace: 'teleport-system', name: 'tbot-x1', uid: 'u-1', node: 'node-1', image: 'tbot:18.5.0', version: '18.5.0', ready: true, terminating: false, createdAt: NOW };
+    expectValid(AGENT_RESTART, agentRestartDetail(trigger, { namespace: 'teleport-system', agent: null, outcome: 'skipped', reason: 'agent-busy', message: 'one at a time', dryRun: false, at, extra: { breaker, budget, cooldownUntil: NOW } }));
+    expectValid(
+      AGENT_RESTART,
+      agentRestartDetail(trigger, { namespace: 'teleport-system', agent, outcome: 'restarted', reason: 'stale', message: 'deleted', dryRun: false, at }),
+    );
+  });
+
   it('reject an Unhealthy detail with an unknown state', () => {
-    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, state: 'dead' }, /\/state must be equal to one of the allowed values/);
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, state: 'dead' }, /\/state must be equal to one of the allowed values/, 'detail.state');
   });
 
   it('reject an Unhealthy detail without the sweepSummary the remediator needs', () => {
     const { sweepSummary: _, ...withoutSummary } = changes.unhealthy[0]!;
-    expectInvalid(POD_CERTIFICATE_UNHEALTHY, withoutSummary, /must have required property 'sweepSummary'/);
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, withoutSummary, /must have required property 'sweepSummary'/, 'detail.sweepSummary');
   });
 
   it('reject a State Changed detail without previousState, and a gone detail carrying a state', () => {
@@ -120,18 +163,18 @@ describe('event detail JSON schemas', () => {
     const { previousState: _, ...withoutPrevious } = present;
     expectInvalid(POD_CERTIFICATE_STATE_CHANGED, withoutPrevious, /must have required property 'previousState'/);
     const gone = changes.changes.find((c) => c.change === 'gone')!;
-    expectInvalid(POD_CERTIFICATE_STATE_CHANGED, { ...gone, state: 'expired' }, /\/state must be null/);
+    expectInvalid(POD_CERTIFICATE_STATE_CHANGED, { ...gone, state: 'expired' }, /\/state must be null/, 'detail.state');
   });
 
   it('reject a Sweep Completed detail with a negative count or without the failed flag', () => {
     const detail = buildSweepCompletedDetail(sweep);
-    expectInvalid(SWEEP_COMPLETED, { ...detail, summary: { ...detail.summary, expired: -1 } }, /\/summary\/expired must be >= 0/);
+    expectInvalid(SWEEP_COMPLETED, { ...detail, summary: { ...detail.summary, expired: -1 } }, /\/summary\/expired must be >= 0/, 'detail.summary.expired');
     const { failed: _, ...noFailed } = detail;
     expectInvalid(SWEEP_COMPLETED, noFailed, /must have required property 'failed'/);
   });
 
   it('reject a Workload Restart detail with an unknown outcome or no workload', () => {
-    expectInvalid(WORKLOAD_RESTART, { ...restart, outcome: 'rebooted' }, /\/outcome must be equal to one of the allowed values/);
+    expectInvalid(WORKLOAD_RESTART, { ...restart, outcome: 'rebooted' }, /\/outcome must be equal to one of the allowed values/, 'detail.outcome');
     const { workload: _, ...noWorkload } = restart;
     expectInvalid(WORKLOAD_RESTART, noWorkload, /must have required property 'workload'/);
   });
@@ -172,6 +215,6 @@ describe('event detail JSON schemas', () => {
   });
 
   it('reject timestamps that are not RFC 3339', () => {
-    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, observedAt: 'yesterday' }, /\/observedAt must match format "date-time"/);
+    expectInvalid(POD_CERTIFICATE_UNHEALTHY, { ...changes.unhealthy[0]!, observedAt: 'yesterday' }, /\/observedAt must match format "date-time"/, 'detail.observedAt');
   });
 });

@@ -14,6 +14,7 @@ import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
 import { runCli } from '../support/cli.js';
+import { reportSchemaProblems } from '../support/report-schema.js';
 
 const T0 = new Date('2026-11-27T12:00:00.000Z');
 const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
@@ -73,6 +74,8 @@ describe('sweep --history', () => {
     const run2 = await sweep(at(21));
     expect(run2.stderr).toBe('');
     second = JSON.parse(run2.stdout) as SweepReport;
+    // Both reports (the second with rotations and rotation fields) are valid against the contract.
+    expect([reportSchemaProblems(first), reportSchemaProblems(second)]).toEqual([[], []]);
   });
 
   afterAll(async () => {

@@ -15,6 +15,7 @@ import { ACTIVE_SECRETS_PATH, createMeshPki, sidecarSecrets, warmingOnlySecrets,
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
 import { runCli, type CliRun } from '../support/cli.js';
+import { reportSchemaProblems } from '../support/report-schema.js';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 const minutesAgo = (m: number): Date => new Date(NOW.getTime() - m * 60_000);
@@ -106,6 +107,10 @@ describe('sweep against the Kubernetes API emulator', () => {
     expect(names).not.toContain('starting');
     expect(report.summary).toEqual({ sampled: 15, skipped: 1, healthy: 8, stale: 1, expiring: 1, expired: 1, missing: 1, unreachable: 3 });
     expect(report.partial).toBe(false);
+  });
+
+  it('prints a report that is valid against the contract (the zod schema and the JSON Schema generated from it)', () => {
+    expect(reportSchemaProblems(JSON.parse(run.stdout))).toEqual([]);
   });
 
   it('classifies healthy tbot pods with the certificate facts and the source', () => {

@@ -231,6 +231,16 @@ describe('notifier handler: Slack answers', () => {
     expect(slack.requests).toHaveLength(1);
   });
 
+  it('refuses an event that breaks the contract schema, logging the exact field, and posts the rest of the batch', async () => {
+    const h = await start();
+    const broken = changeEvent({ state: 'expired' });
+    const result = await h.handler(sqsEvent([{ ...broken, detail: { ...(broken.detail as object), state: 'dying' } }, changeEvent({ state: 'expired' })]));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(slack.requests).toHaveLength(1);
+    const refused = logLines(h.output).find((l) => l.message === 'unreadable notification record');
+    expect(refused).toMatchObject({ messageId: 'msg-1', error: expect.stringMatching(/^detail\.state: Invalid option/) });
+  });
+
   it('routes a namespace with its own webhook there, and reads each secret once per container', async () => {
     const h = await start();
     await h.handler(sqsEvent([changeEvent({ namespace: 'payments', name: 'checkout-a', state: 'expired' }), sweepEvent()]));

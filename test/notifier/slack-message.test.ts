@@ -1,5 +1,6 @@
 /** The pure part of the notifier: reading events, what is worth a message, and the message itself. */
 import { describe, expect, it } from '@jest/globals';
+import { ZodError } from 'zod';
 import { InvalidEventError } from '../../src/core/model/errors.js';
 import {
   deliveryKey,
@@ -46,7 +47,10 @@ describe('parseNotificationEvent', () => {
     ['a foreign source', { ...changeEvent(), source: 'aws.ec2' }, 'source'],
     ['an unknown detail-type', { 'detail-type': 'Pod Certificate Unhealthy', detail: {} }, 'detail-type'],
     ['a bad change', changeEvent({ change: 'vanished' as never }), 'detail.change'],
-    ['an unknown finding', { ...changeEvent(), detail: { ...changeDetail(), findings: ['cosmic-rays'] } }, 'detail.findings'],
+    ['an unknown finding', { ...changeEvent(), detail: { ...changeDetail(), findings: ['cosmic-rays'] } }, 'detail.findings[0]'],
+    ['a restart pod without a state', { ...restartEvent(), detail: { ...restartDetail(), pods: [{ name: 'carts-1' }] } }, 'detail.pods[0].state'],
+    ['a gone pod with findings', { ...changeEvent({ change: 'gone' }), detail: { ...changeDetail({ change: 'gone' }), findings: ['tbot-outdated'] } }, 'detail.findings'],
+    ['a sweep without errorsTotal', { ...sweepEvent(), detail: { ...sweepDetail(), errorsTotal: undefined } }, 'detail.errorsTotal'],
     ['a restart without workload', { ...restartEvent(), detail: { ...restartDetail(), workload: null } }, 'detail.workload'],
     ['a sweep without failed', { ...sweepEvent(), detail: { ...sweepDetail(), failed: 'yes' } }, 'detail.failed'],
   ])('names the field at fault for %s', (_name, event, field) => {
@@ -58,6 +62,8 @@ describe('parseNotificationEvent', () => {
     }
     expect(error).toBeInstanceOf(InvalidEventError);
     expect((error as InvalidEventError).field).toBe(field);
+    // Refused by the contract schema: the zod error is kept as the cause (the envelope checks have none).
+    if (field.startsWith('detail.')) expect((error as InvalidEventError).cause).toBeInstanceOf(ZodError);
   });
 });
 

@@ -4,11 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type CliIo } from '../../src/cli/main.js';
-import type { RemediationDetail } from '../../src/core/remediation/remediation.js';
+import { SweepJsonReportSchema } from '../../src/core/events/schemas.js';
 import { resourceSecretsDump } from '../../src/sandbox/emulator/envoy-dump.js';
 import { startKubeApiEmulator, type KubeApiEmulator, type KubeObject } from '../../src/sandbox/emulator/kube-api.js';
 import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { createRootCa, issueLeaf, type CertificateAuthority } from '../../src/sandbox/emulator/pki.js';
+import { reportSchemaProblems } from '../support/report-schema.js';
 import { minutes, NOW } from './kit.js';
 
 const DUMP_PATH = 'config_dump?resource=dynamic_active_secrets';
@@ -61,15 +62,17 @@ describe('sweep --remediate', () => {
     const { io, out, err } = capture();
     expect(await main(sweep('--remediate', '--dry-run', '-o', 'json'), io)).toBe(0);
     expect(err()).toBe('');
-    const printed = JSON.parse(out()) as { cluster: string; summary: { sampled: number }; remediation: { dryRun: boolean; outcomes: RemediationDetail[] } };
+    // Parsed with the contract's report schema: the remediation plan is part of the contract.
+    const printed = SweepJsonReportSchema.parse(JSON.parse(out()));
+    expect(reportSchemaProblems(JSON.parse(out()))).toEqual([]);
     expect(printed.cluster).toBe('laptop');
     expect(printed.summary.sampled).toBe(5);
-    expect(printed.remediation.dryRun).toBe(true);
-    expect(printed.remediation.outcomes.map((o) => [o.workload.name, o.pods[0]!.state, o.outcome, o.reason])).toEqual([
+    expect(printed.remediation?.dryRun).toBe(true);
+    expect(printed.remediation?.outcomes.map((o) => [o.workload.name, o.pods[0]!.state, o.outcome, o.reason])).toEqual([
       ['carts', 'expiring', 'dry-run', 'expiring'],
       ['silent', 'unreachable', 'skipped', 'not-restartable'],
     ]);
-    expect(printed.remediation.outcomes[0]).toMatchObject({ cluster: 'laptop', workload: { kind: 'Deployment' }, restartedAt: '2030-03-01T12:00:00Z', dryRun: true });
+    expect(printed.remediation?.outcomes[0]).toMatchObject({ cluster: 'laptop', workload: { kind: 'Deployment' }, restartedAt: '2030-03-01T12:00:00Z', dryRun: true });
     expect(emulator.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 

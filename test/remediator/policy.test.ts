@@ -1,5 +1,6 @@
 /** The pure remediation policy: precedence, each rule's edges, workload facts per kind, event parsing, keys. */
 import { describe, expect, it } from '@jest/globals';
+import { ZodError } from 'zod';
 import { InvalidEventError } from '../../src/core/model/errors.js';
 import {
   budgetWindow,
@@ -329,6 +330,9 @@ describe('workloadFacts', () => {
 describe('events and keys', () => {
   it('parses a valid Unhealthy detail and names the first bad field of an invalid one', () => {
     expect(parseTrigger(JSON.parse(JSON.stringify(TRIGGER)))).toEqual(TRIGGER);
+    // Without sweepSummary the event is still read (the breaker then skips it), and unknown fields are ignored.
+    const { sweepSummary: _summary, ...withoutSummary } = TRIGGER;
+    expect(parseTrigger({ ...withoutSummary, addedLater: 1 })).toEqual(withoutSummary);
     const bad = (detail: unknown, field: RegExp) => {
       let thrown: unknown;
       try {
@@ -338,12 +342,17 @@ describe('events and keys', () => {
       }
       expect(thrown).toBeInstanceOf(InvalidEventError);
       expect((thrown as InvalidEventError).message).toMatch(field);
+      expect((thrown as InvalidEventError).cause).toBeInstanceOf(ZodError);
     };
     bad({ ...TRIGGER, uid: '' }, /^detail\.uid: /);
     bad({ ...TRIGGER, state: 'dying' }, /^detail\.state: /);
     bad({ ...TRIGGER, observedAt: 'yesterday' }, /^detail\.observedAt: not an RFC 3339 instant/);
     bad({ ...TRIGGER, sweepSummary: { ...CALM_SUMMARY, healthy: -1 } }, /^detail\.sweepSummary\.healthy: /);
-    bad({ ...TRIGGER, certificate: { serialNumber: 'AA' } }, /^detail\.certificate\.notBefore: /);
+    const { notBefore: _, ...withoutNotBefore } = TRIGGER.certificate!;
+    bad({ ...TRIGGER, certificate: withoutNotBefore }, /^detail\.certificate\.notBefore: required$/);
+    bad({ ...TRIGGER, findings: ['expired', 'cosmic-rays'] }, /^detail\.findings\[0\]: Invalid option/);
+    bad({ ...TRIGGER, findings: ['tbot-outdated', 'tbot-outdated'] }, /^detail\.findings: findings must not repeat$/);
+    bad({ ...TRIGGER, secrets: [{ name: 'default', versionInfo: null, lastUpdated: 'now', pushAgeSeconds: null }] }, /^detail\.secrets\[0\]\.lastUpdated: not an RFC 3339 instant$/);
   });
 
   it('keys leases per workload and budgets per cluster, apart for dry-run; the budget window is the 60 minutes up to now', () => {

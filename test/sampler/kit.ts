@@ -8,6 +8,7 @@ import { CLUSTER_ID_HEADER, createEksToken, decodeEksToken } from '../../src/aws
 import type { EventBridgeSender } from '../../src/aws/event-publisher.js';
 import { parseRuntimeConfig, samplerRuntimeConfig, type SamplerRuntimeConfig, type SamplerRuntimeConfigInput } from '../../src/config/runtime.js';
 import { DETAIL_TYPES, type DetailType } from '../../src/core/events/events.js';
+import { DETAIL_SCHEMAS } from '../../src/core/events/schemas.js';
 import type { KubeIdentity, KubeApiEmulator, KubeObject } from '../../src/sandbox/emulator/kube-api.js';
 import { sidecarSecrets, type MeshPki, type SidecarCertificate } from '../../src/sandbox/emulator/sidecar-secrets.js';
 
@@ -150,9 +151,14 @@ const validators = Object.fromEntries(
   DETAIL_TYPES.map((t) => [t, ajv.compile(JSON.parse(readFileSync(new URL(`../../src/events/schemas/${SCHEMA_FILES[t]}.schema.json`, import.meta.url), 'utf8')) as object)]),
 ) as Record<DetailType, ReturnType<typeof ajv.compile>>;
 
-/** Schema errors of one emitted detail ([] when valid). */
+/**
+ * Schema errors of one emitted detail ([] when valid): against the committed (generated) JSON
+ * Schema, and the zod schema the consumers parse it with.
+ */
 export function schemaErrors(detailType: string, detail: unknown): string[] {
   const validate = validators[detailType as DetailType];
   if (!validate) return [`no schema for detail-type ${detailType}`];
-  return validate(detail) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  const json = validate(detail) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  const parsed = DETAIL_SCHEMAS[detailType as DetailType].safeParse(detail);
+  return [...json, ...(parsed.success ? [] : parsed.error.issues.map((issue) => `zod ${issue.path.join('.')}: ${issue.message}`))];
 }

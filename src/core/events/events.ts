@@ -1,6 +1,9 @@
 /**
- * The EventBridge contract of mesh-cert-watch: source, detail-type names, detail shapes, the
- * `Sweep Completed` builder and `fitDetail`, which makes a detail fit the PutEvents entry limit.
+ * The EventBridge contract of mesh-cert-watch: source, detail-type names, the enumerations the
+ * details use, the detail types (inferred from the zod schemas in ./schemas.ts, the one source of
+ * the contract), the `Sweep Completed` builder and `fitDetail`, which makes a detail fit the
+ * PutEvents entry limit. Constants live here, free of zod, so code that only needs the names does
+ * not load it.
  *
  * Why here (pure core): rules, the remediator, the notifier and the published JSON schemas all
  * depend on these shapes; keeping them free of SDK code lets the CLI, tests and Lambdas share
@@ -9,7 +12,19 @@
  * Oversized details are trimmed (diagnostic fields first) and flagged `truncated: true`; one
  * event is never split into several.
  */
-import type { Finding, PodReport, RotationsReport, State, Summary, SweepReport, ThresholdsReport, WorkloadRef } from '../model/types.js';
+import type * as z from 'zod';
+import type { DeepReadonly, Summary, SweepReport } from '../model/types.js';
+import type {
+  AgentRestartDetailSchema,
+  PodEventDetailSchema,
+  PodGoneDetailSchema,
+  PodPresentChangeDetailSchema,
+  PodUnhealthyDetailSchema,
+  SweepCompletedDetailSchema,
+  SweepErrorItemSchema,
+  SweepJsonReportSchema,
+  WorkloadRestartDetailSchema,
+} from './schemas.js';
 import { cleanText } from '../model/scrub.js';
 
 export const EVENT_SOURCE = 'mesh-cert-watch';
@@ -27,120 +42,59 @@ export type DetailType = (typeof DETAIL_TYPES)[number];
 /** PutEvents limit for one entry and for the sum of a request's entries (256 KiB). */
 export const MAX_EVENT_ENTRY_BYTES = 256 * 1024;
 
-/** The per-pod object of the sweep report, plus where and when it was observed. */
-export type PodEventDetail = PodReport & {
-  readonly cluster: string;
-  readonly sweepId: string;
-  /** The instant the state refers to (the sweep's evaluation instant, `report.now`). */
-  readonly observedAt: string;
-  /** Present (true) only when `fitDetail` had to trim the detail. */
-  readonly truncated?: true;
-};
+export const CHANGES = ['opened', 'worsened', 'improved', 'resolved', 'gone'] as const;
+export type Change = (typeof CHANGES)[number];
+/** The changes of a pod that is still sampled (`gone` is the one without a current observation). */
+export const PRESENT_CHANGES = ['opened', 'worsened', 'improved', 'resolved'] as const satisfies readonly Change[];
+
+export const RESTART_OUTCOMES = ['restarted', 'skipped', 'dry-run', 'failed'] as const;
+export type RestartOutcome = (typeof RESTART_OUTCOMES)[number];
+
+/** What a workload restart does: a rollout restart, or (bare pods, opted in) deleting the pod. */
+export const RESTART_ACTIONS = ['rollout-restart', 'delete-pod'] as const;
+export type RestartAction = (typeof RESTART_ACTIONS)[number];
+
+/** `mesh-cert-watch.io/policy` values, and where the effective one was read. */
+export const WORKLOAD_POLICIES = ['restart', 'alert', 'ignore'] as const;
+export type WorkloadPolicy = (typeof WORKLOAD_POLICIES)[number];
+export const POLICY_SOURCES = ['workload', 'pod', 'namespace', 'default'] as const;
+export type PolicySource = (typeof POLICY_SOURCES)[number];
+
+// The detail types are inferred from the zod schemas in ./schemas.ts (the one contract source).
+
+/** The per-pod object of the sweep report, plus where and when it was observed (`truncated` when `fitDetail` trimmed it). */
+export type PodEventDetail = DeepReadonly<z.output<typeof PodEventDetailSchema>>;
 
 /**
  * `Pod Certificate Unhealthy`: the pod plus `sweepSummary`, the counts of the sweep that observed
  * it. The remediator's breaker reads it (many unhealthy pods at once = an issuer outage, not
  * something restarts fix) and refuses to act on an event without it.
  */
-export type PodUnhealthyDetail = PodEventDetail & { readonly sweepSummary: Summary };
-
-export const CHANGES = ['opened', 'worsened', 'improved', 'resolved', 'gone'] as const;
-export type Change = (typeof CHANGES)[number];
-
-interface ChangeFields {
-  /** State recorded at the previous change, or null for a pod seen for the first time. */
-  readonly previousState: State | null;
-  readonly previousFindings: readonly Finding[];
-  /** When the previous state was first observed, or null for a first sighting. */
-  readonly previousObservedAt: string | null;
-}
+export type PodUnhealthyDetail = DeepReadonly<z.output<typeof PodUnhealthyDetailSchema>>;
 
 /** A pod that is still sampled: the full per-pod object. */
-export type PodPresentChangeDetail = PodEventDetail &
-  ChangeFields & { readonly change: Exclude<Change, 'gone'> };
+export type PodPresentChangeDetail = DeepReadonly<z.output<typeof PodPresentChangeDetailSchema>>;
 
 /**
  * A pod that left the sweep (deleted, or no longer Running): only what the ledger knows.
  * `state` is null and `findings` empty: there is no current observation.
  */
-export interface PodGoneDetail extends ChangeFields {
-  readonly cluster: string;
-  readonly sweepId: string;
-  readonly observedAt: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly workload: WorkloadRef | null;
-  readonly state: null;
-  readonly findings: readonly [];
-  readonly change: 'gone';
-  readonly previousState: State;
-}
+export type PodGoneDetail = DeepReadonly<z.output<typeof PodGoneDetailSchema>>;
 
 export type PodStateChangedDetail = PodPresentChangeDetail | PodGoneDetail;
 
-export interface SweepErrorItem {
-  /** null for errors not tied to a namespace (e.g. the cluster was unreachable). */
-  readonly namespace: string | null;
-  /** null for errors not tied to one pod (e.g. listing a namespace failed). */
-  readonly name: string | null;
-  readonly error: string;
-}
+export type SweepErrorItem = DeepReadonly<z.output<typeof SweepErrorItemSchema>>;
 
-export interface SweepCompletedDetail {
-  readonly cluster: string;
-  readonly sweepId: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly durationMs: number;
-  /** True when the deadline cut the sweep short. */
-  readonly partial: boolean;
-  /** True when the sweep could not run to the end for another reason (cluster unreachable...). */
-  readonly failed: boolean;
-  readonly summary: Summary;
-  readonly thresholds: ThresholdsReport | null;
-  /** Sweep-level errors first, then per-pod sampling errors; at most `maxErrors`, `errorsTotal` counts all. */
-  readonly errors: readonly SweepErrorItem[];
-  readonly errorsTotal: number;
-  /** Pod events of this sweep published / not published (known when this event is built last). */
-  readonly eventsPublished?: number;
-  readonly eventsFailed?: number;
-  /** Rotations seen since the previous sweep (docs/contract.md §8); present when the sweep ran with history. */
-  readonly rotations?: RotationsReport;
-  readonly truncated?: true;
-}
+export type SweepCompletedDetail = DeepReadonly<z.output<typeof SweepCompletedDetailSchema>>;
 
-export const RESTART_OUTCOMES = ['restarted', 'skipped', 'dry-run', 'failed'] as const;
-export type RestartOutcome = (typeof RESTART_OUTCOMES)[number];
+/** `Workload Restart`: the contract's fields (the remediator's RemediationDetail makes its extras required). */
+export type WorkloadRestartDetail = DeepReadonly<z.output<typeof WorkloadRestartDetailSchema>>;
 
-export interface WorkloadRestartDetail {
-  readonly cluster: string;
-  readonly namespace: string;
-  readonly workload: WorkloadRef;
-  readonly outcome: RestartOutcome;
-  /** Why (e.g. the states that triggered it, or the policy that skipped it). */
-  readonly reason: string;
-  readonly pods: readonly { readonly name: string; readonly state: State; readonly findings?: readonly Finding[] }[];
-  /** sweepId of the sweep whose event triggered it. */
-  readonly triggeredBy: string;
-  readonly at: string;
-  readonly truncated?: true;
-}
+/** `Agent Restart`: the contract's fields (the remediator's AgentRestartDetail makes its extras required). */
+export type AgentRestartEventDetail = DeepReadonly<z.output<typeof AgentRestartDetailSchema>>;
 
-/** `Agent Restart`: the contract's fields (the remediator's detail adds more, see agent-remediation.ts). */
-export interface AgentRestartEventDetail {
-  readonly cluster: string;
-  readonly node: string;
-  readonly agentPod: string | null;
-  /** The tbot namespace. */
-  readonly namespace: string;
-  readonly outcome: RestartOutcome;
-  readonly reason: string;
-  readonly pods: readonly { readonly namespace: string; readonly name: string; readonly state: State; readonly findings?: readonly Finding[] }[];
-  readonly triggeredBy: string;
-  readonly at: string;
-  readonly truncated?: true;
-}
+/** The JSON report of `sweep --output json`. */
+export type SweepJsonReport = DeepReadonly<z.output<typeof SweepJsonReportSchema>>;
 
 export interface DetailByType {
   [POD_CERTIFICATE_UNHEALTHY]: PodUnhealthyDetail;

@@ -109,7 +109,10 @@ export class PodGoneError extends MeshCertWatchError {
   }
 }
 
-/** An event whose detail is not the contract's shape (docs/contract.md §5 "Events"); `field` names the fault. */
+/**
+ * An event whose detail is not the contract's shape (docs/contract.md §5 "Events"); `field` names
+ * the fault (`detail.pods[0].state`). When a zod schema refused it, the ZodError is the `cause`.
+ */
 export class InvalidEventError extends MeshCertWatchError {
   constructor(
     readonly field: string,
@@ -134,4 +137,17 @@ export class SlackError extends MeshCertWatchError {
   ) {
     super('SLACK', message, options);
   }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** `['clusters', 1, 'schedule']` -> `clusters[1].schedule`, prefixed with `root` when given. */
+export function formatPath(path: readonly PropertyKey[], root = ''): string {
+  let text = root;
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else if (typeof segment === 'string' && IDENTIFIER.test(segment)) text += text ? `.${segment}` : segment;
+    else text += `[${JSON.stringify(String(segment))}]`;
+  }
+  return text || '(root)';
 }

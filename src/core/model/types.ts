@@ -1,6 +1,29 @@
 /**
  * The product's public vocabulary (see docs/contract.md). Names here are contracts: the JSON report,
- * the EventBridge events and the dashboards all use them verbatim.
+ * the EventBridge events and the dashboards all use them verbatim. The report's shapes are
+ * defined once, as zod schemas in ./schemas.ts; the types here are inferred from them.
+ */
+import type * as z from 'zod';
+import type {
+  AgentReportSchema,
+  CertificateReportSchema,
+  CertificateVerdictSchema,
+  PodAgentRefSchema,
+  PodReportSchema,
+  PreviousObservationReportSchema,
+  RotationReportSchema,
+  RotationsReportSchema,
+  SecretReportSchema,
+  SourceRotationsReportSchema,
+  SummarySchema,
+  SweepReportSchema,
+  ThresholdsReportSchema,
+  WorkloadRefSchema,
+} from './schemas.js';
+
+/*
+ * The enumerations live here, free of zod, so that code which only needs the names (the CLI's
+ * table output, the classifier) does not load zod; ./schemas.ts builds its enums from them.
  */
 
 /** One state per sampled pod; when several apply the worst one wins (see STATE_SEVERITY). */
@@ -33,7 +56,8 @@ export const FINDINGS = [
 export type Finding = (typeof FINDINGS)[number];
 
 /** Who serves SDS to the sidecar, inferred from the dump. */
-export type Source = 'tbot' | 'istio-agent' | 'unknown';
+export const SOURCES = ['tbot', 'istio-agent', 'unknown'] as const;
+export type Source = (typeof SOURCES)[number];
 
 /** A threshold: a fixed duration, or a share of the leaf certificate's own lifetime. */
 export type Threshold =
@@ -52,180 +76,40 @@ export interface Thresholds {
   readonly clockSkewAllowanceSeconds?: number;
 }
 
+/**
+ * `T` with every property and array read-only, all the way down: what the engine hands around
+ * is never mutated, and the schemas' inferred types are mutable.
+ */
+export type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+// The report's types are inferred from the zod schemas in ./schemas.ts (the one contract source).
+
 /** Facts read from the leaf (first) certificate of the `default` chain. */
-export interface CertificateReport {
-  /** Upper-case hex, no separators (as node:crypto reports it). */
-  readonly serialNumber: string;
-  /** Upper-case hex pairs separated by colons (node:crypto `fingerprint256`). */
-  readonly fingerprintSha256: string;
-  /** First `spiffe://` URI SAN, or null when the leaf carries none. */
-  readonly spiffeId: string | null;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly ageSeconds: number;
-  readonly remainingSeconds: number;
-  readonly lifetimeSeconds: number;
-}
-
-export interface SecretReport {
-  /** SDS resource name: `default`, `ROOTCA`, or another name Envoy holds. */
-  readonly name: string;
-  /** Raw `version_info`, or null when absent. */
-  readonly versionInfo: string | null;
-  /** Envoy's `last_updated` (ISO), or null when absent. */
-  readonly lastUpdated: string | null;
-  /** Seconds between `lastUpdated` and the evaluation instant, or null. */
-  readonly pushAgeSeconds: number | null;
-}
-
+export type CertificateReport = DeepReadonly<z.output<typeof CertificateReportSchema>>;
+export type SecretReport = DeepReadonly<z.output<typeof SecretReportSchema>>;
 /** Controller at the top of a pod's owner chain. */
-export interface WorkloadRef {
-  readonly kind: string;
-  readonly name: string;
-}
-
+export type WorkloadRef = DeepReadonly<z.output<typeof WorkloadRefSchema>>;
 /** The classification of one certificate dump (the `inspect --output json` object). */
-export interface CertificateVerdict extends RotationFields {
-  readonly state: State;
-  readonly findings: readonly Finding[];
-  readonly source: Source;
-  readonly certificate: CertificateReport | null;
-  readonly secrets: readonly SecretReport[];
-  /** Present only when the pod could not be judged (state `unreachable`). */
-  readonly error?: string;
-}
-
+export type CertificateVerdict = DeepReadonly<z.output<typeof CertificateVerdictSchema>>;
 /** The tbot agent pod serving a pod (the agent on the pod's node). */
-export interface PodAgentRef {
-  /** Name of the agent pod (in the configured tbot namespace). */
-  readonly pod: string;
-  /** tbot version from the agent's image tag; null when the tag is not a version. */
-  readonly version: string | null;
-}
-
+export type PodAgentRef = DeepReadonly<z.output<typeof PodAgentRefSchema>>;
 /** One pod in the sweep report. */
-export interface PodReport extends CertificateVerdict {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly serviceAccount: string;
-  readonly node: string;
-  readonly workload: WorkloadRef | null;
-  /** Present when tbot serves the pod and an agent runs on its node. */
-  readonly agent?: PodAgentRef;
-}
-
+export type PodReport = DeepReadonly<z.output<typeof PodReportSchema>>;
 /** One tbot agent (one per node) in the report's `agents` section. */
-export interface AgentReport {
-  readonly node: string;
-  readonly pod: string;
-  readonly namespace: string;
-  readonly image: string | null;
-  readonly version: string | null;
-  readonly ready: boolean;
-  /** The version has a known rotation bug (see `tbot-outdated`). */
-  readonly outdated: boolean;
-  /** The release to upgrade to when outdated, else null. */
-  readonly upgradeTo: string | null;
-  /** Sampled pods this agent serves. */
-  readonly podsServed: number;
-  /** Of those, the ones not `healthy`. */
-  readonly podsUnhealthy: number;
-}
-
+export type AgentReport = DeepReadonly<z.output<typeof AgentReportSchema>>;
 /** The pod's leaf at its previous observation (docs/contract.md §8). */
-export interface PreviousObservationReport {
-  readonly serialNumber: string;
-  readonly fingerprintSha256: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  /** `default` `version_info` (tbot: the push instant itself), or null. */
-  readonly versionInfo: string | null;
-  /** `default` `last_updated`, or null. */
-  readonly lastUpdated: string | null;
-  /** The evaluation instant of the sweep that observed it. */
-  readonly observedAt: string;
-}
-
+export type PreviousObservationReport = DeepReadonly<z.output<typeof PreviousObservationReportSchema>>;
 /** The pod's leaf against its expected renewal point (docs/contract.md §8). */
-export interface RotationReport {
-  /** When the current leaf should have been replaced at the latest, or null (unknown source). */
-  readonly expectedRenewalAt: string | null;
-  /** Seconds past `expectedRenewalAt` once the pod is overdue; 0 when it is not. */
-  readonly overdueSeconds: number;
-  /** `sds-push-without-rotation` proven by a push seen across two sweeps with the serial unchanged. */
-  readonly provenAcrossSweeps: boolean;
-}
-
+export type RotationReport = DeepReadonly<z.output<typeof RotationReportSchema>>;
 /** Fields a sweep with rotation history adds to the verdict (all absent without history). */
-export interface RotationFields {
-  /** Absent when the pod has no previous observation. */
-  readonly previous?: PreviousObservationReport;
-  /** Absent when the pod has no previous observation. */
-  readonly rotatedSinceLastSweep?: boolean;
-  /** Present when the sweep ran with history and the pod held a leaf. */
-  readonly rotation?: RotationReport;
-}
-
-export interface Summary {
-  readonly sampled: number;
-  readonly skipped: number;
-  readonly healthy: number;
-  readonly stale: number;
-  readonly expiring: number;
-  readonly expired: number;
-  readonly missing: number;
-  readonly unreachable: number;
-}
-
-export interface ThresholdsReport {
-  readonly staleAfter: string;
-  readonly expiringWithin: string;
-  /** The clock-skew allowance applied to notBefore, as a duration (`60s`). */
-  readonly clockSkewAllowance?: string;
-}
-
-export interface SweepReport {
-  readonly cluster: string;
-  readonly sweepId: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly now: string;
-  readonly thresholds: ThresholdsReport;
-  readonly summary: Summary;
-  /** True when a deadline (or a pod list that timed out) stopped sampling before every pod was seen. */
-  readonly partial: boolean;
-  /** Why listing stopped early (a list request that timed out); the pods listed before it were judged. */
-  readonly listError?: string;
-  /** Rotations seen since the previous sweep; present when the sweep ran with history. */
-  readonly rotations?: RotationsReport;
-  readonly pods: readonly PodReport[];
-  /**
-   * The tbot agents found (one per node), when the sweep looked for them; absent when it did not
-   * (e.g. `inspect`, or a source without agent listing).
-   */
-  readonly agents?: readonly AgentReport[];
-  /** Why the agents could not be listed (then `agents` is empty and no pod gets `tbot-outdated`). */
-  readonly agentsError?: string;
-}
-
+export type RotationFields = Pick<CertificateVerdict, 'previous' | 'rotatedSinceLastSweep' | 'rotation'>;
+export type Summary = DeepReadonly<z.output<typeof SummarySchema>>;
+export type ThresholdsReport = DeepReadonly<z.output<typeof ThresholdsReportSchema>>;
+export type SweepReport = DeepReadonly<z.output<typeof SweepReportSchema>>;
 /** Rotation statistics of one source in one sweep. */
-export interface SourceRotationsReport {
-  /** Pods whose leaf changed since their previous observation. */
-  readonly observed: number;
-  /** Pods compared with a previous observation. */
-  readonly compared: number;
-  /** Pods overdue for renewal. */
-  readonly overdue: number;
-  /** Median / largest notBefore(new) − notBefore(previous) of the rotations seen, seconds; null without one. */
-  readonly intervalSecondsP50: number | null;
-  readonly intervalSecondsMax: number | null;
-}
-
-export interface RotationsReport {
-  readonly observed: number;
-  readonly compared: number;
-  readonly overdue: number;
-  readonly provenAcrossSweeps: number;
-  readonly bySource: Partial<Record<Source, SourceRotationsReport>>;
-}
+export type SourceRotationsReport = DeepReadonly<z.output<typeof SourceRotationsReportSchema>>;
+export type RotationsReport = DeepReadonly<z.output<typeof RotationsReportSchema>>;

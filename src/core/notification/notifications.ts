@@ -1,18 +1,16 @@
 /**
- * What the notifier is told about, before any Slack formatting: the three event kinds it
- * receives (`Pod Certificate State Changed`, `Workload Restart`, failed or partial
- * `Sweep Completed`), read from an EventBridge envelope and checked against the fields the
- * message uses; whether an item is worth a message at all (severity filter, `policy: ignore`,
+ * What the notifier is told about, before any Slack formatting: the event kinds it receives
+ * (`Pod Certificate State Changed`, `Workload Restart`, `Agent Restart`, failed or partial
+ * `Sweep Completed`), read from an EventBridge envelope and parsed with the contract schemas
+ * (../events/schemas.ts); whether an item is worth a message at all (severity filter, `policy: ignore`,
  * routine skips); where it goes (per-namespace webhook); and its delivery key, which makes a
  * retried SQS batch not post the same change twice. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
 import { InvalidEventError } from '../model/errors.js';
 import {
-  CHANGES,
   EVENT_SOURCE,
   POD_CERTIFICATE_STATE_CHANGED,
-  RESTART_OUTCOMES,
   SWEEP_COMPLETED,
   WORKLOAD_RESTART,
   AGENT_RESTART,
@@ -21,25 +19,18 @@ import {
   type SweepCompletedDetail,
   type WorkloadRestartDetail,
 } from '../events/events.js';
-import type { RemediationDetail } from '../remediation/remediation.js';
-import type { AgentRestartDetail } from '../remediation/agent-remediation.js';
-import { FINDINGS, STATES, STATE_SEVERITY, type State } from '../model/types.js';
+import { parseDetail } from '../events/parse.js';
+import { AgentRestartDetailSchema, PodStateChangedDetailSchema, SweepCompletedDetailSchema, WorkloadRestartDetailSchema } from '../events/schemas.js';
+import { STATE_SEVERITY, type State } from '../model/types.js';
 
 /**
- * A `Workload Restart` detail: the contract's fields, plus what the remediator adds (all
- * optional here, so a detail from an older remediator still renders).
+ * A `Workload Restart` detail: the contract's fields, with what the remediator adds optional (the
+ * contract schema's shape), so a detail from an older remediator still renders.
  */
-export type RestartNotice = WorkloadRestartDetail &
-  Partial<
-    Pick<
-      RemediationDetail,
-      'message' | 'dryRun' | 'action' | 'podUid' | 'policy' | 'policySource' | 'restartedAt' | 'lastRestartAt' | 'cooldownUntil' | 'verification' | 'breaker' | 'budget' | 'statusCode'
-    >
-  >;
+export type RestartNotice = WorkloadRestartDetail;
 
 /** An `Agent Restart` detail: the contract's fields plus what the remediator adds (optional). */
-export type AgentRestartNotice = AgentRestartEventDetail &
-  Partial<Pick<AgentRestartDetail, 'message' | 'dryRun' | 'version' | 'upgradeAdvice' | 'upgradeTo' | 'lastRestartAt' | 'cooldownUntil' | 'breaker' | 'budget' | 'statusCode'>>;
+export type AgentRestartNotice = AgentRestartEventDetail;
 
 export type NotificationItem =
   | { readonly kind: 'change'; readonly detail: PodStateChangedDetail }
@@ -67,110 +58,11 @@ export const PAGE_REASONS: readonly string[] = ['restart-did-not-fix', 'breaker'
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function requireString(object: Json, key: string, path: string): string {
-  const value = object[key];
-  if (typeof value !== 'string' || value === '') throw new InvalidEventError(`${path}.${key}`, 'must be a non-empty string');
-  return value;
-}
-
-function requireInstant(object: Json, key: string, path: string): string {
-  const value = requireString(object, key, path);
-  if (Number.isNaN(Date.parse(value))) throw new InvalidEventError(`${path}.${key}`, `not an RFC 3339 instant: ${JSON.stringify(value)}`);
-  return value;
-}
-
-function requireOneOf<T extends string>(object: Json, key: string, allowed: readonly T[], path: string, nullable = false): T | null {
-  const value = object[key];
-  if (nullable && value === null) return null;
-  if (!(allowed as readonly unknown[]).includes(value)) throw new InvalidEventError(`${path}.${key}`, `must be ${nullable ? 'null or ' : ''}one of ${allowed.join(', ')}`);
-  return value as T;
-}
-
-function requireFindings(object: Json, key: string, path: string): void {
-  const value = object[key];
-  if (!Array.isArray(value) || !value.every((f) => (FINDINGS as readonly unknown[]).includes(f))) {
-    throw new InvalidEventError(`${path}.${key}`, 'must be a list of known findings');
-  }
-}
-
-function requireWorkload(object: Json, key: string, path: string, nullable: boolean): void {
-  const value = object[key];
-  if (nullable && (value === null || value === undefined)) return;
-  if (!(isObject(value) && typeof value.kind === 'string' && value.kind !== '' && typeof value.name === 'string' && value.name !== '')) {
-    throw new InvalidEventError(`${path}.${key}`, nullable ? 'must be null or {kind, name}' : 'must be {kind, name}');
-  }
-}
-
-function parseChange(detail: Json): PodStateChangedDetail {
-  const path = 'detail';
-  for (const key of ['cluster', 'sweepId', 'namespace', 'name', 'uid']) requireString(detail, key, path);
-  requireInstant(detail, 'observedAt', path);
-  const change = requireOneOf(detail, 'change', CHANGES, path);
-  requireOneOf(detail, 'state', STATES, path, change === 'gone');
-  requireOneOf(detail, 'previousState', STATES, path, change !== 'gone');
-  requireFindings(detail, 'findings', path);
-  requireFindings(detail, 'previousFindings', path);
-  requireWorkload(detail, 'workload', path, true);
-  const certificate = detail.certificate;
-  if (certificate !== null && certificate !== undefined) {
-    if (!isObject(certificate) || typeof certificate.ageSeconds !== 'number' || typeof certificate.remainingSeconds !== 'number') {
-      throw new InvalidEventError('detail.certificate', 'must be null or carry ageSeconds and remainingSeconds');
-    }
-  }
-  return { ...detail, workload: detail.workload ?? null } as unknown as PodStateChangedDetail;
-}
-
-function parseRestart(detail: Json): RestartNotice {
-  const path = 'detail';
-  for (const key of ['cluster', 'namespace', 'reason', 'triggeredBy']) requireString(detail, key, path);
-  requireInstant(detail, 'at', path);
-  requireOneOf(detail, 'outcome', RESTART_OUTCOMES, path);
-  requireWorkload(detail, 'workload', path, false);
-  const pods = detail.pods;
-  if (!Array.isArray(pods) || !pods.every((p) => isObject(p) && typeof p.name === 'string' && (STATES as readonly unknown[]).includes(p.state))) {
-    throw new InvalidEventError('detail.pods', 'must be a list of {name, state}');
-  }
-  if (detail.message !== undefined && typeof detail.message !== 'string') throw new InvalidEventError('detail.message', 'must be a string');
-  return detail as unknown as RestartNotice;
-}
-
-function parseAgentRestart(detail: Json): AgentRestartNotice {
-  const path = 'detail';
-  for (const key of ['cluster', 'node', 'namespace', 'reason', 'triggeredBy']) requireString(detail, key, path);
-  requireInstant(detail, 'at', path);
-  requireOneOf(detail, 'outcome', RESTART_OUTCOMES, path);
-  if (detail.agentPod !== null && typeof detail.agentPod !== 'string') throw new InvalidEventError('detail.agentPod', 'must be null or a pod name');
-  const pods = detail.pods;
-  if (!Array.isArray(pods) || !pods.every((p) => isObject(p) && typeof p.name === 'string' && typeof p.namespace === 'string' && (STATES as readonly unknown[]).includes(p.state))) {
-    throw new InvalidEventError('detail.pods', 'must be a list of {namespace, name, state}');
-  }
-  if (detail.message !== undefined && typeof detail.message !== 'string') throw new InvalidEventError('detail.message', 'must be a string');
-  return detail as unknown as AgentRestartNotice;
-}
-
-function parseSweep(detail: Json): SweepCompletedDetail {
-  const path = 'detail';
-  for (const key of ['cluster', 'sweepId']) requireString(detail, key, path);
-  requireInstant(detail, 'startedAt', path);
-  requireInstant(detail, 'finishedAt', path);
-  for (const key of ['partial', 'failed']) {
-    if (typeof detail[key] !== 'boolean') throw new InvalidEventError(`detail.${key}`, 'must be a boolean');
-  }
-  const summary = detail.summary;
-  if (!isObject(summary) || !['sampled', ...STATES].every((key) => typeof summary[key] === 'number')) {
-    throw new InvalidEventError('detail.summary', 'must hold the sweep counts');
-  }
-  const errors = detail.errors;
-  if (!Array.isArray(errors) || !errors.every((e) => isObject(e) && typeof e.error === 'string')) {
-    throw new InvalidEventError('detail.errors', 'must be a list of {namespace, name, error}');
-  }
-  return { ...detail, errorsTotal: typeof detail.errorsTotal === 'number' ? detail.errorsTotal : errors.length } as unknown as SweepCompletedDetail;
-}
-
 /**
  * Reads one event: an EventBridge envelope (`{ "detail-type", "source", "detail", ... }`, the
  * body of an SQS record from the notifier rule) or, for `slack-preview` files, a detail with
- * its own `detail-type` field. Throws InvalidEventError naming the first field at fault.
+ * its own `detail-type` field. The detail is parsed with its contract schema (../events/schemas.ts);
+ * throws InvalidEventError naming the first field at fault (`detail.pods[0].state`).
  */
 export function parseNotificationEvent(value: unknown): NotificationItem {
   if (!isObject(value)) throw new InvalidEventError('event', 'must be a JSON object');
@@ -189,13 +81,13 @@ export function parseNotificationEvent(value: unknown): NotificationItem {
   }
   switch (detailType) {
     case POD_CERTIFICATE_STATE_CHANGED:
-      return { kind: 'change', detail: parseChange(detail) };
+      return { kind: 'change', detail: parseDetail(PodStateChangedDetailSchema, detail) };
     case WORKLOAD_RESTART:
-      return { kind: 'restart', detail: parseRestart(detail) };
+      return { kind: 'restart', detail: parseDetail(WorkloadRestartDetailSchema, detail) };
     case AGENT_RESTART:
-      return { kind: 'agent-restart', detail: parseAgentRestart(detail) };
+      return { kind: 'agent-restart', detail: parseDetail(AgentRestartDetailSchema, detail) };
     case SWEEP_COMPLETED:
-      return { kind: 'sweep', detail: parseSweep(detail) };
+      return { kind: 'sweep', detail: parseDetail(SweepCompletedDetailSchema, detail) };
     default:
       throw new InvalidEventError('detail-type', `the notifier does not handle ${JSON.stringify(detailType)}`);
   }

@@ -28,7 +28,7 @@
  * then, in the engine: agent lease (`cooldown`), cluster lease (`agent-busy`), budget, dry-run.
  */
 import { judgeTbotVersion, tbotUpgradeAdvice, type AgentPod } from '../judgement/agents.js';
-import type { RestartOutcome } from '../events/events.js';
+import type { AgentRestartEventDetail, RestartOutcome } from '../events/events.js';
 export { provenStale, rotationOf, type RotationFacts } from './remediation.js';
 import {
   breakerReading,
@@ -217,31 +217,18 @@ export function agentClusterKey(cluster: string, dryRun: boolean): string {
 
 export type AgentRestartReason = State | AgentSkipReason | 'api-error' | 'guard-error';
 
-export interface AgentRestartDetail {
-  readonly cluster: string;
-  readonly node: string;
-  /** The agent pod restarted (or that would be); null when none was found. */
-  readonly agentPod: string | null;
-  /** The tbot namespace. */
-  readonly namespace: string;
+/** `Agent Restart` detail as the remediator emits it: the contract's fields, with its extras required. */
+export interface AgentRestartDetail extends AgentRestartEventDetail {
   readonly version: string | null;
   /** `upgrade tbot on node X (18.5.0 → 18.6.4)` when the agent's version has a rotation bug. */
   readonly upgradeAdvice: string | null;
   readonly upgradeTo: string | null;
   /** The pods whose event triggered it. */
   readonly pods: readonly { readonly namespace: string; readonly name: string; readonly state: State; readonly findings: readonly Finding[] }[];
-  readonly outcome: RestartOutcome;
   readonly reason: AgentRestartReason;
   readonly message: string;
-  readonly triggeredBy: string;
-  readonly at: string;
   readonly dryRun: boolean;
-  readonly lastRestartAt?: string;
-  readonly cooldownUntil?: string;
   readonly breaker?: BreakerReading;
-  readonly budget?: { readonly window: string; readonly limit: number; readonly used?: number };
-  readonly statusCode?: number;
-  readonly truncated?: true;
 }
 
 export function agentRestartDetail(

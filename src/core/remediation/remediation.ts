@@ -25,18 +25,26 @@
  * 11. cooldown              last restart (annotation, Argo restartAt, or our record) < cooldown ago
  * then, in the engine: lease held (`cooldown`), budget spent (`budget`), dry-run, act.
  */
-import { InvalidEventError } from '../model/errors.js';
-import type { PodUnhealthyDetail, RestartOutcome, WorkloadRestartDetail } from '../events/events.js';
+import type * as z from 'zod';
+import { parseDetail } from '../events/parse.js';
+import { PodUnhealthyDetailSchema } from '../events/schemas.js';
+import { SummarySchema } from '../model/schemas.js';
+import {
+  WORKLOAD_POLICIES,
+  type PolicySource,
+  type RestartAction,
+  type RestartOutcome,
+  type WorkloadPolicy,
+  type WorkloadRestartDetail,
+} from '../events/events.js';
 import type { RestartRecord } from './restart-record.js';
-import { FINDINGS, STATES, type Finding, type State, type Summary, type WorkloadRef } from '../model/types.js';
+import type { DeepReadonly, Finding, State, Summary, WorkloadRef } from '../model/types.js';
 import { isRolloutRestartKind, POLICY_ANNOTATION, type WorkloadFacts } from './workload-facts.js';
 import { cleanText } from '../model/scrub.js';
 
 export { POLICY_ANNOTATION, RESTARTED_AT_ANNOTATION } from './workload-facts.js';
 
-export const WORKLOAD_POLICIES = ['restart', 'alert', 'ignore'] as const;
-export type WorkloadPolicy = (typeof WORKLOAD_POLICIES)[number];
-export type PolicySource = 'workload' | 'pod' | 'namespace' | 'default';
+export { WORKLOAD_POLICIES, type PolicySource, type RestartAction, type WorkloadPolicy };
 
 /** States a restart is never for, whatever the settings say. */
 export const NEVER_RESTART_STATES: readonly State[] = ['healthy', 'missing', 'unreachable'];
@@ -65,8 +73,6 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** `reason` of a Workload Restart: the triggering state (restarted, dry-run), a skip rule, or a failure. */
 export type RestartReason = State | SkipReason | FailureReason;
-
-export type RestartAction = 'rollout-restart' | 'delete-pod';
 
 /** A lease shorter than this would let duplicates through when the cooldown is set to 0. */
 export const MIN_LEASE_SECONDS = 300;
@@ -171,7 +177,7 @@ export function remediationPolicy(settings: {
  * A `Pod Certificate Unhealthy` detail. The sampler always sends `sweepSummary`; it stays optional
  * here because an event without it must still be read (and then skipped by the breaker).
  */
-export type RemediationTrigger = Omit<PodUnhealthyDetail, 'sweepSummary'> & { readonly sweepSummary?: Summary };
+export type RemediationTrigger = DeepReadonly<z.output<typeof RemediationTriggerSchema>>;
 
 /** What was read back from the cluster for the event's pod, just before deciding. */
 export interface Observation {
@@ -539,64 +545,17 @@ export function restartDetail(trigger: RemediationTrigger, parts: DetailParts): 
 // ---------------------------------------------------------------------------------------------
 // Reading the event.
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function requireString(object: Json, key: string, path = 'detail'): string {
-  const value = object[key];
-  if (typeof value !== 'string' || value === '') throw new InvalidEventError(`${path}.${key}`, 'must be a non-empty string');
-  return value;
-}
-
-function requireInstant(object: Json, key: string, path = 'detail'): string {
-  const value = requireString(object, key, path);
-  if (Number.isNaN(Date.parse(value))) throw new InvalidEventError(`${path}.${key}`, `not an RFC 3339 instant: ${JSON.stringify(value)}`);
-  return value;
-}
-
-const SUMMARY_KEYS = ['sampled', 'skipped', 'healthy', 'stale', 'expiring', 'expired', 'missing', 'unreachable'] as const;
-
-function parseSummary(value: unknown): Summary {
-  if (!isObject(value)) throw new InvalidEventError('detail.sweepSummary', 'must be an object of counts');
-  for (const key of SUMMARY_KEYS) {
-    const count = value[key];
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-      throw new InvalidEventError(`detail.sweepSummary.${key}`, 'must be a non-negative integer');
-    }
-  }
-  return value as unknown as Summary;
-}
+/**
+ * The remediator reads a `Pod Certificate Unhealthy` detail with the contract schema, but for
+ * `sweepSummary`: an event without it is still read, and then skipped by the breaker (nothing
+ * acts on uncertain data), so its absence is reported as an outcome rather than refused.
+ */
+export const RemediationTriggerSchema = PodUnhealthyDetailSchema.extend({ sweepSummary: SummarySchema.optional() });
 
 /**
- * Checks that an event detail has what the remediator relies on (the fields it reads) and
- * returns it typed. Throws InvalidEventError naming the first bad field.
+ * Parses an event detail with RemediationTriggerSchema. Throws InvalidEventError naming the first
+ * bad field (`detail.certificate.notBefore`), the ZodError as its cause.
  */
 export function parseTrigger(detail: unknown): RemediationTrigger {
-  if (!isObject(detail)) throw new InvalidEventError('detail', 'must be an object');
-  for (const key of ['cluster', 'sweepId', 'namespace', 'name', 'uid']) requireString(detail, key);
-  requireInstant(detail, 'observedAt');
-  if (!(STATES as readonly unknown[]).includes(detail.state)) throw new InvalidEventError('detail.state', `must be one of ${STATES.join(', ')}`);
-  const findings = detail.findings;
-  if (!Array.isArray(findings) || !findings.every((f) => (FINDINGS as readonly unknown[]).includes(f))) {
-    throw new InvalidEventError('detail.findings', 'must be a list of known findings');
-  }
-  const workload = detail.workload;
-  if (workload !== null && workload !== undefined && !(isObject(workload) && typeof workload.kind === 'string' && typeof workload.name === 'string')) {
-    throw new InvalidEventError('detail.workload', 'must be null or {kind, name}');
-  }
-  const certificate = detail.certificate;
-  if (certificate !== null && certificate !== undefined) {
-    if (!isObject(certificate)) throw new InvalidEventError('detail.certificate', 'must be null or an object');
-    requireString(certificate, 'serialNumber', 'detail.certificate');
-    requireInstant(certificate, 'notBefore', 'detail.certificate');
-    requireInstant(certificate, 'notAfter', 'detail.certificate');
-  }
-  if (detail.sweepSummary !== undefined) parseSummary(detail.sweepSummary);
-  return {
-    ...(detail as unknown as RemediationTrigger),
-    findings: findings as Finding[],
-    workload: (workload ?? null) as WorkloadRef | null,
-    certificate: (certificate ?? null) as RemediationTrigger['certificate'],
-  };
+  return parseDetail(RemediationTriggerSchema, detail);
 }
