@@ -10,7 +10,10 @@
  * 500 pods, 190-215 MB at 5,000 (measured 2026-12-02, 2 cores).
  *
  * The governor samples the used heap and runs a full collection whenever it grew by
- * `growthBytes` since the last one; with a small live set that takes a few milliseconds. Unlike
+ * `growthBytes`, or by `growthFactor` of what the last collection left if that is more, since the
+ * last one. With a sweep's small live set a collection takes a few milliseconds; the factor keeps
+ * the cost in proportion where the live set is large (--history keeps every pod; the CLI run
+ * in-process inside a test runner's big heap), as V8's own heap growing does. Unlike
  * capping the heap (--max-old-space-size), it can never make a sweep fail: a sweep that keeps
  * more (--history keeps every pod for the snapshot) just raises the floor it grows from.
  */
@@ -18,8 +21,10 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export interface HeapGovernorOptions {
-  /** Collect when the used heap grew by this much since the last collection. @default 12 MiB */
+  /** Collect when the used heap grew by this much since the last collection… @default 12 MiB */
   readonly growthBytes?: number;
+  /** …or by this share of the heap the last collection left, if that is more. @default 0.5 */
+  readonly growthFactor?: number;
   /** How often the used heap is sampled. @default 100 ms */
   readonly intervalMs?: number;
   /** Full garbage collection; injectable for tests. @default V8's, exposed at run time */
@@ -47,12 +52,13 @@ export function exposedGc(): () => void {
 
 export function startHeapGovernor(options: HeapGovernorOptions = {}): HeapGovernor {
   const growthBytes = options.growthBytes ?? DEFAULT_GOVERNOR_GROWTH_BYTES;
+  const growthFactor = options.growthFactor ?? 0.5;
   const usedHeap = options.usedHeap ?? (() => getHeapStatistics().used_heap_size);
   const collect = options.collect ?? exposedGc();
   let floor = usedHeap();
   let collections = 0;
   const timer = setInterval(() => {
-    if (usedHeap() <= floor + growthBytes) return;
+    if (usedHeap() <= floor + Math.max(growthBytes, floor * growthFactor)) return;
     collect();
     collections++;
     floor = usedHeap();

@@ -12,6 +12,7 @@ describe('heap governor', () => {
     const collected: number[] = [];
     const governor = startHeapGovernor({
       growthBytes: 50,
+      growthFactor: 0.1,
       intervalMs: 5,
       usedHeap: () => used,
       collect: () => {
@@ -39,6 +40,22 @@ describe('heap governor', () => {
     used = 10_000;
     await sleep(30);
     expect(collected).toHaveLength(2);
+  });
+
+  it('waits for a growth in proportion to what the last collection left when that is more', async () => {
+    let used = 1000;
+    const collected: number[] = [];
+    const governor = startHeapGovernor({ growthBytes: 50, growthFactor: 0.5, intervalMs: 5, usedHeap: () => used, collect: () => void collected.push(used) });
+    try {
+      used = 1400; // 400 above a floor of 1000: below 50% of it
+      await sleep(40);
+      expect(collected).toEqual([]);
+      used = 1501;
+      await sleep(40);
+      expect(collected).toEqual([1501]);
+    } finally {
+      governor.stop();
+    }
   });
 
   it('exposes a working gc at run time, without --expose-gc on the command line', async () => {
