@@ -13,7 +13,15 @@ import { Construct } from 'constructs';
 import { thresholdSeconds } from '../../src/core/model/threshold.js';
 import { dashboardUrl } from '../../src/config/runtime-configs.js';
 import type { Threshold } from '../../src/core/model/types.js';
-import { CRONJOB_RESTART_INTERVAL_MINUTES, DIMENSIONS, LOG_MESSAGES, METRICS_NAMESPACE, SAMPLER_METRICS } from '../../src/config/metric-names.js';
+import {
+  CRONJOB_RESTART_INTERVAL_MINUTES,
+  DIMENSIONS,
+  LOG_MESSAGES,
+  METRICS_NAMESPACE,
+  ROTATION_METRIC_SOURCES,
+  ROTATION_METRICS,
+  SAMPLER_METRICS,
+} from '../../src/config/metric-names.js';
 import { STATE_COLORS } from '../../src/core/render/state-colors.js';
 
 /** What the dashboard and alarms need to know about one cluster. */
@@ -152,7 +160,8 @@ const minutes = (seconds: number): number => Math.round((seconds / 60) * 10) / 1
  *
  * Alarms (per cluster): expired pods, sampling errors above a share, no sweep report for N
  * intervals, the restart breaker's condition; per dead-letter queue: not empty. All read the
- * sampler's seven metrics (SAMPLER_METRICS) or AWS metrics: no other custom metric exists.
+ * sampler's seven metrics (SAMPLER_METRICS) or AWS metrics. The rotation metrics
+ * (ROTATION_METRICS, per deployment) are graphed, never alarmed on.
  */
 export class Monitoring extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -218,6 +227,7 @@ export class Monitoring extends Construct {
       this.clusterRow(cluster);
       this.rotationRow(cluster);
     }
+    this.rotationMetricsRow();
     this.podRows();
     this.overviewRows();
   }
@@ -445,8 +455,9 @@ export class Monitoring extends Construct {
   /**
    * "Does rotation actually work?": rotations observed per sweep beside the pods overdue for
    * renewal and the missed renewals proven across sweeps, and the observed rotation interval per
-   * source against tbot's renewal interval and the leaf TTL. From the sweep summary's `rotations`
-   * fields (Logs Insights): as metrics they would be seven more per cluster ($2.10 a month).
+   * source against tbot's renewal interval and the leaf TTL, per cluster. From the sweep summary's
+   * `rotations` fields (Logs Insights): as metrics with a Cluster dimension they would cost per
+   * cluster; the deployment-wide metrics are in rotationMetricsRow.
    */
   private rotationRow(cluster: MonitoredCluster): void {
     const renewal = cluster.tbotRenewalIntervalSeconds ?? 20 * 60;
@@ -467,6 +478,55 @@ export class Monitoring extends Construct {
         view: cloudwatch.LogQueryVisualizationType.LINE,
         width: 12,
         height: 6,
+      }),
+    );
+  }
+
+  /**
+   * "Does rotation actually work?" across every cluster of the deployment, as metrics
+   * (ROTATION_METRICS: dimension `Source` only, no `Cluster`, so they are billed per deployment):
+   * rotations observed per sweep interval, and the observed interval's median and maximum per
+   * source against tbot's renewal interval and the Istio agent's rotation at half-life. The
+   * per-cluster rows above break the same figures down by cluster from the sweep log line.
+   */
+  private rotationMetricsRow(): void {
+    const { clusters } = this.props;
+    if (clusters.length === 0) return;
+    const period = Duration.minutes(Math.min(...clusters.map((c) => c.rateMinutes)));
+    const hourly = Duration.hours(1);
+    const renewalMinutes = Math.round((clusters[0]!.tbotRenewalIntervalSeconds ?? 20 * 60) / 60);
+    const ttlMinutes = Math.round(clusters[0]!.certificateTtlSeconds / 60);
+    const metric = (metricName: string, source: string, statistic: string, label: string, metricPeriod: Duration): cloudwatch.Metric =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { [DIMENSIONS.source]: source }, statistic, period: metricPeriod, label });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `## Rotation, all clusters (metrics \`${ROTATION_METRICS.rotationsObserved}\`, \`${ROTATION_METRICS.rotationIntervalMinutes}\` by \`${DIMENSIONS.source}\`)`,
+        width: 24,
+        height: 1,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Rotations observed, all clusters (per sweep interval)',
+        width: 12,
+        height: 6,
+        left: ROTATION_METRIC_SOURCES.map((source) => metric(ROTATION_METRICS.rotationsObserved, source, 'Sum', `${source}: rotations`, period)),
+        leftYAxis: { min: 0, label: 'pods', showUnits: false },
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Observed rotation interval, all clusters (median and maximum per hour)',
+        width: 12,
+        height: 6,
+        left: ROTATION_METRIC_SOURCES.flatMap((source) => [
+          metric(ROTATION_METRICS.rotationIntervalMinutes, source, 'p50', `${source}: median`, hourly),
+          metric(ROTATION_METRICS.rotationIntervalMinutes, source, 'Maximum', `${source}: maximum`, hourly),
+        ]),
+        leftAnnotations: [
+          { value: renewalMinutes, label: `tbot renews every ${renewalMinutes} min (renewal_interval)`, color: STATE_COLORS.healthy },
+          { value: ttlMinutes / 2, label: `Istio agent rotates at half-life (${ttlMinutes / 2} min)`, color: '#1f77b4' },
+          { value: ttlMinutes, label: `certificate TTL (${ttlMinutes} min)`, color: STATE_COLORS.expired },
+        ],
+        leftYAxis: { min: 0, label: 'minutes', showUnits: false },
       }),
     );
   }

@@ -11,8 +11,10 @@ export { RESTART_OUTCOMES } from '../core/events/events.js';
 export const METRICS_NAMESPACE = 'MeshCertWatch';
 
 export const DIMENSIONS = {
-  /** Every metric has it: the cluster name from the deployment configuration. */
+  /** Every per-cluster metric (SAMPLER_METRICS) has it: the cluster name from the deployment configuration. */
   cluster: 'Cluster',
+  /** The deployment-level rotation metrics (ROTATION_METRICS) have only this one: the certificate's server. */
+  source: 'Source',
 } as const;
 
 /**
@@ -44,8 +46,32 @@ export const STATE_METRICS: Readonly<Partial<Record<State, string>>> = {
   unreachable: SAMPLER_METRICS.podsUnreachable,
 };
 
-/** Every custom metric, per cluster: what the cost model bills. */
+/** Every custom metric, per cluster: what the cost model bills per cluster. */
 export const CUSTOM_METRICS = Object.values(SAMPLER_METRICS);
+
+/**
+ * "Does rotation actually work?" as metrics (docs/contract.md §8): emitted by the sampler once
+ * per sweep and source when the sweep compared pods with rotation history, dimension set
+ * `[Source]` only, **no `Cluster`**: every cluster of a deployment adds its data points to the
+ * same metric, so they cost $0.30 each per deployment, not per cluster (the per-cluster fixed
+ * cost stays under $3). Which cluster: each EMF document carries `cluster` as a property, and the
+ * sweep's log line and `Sweep Completed.rotations` have the per-cluster figures (Logs Insights).
+ * - `RotationsObserved` (Count): pods whose leaf changed since their previous observation; 0 is
+ *   emitted too (pods compared, none rotated: the signal the metric exists for);
+ * - `RotationIntervalMinutes` (no unit; minutes): one data point per observed rotation, the time
+ *   between the two leaves' notBefore, so CloudWatch's percentiles (p50, p90, max) are over
+ *   rotations, whichever cluster they happened in.
+ */
+export const ROTATION_METRICS = {
+  rotationsObserved: 'RotationsObserved',
+  rotationIntervalMinutes: 'RotationIntervalMinutes',
+} as const;
+
+/** The `Source` values the rotation metrics are emitted for (sources with an expected renewal point). */
+export const ROTATION_METRIC_SOURCES = ['tbot', 'istio-agent'] as const;
+
+/** Every deployment-level custom metric (name × Source): what the cost model bills per deployment. */
+export const DEPLOYMENT_CUSTOM_METRICS = Object.values(ROTATION_METRICS).flatMap((name) => ROTATION_METRIC_SOURCES.map((source) => `${name}{${DIMENSIONS.source}=${source}}`));
 
 /**
  * The `message` of the structured log lines the dashboard's Logs Insights widgets read. The

@@ -6,7 +6,8 @@
  *
  * Per invocation (EventBridge Scheduler sends `{"cluster": "<name>"}`): find the cluster in the
  * configuration → deadline = now + remaining time − max(sweepDeadlineMarginSeconds,
- * 2 × sampleTimeoutSeconds + publish allowance) → sweep → EMF metrics `[Cluster]` (SAMPLER_METRICS), one summary log
+ * 2 × sampleTimeoutSeconds + publish allowance) → sweep → EMF metrics `[Cluster]` (SAMPLER_METRICS) and, with
+ * rotation history, `[Source]` (ROTATION_METRICS, no Cluster: per deployment), one summary log
  * line carrying the sweep id, and one line per state change and per unhealthy pod. A sweep that could not run fails the invocation with its typed
  * error after `Sweep Completed` went out (the function's error metric and dead-letter queue
  * alarm on it). Nothing here logs a token, a credential or key material: errors are logged as
@@ -14,12 +15,12 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { DIMENSIONS, LOG_MESSAGES } from '../config/metric-names.js';
+import { DIMENSIONS, LOG_MESSAGES, METRICS_NAMESPACE, ROTATION_METRICS } from '../config/metric-names.js';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
 import { ConfigError, InvalidEventError, MeshCertWatchError, describeError } from '../core/model/errors.js';
 import type { Summary } from '../core/model/types.js';
@@ -27,7 +28,7 @@ import type { KubeClientFactory } from '../ports/clusters.js';
 import type { EventSink } from '../ports/events.js';
 import type { FindingsLedger } from '../ports/findings-ledger.js';
 import type { RotationHistoryStore } from '../ports/rotation-history.js';
-import { changeLogFields, podLogFields, rotationLogFields, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
+import { changeLogFields, podLogFields, rotationLogFields, rotationMetrics, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
 import { namespaceSelection, sweepCluster, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
 
 /** What the schedule sends. */
@@ -116,9 +117,33 @@ export function errorFields(error: unknown): Record<string, unknown> {
   };
 }
 
-function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
+/** Interval values per EMF document: Powertools publishes by itself at 100, which would drop `Source`. */
+const INTERVALS_PER_DOCUMENT = 99;
+
+/**
+ * The deployment-level rotation metrics (ROTATION_METRICS): their own EMF documents, dimension
+ * set `[Source]` without `Cluster` (one metric per deployment and source, whatever the clusters),
+ * the cluster as a plain property for Logs Insights. Published here, not by the middleware, so
+ * the sweep's `[Cluster]` metrics never share a document (or a dimension set) with them.
+ */
+function reportRotationMetrics(outcome: SweepOutcome, metrics: Metrics): void {
+  for (const entry of rotationMetrics(outcome)) {
+    const documents = Math.max(1, Math.ceil(entry.intervalsMinutes.length / INTERVALS_PER_DOCUMENT));
+    for (let document = 0; document < documents; document++) {
+      metrics.addDimension(DIMENSIONS.source, entry.source);
+      metrics.addMetadata('cluster', outcome.cluster);
+      if (document === 0) metrics.addMetric(ROTATION_METRICS.rotationsObserved, MetricUnit.Count, entry.observed);
+      const values = entry.intervalsMinutes.slice(document * INTERVALS_PER_DOCUMENT, (document + 1) * INTERVALS_PER_DOCUMENT);
+      for (const value of values) metrics.addMetric(ROTATION_METRICS.rotationIntervalMinutes, MetricUnit.NoUnit, value);
+      metrics.publishStoredMetrics();
+    }
+  }
+}
+
+function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics, deploymentMetrics: Metrics): void {
   metrics.addDimensions({ [DIMENSIONS.cluster]: outcome.cluster });
   for (const metric of sweepMetrics(outcome)) metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
+  reportRotationMetrics(outcome, deploymentMetrics);
 
   const failures = [...outcome.changes.failed, ...outcome.unhealthy.failed];
   if (failures.length > 0) {
@@ -142,8 +167,8 @@ function report(outcome: SweepOutcome, logger: Logger, metrics: Metrics): void {
     ledgerWrites: outcome.ledgerWrites,
     samplingErrors: outcome.completed.errorsTotal,
     ...(outcome.history ? { history: outcome.history } : {}),
-    // Rotation history in the log line, not in metrics (each custom metric costs per cluster):
-    // the dashboard's rotation widgets read these fields with Logs Insights.
+    // Rotation history per cluster in the log line (the deployment-wide figures are metrics
+    // without a Cluster dimension): the dashboard's per-cluster rotation widgets read these.
     ...(outcome.completed.rotations ? { rotations: rotationLogFields(outcome.completed.rotations) } : {}),
   };
   if ('error' in outcome) logger.error(LOG_MESSAGES.sweepFailed, { ...fields, ...errorFields(outcome.error) });
@@ -163,6 +188,8 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
   let resolved: SamplerDependencies | undefined;
   // EMF metrics must carry exactly the dimension sets the dashboard reads: no `service`.
   shell.metrics.clearDefaultDimensions();
+  const deploymentMetrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mesh-cert-watch-sampler' });
+  deploymentMetrics.clearDefaultDimensions();
 
   const handle = async (event: SamplerEvent, context: Context): Promise<SamplerResult> => {
     if (!resolved) {
@@ -198,7 +225,7 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
         clock,
         onWarning: (message) => logger.warn(message),
         onSweepCompleted: (o) => {
-          report(o, logger, metrics);
+          report(o, logger, metrics, deploymentMetrics);
           onSweepCompleted?.(o);
         },
       },

@@ -10,8 +10,9 @@
  * had a certificate. Everything per pod goes to the log lines, not to metric dimensions: a
  * dimension value per pod would be a custom metric per pod.
  */
-import { SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
+import { ROTATION_METRIC_SOURCES, SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
 import type { PodStateChangedDetail } from '../core/events/events.js';
+import { rotationIntervalSeconds } from '../core/judgement/history.js';
 import { STATES, type PodReport, type RotationsReport } from '../core/model/types.js';
 import type { SweepOutcome } from './sweep-cluster.js';
 
@@ -35,6 +36,34 @@ export function sweepMetrics(outcome: Pick<SweepOutcome, 'report'>): SamplerMetr
   const remaining = report.pods.flatMap((pod) => (pod.certificate ? [pod.certificate.remainingSeconds] : []));
   if (remaining.length > 0) metrics.push({ name: SAMPLER_METRICS.minRemainingSeconds, unit: 'Seconds', value: Math.min(...remaining) });
   return metrics;
+}
+
+/** The deployment-level rotation metrics of one source in one sweep (ROTATION_METRICS, dimension `Source`). */
+export interface SourceRotationMetrics {
+  readonly source: (typeof ROTATION_METRIC_SOURCES)[number];
+  /** `RotationsObserved`: pods of this source whose leaf changed since their previous observation. */
+  readonly observed: number;
+  /** `RotationIntervalMinutes`: one value per observed rotation (minutes, 0.1 precision). */
+  readonly intervalsMinutes: readonly number[];
+}
+
+/**
+ * Per source with an expected renewal point, when the sweep compared at least one of its pods
+ * with the rotation history (a sweep without history, or the first one, emits nothing: no
+ * comparison, no figure). `RotationsObserved` 0 is emitted: pods compared, none rotated.
+ */
+export function rotationMetrics(outcome: Pick<SweepOutcome, 'report'>): SourceRotationMetrics[] {
+  const report = outcome.report;
+  if (!report?.rotations) return [];
+  return ROTATION_METRIC_SOURCES.flatMap((source) => {
+    const entry = report.rotations!.bySource[source];
+    if (!entry || entry.compared === 0) return [];
+    const intervalsMinutes = report.pods.flatMap((pod) => {
+      const seconds = pod.source === source ? rotationIntervalSeconds(pod) : null;
+      return seconds === null ? [] : [Math.round(seconds / 6) / 10];
+    });
+    return [{ source, observed: entry.observed, intervalsMinutes }];
+  });
 }
 
 const ERROR_CHARS = 300;
@@ -84,9 +113,10 @@ export function changeLogFields(change: PodStateChangedDetail, pod: PodReport | 
 }
 
 /**
- * The rotation history of one sweep as fields of the sweep's summary log line (the dashboard's
- * rotation widgets read them with Logs Insights; as metrics they would cost $0.30 each per
- * cluster and source). Flat names, `istio-agent` as `istio_agent`: no quoting in queries.
+ * The rotation history of one sweep as fields of the sweep's summary log line: the per-cluster
+ * breakdown the dashboard reads with Logs Insights (the deployment-wide figures are the
+ * ROTATION_METRICS, see rotationMetrics). Flat names, `istio-agent` as `istio_agent`: no quoting
+ * in queries.
  */
 export function rotationLogFields(rotations: RotationsReport): Record<string, number | null> {
   const fields: Record<string, number | null> = {

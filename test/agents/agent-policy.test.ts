@@ -1,7 +1,7 @@
 /** The pure parts of node-aware remediation: when the agent path applies, and decideAgent's rules. */
 import { describe, expect, it } from '@jest/globals';
-import { decideAgent, provenStale, tbotSideDiagnosis, type AgentObservation } from '../../src/core/remediation/agent-remediation.js';
-import { DEFAULT_REMEDIATION_POLICY, isActionable, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
+import { agentRestartDetail, decideAgent, provenStale, tbotSideDiagnosis, type AgentObservation } from '../../src/core/remediation/agent-remediation.js';
+import { DEFAULT_REMEDIATION_POLICY, isActionable, parseTrigger, type RemediationTrigger } from '../../src/core/remediation/remediation.js';
 import { agentPod } from './agent-kit.js';
 
 const NOW = new Date('2026-11-30T10:00:00Z');
@@ -107,5 +107,36 @@ describe('decideAgent', () => {
     // A leaf issued after the restart: it worked; this is a new lifetime running out, restart again.
     const fresh = trigger({ certificate: { ...trigger().certificate!, notBefore: '2026-11-30T09:40:05.000Z' } });
     expect(decide(fresh, replacement, record)).toMatchObject({ verdict: 'restart', lastRestartAt: '2026-11-30T09:40:00Z' });
+  });
+});
+
+describe('Agent Restart pods', () => {
+  const parts = { namespace: 'teleport-system', agent: agent('tbot-a', NODE), outcome: 'restarted' as const, reason: 'expiring' as const, message: 'm', dryRun: false, at: NOW };
+  const other = { namespace: 'shop', name: 'carts-1', state: 'stale' as const, findings: ['sds-push-without-rotation' as const] };
+  const self = { namespace: 'shop', name: 'orders-1', state: 'expiring' as const, findings: ['sds-push-without-rotation' as const, 'tbot-outdated' as const] };
+
+  it('lists every pod the agent serves that the sweep found not healthy, the triggering pod first', () => {
+    const detail = agentRestartDetail(trigger({ agentPods: [other, self], agentPodsTotal: 2 }), parts);
+    expect(detail.pods).toEqual([self, other]);
+    expect(detail).not.toHaveProperty('podsTotal');
+  });
+
+  it('lists the triggering pod alone for an event without agentPods (an older sampler)', () => {
+    expect(agentRestartDetail(trigger(), parts).pods).toEqual([self]);
+  });
+
+  it('says how many pods were affected when the event listed only the first ones', () => {
+    // The trigger is beyond the event's limit: listed first, counted once.
+    const detail = agentRestartDetail(trigger({ agentPods: [other], agentPodsTotal: 150 }), parts);
+    expect(detail.pods.map((p) => p.name)).toEqual(['orders-1', 'carts-1']);
+    expect(detail.podsTotal).toBe(150);
+  });
+
+  it('refuses a malformed agentPods list, naming the field', () => {
+    const { agentPods: _unused, ...base } = trigger();
+    expect(() => parseTrigger({ ...base, agentPods: [{ namespace: 'shop', name: 'x', state: 'broken', findings: [] }] })).toThrow(/detail\.agentPods\[0\]\.state/);
+    expect(() => parseTrigger({ ...base, agentPods: 'all' })).toThrow(/detail\.agentPods/);
+    expect(() => parseTrigger({ ...base, agentPodsTotal: -1 })).toThrow(/detail\.agentPodsTotal/);
+    expect(parseTrigger({ ...base, agentPods: [self], agentPodsTotal: 1 }).agentPods).toEqual([self]);
   });
 });

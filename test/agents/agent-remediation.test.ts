@@ -25,6 +25,7 @@ import { TbotFleet, TBOT_NAMESPACE } from '../../src/sandbox/emulator/tbot-fleet
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { kubeSweepSource } from '../../src/kube/kube-sweep.js';
 import { remediateEvent, type RemediationOutcome } from '../../src/remediator/remediate-event.js';
+import type { AgentRestartDetail } from '../../src/core/remediation/agent-remediation.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 const MINUTE = 60_000;
@@ -139,6 +140,12 @@ describe('node-aware remediation', () => {
     expect(workloadOutcomes(second.outcomes)).toEqual([]);
     const restarted = second.outcomes.find((o) => o.detailType === 'Agent Restart' && o.detail.outcome === 'restarted')!;
     expect(restarted.detail).toMatchObject({ agentPod: oldAgent, namespace: TBOT_NAMESPACE, version: '18.5.0', upgradeAdvice: `upgrade tbot on node ${node} (18.5.0 → 18.6.4)`, upgradeTo: '18.6.4' });
+    // Every pod the restart fixes, not only the one whose event triggered it: both pods of the node.
+    const onNode = second.report.pods.filter((p) => p.node === node);
+    const agentDetail = restarted.detail as AgentRestartDetail;
+    expect(agentDetail.pods.map((p) => `${p.namespace}/${p.name}:${p.state}`).sort()).toEqual(onNode.map((p) => `shop/${p.name}:expiring`).sort());
+    expect(agentDetail).not.toHaveProperty('podsTotal');
+    for (const outcome of second.outcomes) expect(outcome.detail.pods).toHaveLength(2);
     expect(w.emulator.requests.some((r) => r.method === 'DELETE' && r.path === `/api/v1/namespaces/${TBOT_NAMESPACE}/pods/${oldAgent}`)).toBe(true);
     expect(w.emulator.get('Pod', TBOT_NAMESPACE, oldAgent)).toBeUndefined();
     expect(w.fleet.agentOn(node)!.name).not.toBe(oldAgent);

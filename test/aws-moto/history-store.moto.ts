@@ -202,9 +202,31 @@ describe('the sampler handler with its history in S3', () => {
     });
     const listing = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'history/prod-mesh/' }));
     expect(listing.Contents?.map((o) => o.Key?.replace(/^history\/prod-mesh\/\d{13}-/, ''))).toEqual(['history-sweep-2.json.gz', 'history-sweep-1.json.gz']);
-    // Rotation history goes to the sweep's summary log line (the dashboard reads it with Logs Insights).
+    // Per deployment: the rotation metrics in their own EMF document, dimension [Source] only (no
+    // Cluster), the cluster as a property; per cluster: the sweep's summary log line (Logs Insights).
     const lines = emf.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.filter((d) => '_aws' in d && 'RotationsObserved' in d)).toEqual([]);
+    const rotationDocs = lines.filter((d) => '_aws' in d && 'RotationsObserved' in d);
+    expect(rotationDocs).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            {
+              Namespace: 'MeshCertWatch',
+              Dimensions: [['Source']],
+              Metrics: [
+                { Name: 'RotationsObserved', Unit: 'Count' },
+                { Name: 'RotationIntervalMinutes', Unit: 'None' },
+              ],
+            },
+          ],
+        }),
+        Source: 'tbot',
+        cluster: 'prod-mesh',
+        RotationsObserved: 1,
+        RotationIntervalMinutes: 20,
+      }),
+    ]);
+    expect(rotationDocs[0]).not.toHaveProperty('Cluster');
     expect(lines.find((d) => d.message === 'sweep completed' && d.rotations)).toMatchObject({
       cluster: 'prod-mesh',
       rotations: { observed: 1, overdue: 1, proven: 1, tbot_observed: 1, tbot_interval_p50_s: 1200, tbot_interval_max_s: 1200 },

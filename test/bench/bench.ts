@@ -8,7 +8,8 @@
  *   cli       the CLI's sweep as a process (json and table) at 500 / 5,000 pods (BENCH_CLI_SIZES),
  *             peak RSS, floor ratio, and the sequential kubectl loop (BENCH_KUBECTL_SAMPLE pods)
  *   detection time-to-detect of tbot's failures with the default schedule, with and without
- *             rotation history; false-positive rate on a jittered healthy population
+ *             rotation history; false-positive rate on a jittered healthy population; the
+ *             simulation's application restarts per day, watcher vs the 45-minute CronJob
  */
 import { benchBundles } from './bundles.bench.js';
 import { benchCli } from './cli.bench.js';

@@ -51,15 +51,40 @@ export function demoDashboardWidgets(cluster: string, rateMinutes: number): Widg
 }
 
 /** A metric row: [namespace, name, ...dims, options] or [{expression, label, id}]. */
-function rowParts(row: unknown[]): { namespace?: string; name?: string; options: Record<string, unknown> } {
+function rowParts(row: unknown[]): { namespace?: string; name?: string; dimensions: string; options: Record<string, unknown> } {
   const last = row[row.length - 1];
   const options = typeof last === 'object' && last !== null ? (last as Record<string, unknown>) : {};
-  return typeof row[0] === 'string' ? { namespace: row[0], name: String(row[1]), options } : { options };
+  if (typeof row[0] !== 'string') return { dimensions: '', options };
+  const dims = row.slice(2).filter((cell): cell is string => typeof cell === 'string');
+  const pairs: string[] = [];
+  for (let i = 0; i + 1 < dims.length; i += 2) pairs.push(`${dims[i]}=${dims[i + 1]}`);
+  return { namespace: row[0], name: String(row[1]), dimensions: pairs.join(','), options };
+}
+
+/** A CloudWatch statistic over data points (Sum, Maximum, Average, pNN). */
+function statistic(points: readonly number[], stat: string): number {
+  if (points.length === 0) return NaN;
+  const sorted = [...points].sort((a, b) => a - b);
+  if (stat === 'Sum') return sorted.reduce((a, b) => a + b, 0);
+  if (stat === 'Maximum') return sorted.at(-1)!;
+  if (stat === 'Minimum') return sorted[0]!;
+  const percentile = /^p(\d+(?:\.\d+)?)$/.exec(stat);
+  if (percentile) return sorted[Math.min(sorted.length - 1, Math.ceil((Number(percentile[1]) / 100) * sorted.length) - 1)]!;
+  return sorted.reduce((a, b) => a + b, 0) / sorted.length;
 }
 
 /** The value of one AWS or custom metric at one demo sweep. */
-function metricAt(result: DemoResult, index: number, namespace: string, name: string, hint: string): number {
+function metricAt(result: DemoResult, index: number, namespace: string, name: string, hint: string, row?: ReturnType<typeof rowParts>): number {
   const sweep = result.sweeps[index]!;
+  // Metrics without the Cluster dimension (the rotation metrics, by Source): every data point of
+  // the metric's period up to this sweep, reduced with the widget's statistic.
+  if (namespace === 'MeshCertWatch' && row && row.dimensions !== '' && !row.dimensions.startsWith('Cluster=')) {
+    const periodMs = Number(row.options.period ?? 300) * 1000;
+    const points = result.sweeps
+      .filter((s) => s.at.getTime() <= sweep.at.getTime() && s.at.getTime() > sweep.at.getTime() - periodMs)
+      .flatMap((s) => s.metricDataPoints[`${name}{${row.dimensions}}`] ?? []);
+    return statistic(points, String(row.options.stat ?? 'Average'));
+  }
   if (namespace === 'MeshCertWatch') return sweep.metricValues[name] ?? NaN;
   if (namespace === 'AWS/Lambda' && name === 'Duration') {
     const fn = (['sampler', 'remediator', 'notifier'] as const).find((f) => hint.includes(f)) ?? 'sampler';
@@ -88,7 +113,7 @@ function metricSeries(widget: Widget, result: DemoResult): Series[] {
     const label = String(row.options.label ?? row.name ?? row.options.expression ?? '');
     const values = result.sweeps.map((sweep, index) => {
       let value: number;
-      if (row.name) value = metricAt(result, index, row.namespace!, row.name, `${widget.properties.title ?? ''} ${label}`);
+      if (row.name) value = metricAt(result, index, row.namespace!, row.name, `${widget.properties.title ?? ''} ${label}`, row);
       else {
         const ids: Record<string, number> = {};
         for (const other of rows) {

@@ -156,6 +156,32 @@ describe('dashboard: restarts, notifications, the watcher itself', () => {
     expect(byTitle('Sweep duration (seconds)').properties.query).toContain('stats max(sweepSeconds) as slowest_sweep_s');
   });
 
+  it('graphs the rotation metrics once for the deployment: [Source] only, no Cluster dimension', () => {
+    const observed = byTitle('Rotations observed, all clusters (per sweep interval)');
+    expect(observed.type).toBe('metric');
+    expect(observed.properties.metrics).toEqual([
+      ['MeshCertWatch', 'RotationsObserved', 'Source', 'tbot', expect.objectContaining({ stat: 'Sum', label: 'tbot: rotations' })],
+      ['MeshCertWatch', 'RotationsObserved', 'Source', 'istio-agent', expect.objectContaining({ stat: 'Sum', label: 'istio-agent: rotations' })],
+    ]);
+    const interval = byTitle('Observed rotation interval, all clusters (median and maximum per hour)');
+    expect(interval.properties.metrics).toEqual([
+      ['MeshCertWatch', 'RotationIntervalMinutes', 'Source', 'tbot', expect.objectContaining({ stat: 'p50', period: 3600 })],
+      ['MeshCertWatch', 'RotationIntervalMinutes', 'Source', 'tbot', expect.objectContaining({ stat: 'Maximum', period: 3600 })],
+      ['MeshCertWatch', 'RotationIntervalMinutes', 'Source', 'istio-agent', expect.objectContaining({ stat: 'p50', period: 3600 })],
+      ['MeshCertWatch', 'RotationIntervalMinutes', 'Source', 'istio-agent', expect.objectContaining({ stat: 'Maximum', period: 3600 })],
+    ]);
+    expect(interval.properties.annotations!.horizontal.map((a) => [a.value, a.label])).toEqual([
+      [20, 'tbot renews every 20 min (renewal_interval)'],
+      [30, 'Istio agent rotates at half-life (30 min)'],
+      [60, 'certificate TTL (60 min)'],
+    ]);
+    expect(interval.properties.yAxis?.left?.label).toBe('minutes');
+    // One row for the deployment, however many clusters; no rotation metric row carries a Cluster.
+    const rotationRows = widgets.flatMap((w) => (w.properties.metrics ?? []).filter((row) => row[1] === 'RotationsObserved' || row[1] === 'RotationIntervalMinutes'));
+    expect(rotationRows).toHaveLength(6);
+    for (const row of rotationRows) expect(row).not.toContain('Cluster');
+  });
+
   it('labels every graph axis with its unit', () => {
     for (const widget of widgets.filter((w) => w.type === 'metric' && !w.properties.sparkline && w.properties.title !== 'Alarms')) {
       expect([widget.properties.title, widget.properties.yAxis?.left?.label]).toEqual([widget.properties.title, expect.stringMatching(/^(pods|minutes|seconds|messages|invocations|requests|pods per hour)$/)]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { classifyChange, computeChanges, DEFAULT_LEDGER_TTL_SECONDS } from '../../src/core/events/changes.js';
+import { AGENT_PODS_LIMIT } from '../../src/core/events/events.js';
 import { ConfigError } from '../../src/core/model/errors.js';
 import { entry, NOW, pod, report, summaryOf } from './change-fixtures.js';
 
@@ -190,6 +191,41 @@ describe('computeChanges', () => {
     const { changes, writes } = computeChanges({ previous: [entry('a', 'healthy')], report: report([pod('a', 'healthy')]), scope: 'all' });
     expect(changes).toEqual([]);
     expect(writes).toEqual([{ kind: 'delete', uid: 'uid-a' }]);
+  });
+
+  it('lists on each Unhealthy event of a tbot-served pod every pod not healthy that the same agent serves', () => {
+    const agent = { pod: 'tbot-a', version: '18.5.0' };
+    const other = { pod: 'tbot-b', version: '18.6.4' };
+    const onB = { node: 'ip-b', agent: other };
+    const pods = [
+      pod('carts-1', 'stale', ['sds-push-without-rotation', 'tbot-outdated'], { agent }),
+      pod('orders-1', 'expiring', ['sds-push-without-rotation', 'tbot-outdated'], { agent }),
+      pod('web-1', 'healthy', ['tbot-outdated'], { agent }),
+      pod('api-1', 'stale', ['sds-pushes-stopped'], onB),
+      pod('files-1', 'stale', ['sds-pushes-stopped']),
+    ];
+    const { unhealthy } = computeChanges({ previous: [], report: report(pods), scope: 'all' });
+    const byName = new Map(unhealthy.map((d) => [d.name, d]));
+    const served = [
+      { namespace: 'shop', name: 'carts-1', state: 'stale', findings: ['sds-push-without-rotation', 'tbot-outdated'] },
+      { namespace: 'shop', name: 'orders-1', state: 'expiring', findings: ['sds-push-without-rotation', 'tbot-outdated'] },
+    ];
+    expect(byName.get('carts-1')).toMatchObject({ agentPods: served, agentPodsTotal: 2 });
+    expect(byName.get('orders-1')).toMatchObject({ agentPods: served, agentPodsTotal: 2 });
+    // Healthy with a finding: not a pod a restart fixes, but it still says which ones would be.
+    expect(byName.get('web-1')).toMatchObject({ agentPods: served, agentPodsTotal: 2 });
+    // Another agent on another node: only its own pods; no agent: no list.
+    expect(byName.get('api-1')).toMatchObject({ agentPods: [{ namespace: 'shop', name: 'api-1', state: 'stale', findings: ['sds-pushes-stopped'] }], agentPodsTotal: 1 });
+    expect(byName.get('files-1')).not.toHaveProperty('agentPods');
+  });
+
+  it('keeps at most AGENT_PODS_LIMIT pods in agentPods and counts them all', () => {
+    const agent = { pod: 'tbot-a', version: '18.5.0' };
+    const pods = Array.from({ length: AGENT_PODS_LIMIT + 7 }, (_, i) => pod(`carts-${i}`, 'stale', ['sds-push-without-rotation'], { agent }));
+    const { unhealthy } = computeChanges({ previous: [], report: report(pods), scope: 'all' });
+    expect(unhealthy).toHaveLength(AGENT_PODS_LIMIT + 7);
+    expect(unhealthy[0]!.agentPods).toHaveLength(AGENT_PODS_LIMIT);
+    expect(unhealthy[0]!.agentPodsTotal).toBe(AGENT_PODS_LIMIT + 7);
   });
 
   it('rejects a report whose evaluation instant is not a timestamp', () => {

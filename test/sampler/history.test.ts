@@ -15,7 +15,7 @@ import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
 import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { DynamoLedger } from '../../src/aws/ledger.js';
-import { rotationLogFields, sweepMetrics } from '../../src/sampler/metrics.js';
+import { rotationLogFields, rotationMetrics, sweepMetrics } from '../../src/sampler/metrics.js';
 import { sweepCluster, type SweepOutcome } from '../../src/sampler/sweep-cluster.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { clusterInput, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors } from './kit.js';
@@ -174,8 +174,24 @@ describe('sweeps every 5 minutes with rotation history', () => {
     const maxInterval = Math.max(...outcomes.map((o) => o.completed.rotations?.bySource.tbot?.intervalSecondsMax ?? 0));
     expect(maxInterval).toBe(Math.round(21.5 * 60));
     const withRotation = outcomes.find((o) => (o.completed.rotations?.observed ?? 0) > 0)!;
-    // Log fields, not metrics: seven rotation metrics would cost $2.10 a month per cluster.
+    // Not in the [Cluster] metrics: the rotation metrics are per deployment ([Source] only).
     expect(sweepMetrics(withRotation).map((m) => m.name)).not.toContain('RotationsObserved');
+    const emitted = rotationMetrics(withRotation);
+    const tbot = withRotation.completed.rotations!.bySource.tbot!;
+    expect(emitted.find((m) => m.source === 'tbot')).toEqual({
+      source: 'tbot',
+      observed: tbot.observed,
+      intervalsMinutes: expect.arrayContaining([expect.any(Number)]),
+    });
+    expect(emitted.find((m) => m.source === 'tbot')!.intervalsMinutes).toHaveLength(tbot.observed);
+    // Every observed tbot interval over the run, in minutes: 20-21.5 (jitter), none from the broken pod.
+    const intervals = outcomes.flatMap((o) => rotationMetrics(o).flatMap((m) => (m.source === 'tbot' ? m.intervalsMinutes : [])));
+    expect(intervals).toHaveLength(12);
+    expect(Math.min(...intervals)).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...intervals)).toBe(21.5);
+    // Sources compared but none rotated still report 0; the first sweep (nothing to compare) reports nothing.
+    expect(rotationMetrics(outcomes[0]!)).toEqual([]);
+    expect(outcomes.flatMap((o) => rotationMetrics(o)).some((m) => m.source === 'istio-agent' && m.observed === 0 && m.intervalsMinutes.length === 0)).toBe(true);
     const fields = rotationLogFields(withRotation.completed.rotations!);
     expect(fields).toMatchObject({ observed: withRotation.completed.rotations!.observed, overdue: expect.any(Number), proven: expect.any(Number) });
     expect(fields.tbot_interval_p50_s).toBe(withRotation.completed.rotations!.bySource.tbot?.intervalSecondsP50 ?? undefined);

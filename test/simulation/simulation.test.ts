@@ -3,7 +3,7 @@
  * the `simulate` command's output.
  */
 import { describe, expect, it } from '@jest/globals';
-import { CUSTOM_METRICS_PER_CLUSTER, estimateCost, PRICES, SAMPLER_BENCHMARK } from '../../src/sandbox/simulation/cost.js';
+import { CUSTOM_METRICS_PER_CLUSTER, CUSTOM_METRICS_PER_DEPLOYMENT, estimateCost, PRICES, SAMPLER_BENCHMARK } from '../../src/sandbox/simulation/cost.js';
 import { simulate, type SimulationSettings } from '../../src/sandbox/simulation/model.js';
 import { deploymentDefaults, runSimulation } from '../../src/sandbox/simulation/report.js';
 import { runCli } from '../support/cli.js';
@@ -114,8 +114,18 @@ describe('cost model', () => {
       expect(cost.perClusterFixedUsd).toBeLessThanOrEqual(3);
       expect(cost.variablePer1000PodsUsd).toBeLessThanOrEqual(1);
     }
-    // Every custom metric is a sampler metric with the one [Cluster] dimension: seven of them.
+    // Per cluster: the sampler's seven metrics with the one [Cluster] dimension.
     expect(CUSTOM_METRICS_PER_CLUSTER).toBe(7);
+  });
+
+  it('bills the rotation metrics once per deployment ([Source], no Cluster), not per cluster', () => {
+    const cost = estimateCost(result, defaults.cost);
+    const rotation = cost.lines.find((l) => l.item === 'CloudWatch custom metrics (rotation)')!;
+    expect(CUSTOM_METRICS_PER_DEPLOYMENT).toBe(4);
+    expect(rotation).toMatchObject({ scope: 'deployment', usd: expect.closeTo(4 * 0.3, 6) });
+    // With a Cluster dimension they would take the fixed cost per cluster above $3.
+    expect(cost.perClusterFixedUsd + rotation.usd).toBeGreaterThan(3);
+    expect(cost.perClusterFixedUsd).toBeLessThanOrEqual(3);
   });
 
   it('halves the sampler bill with twice the concurrency; metrics do not depend on pods', () => {

@@ -21,7 +21,7 @@
  * among the sampled pods (deleted, or no longer Running); a restarted pod has a new uid.
  */
 import { ConfigError } from '../model/errors.js';
-import type { PodGoneDetail, PodPresentChangeDetail, PodStateChangedDetail, PodUnhealthyDetail } from './events.js';
+import { AGENT_PODS_LIMIT, type AgentPodRef, type PodGoneDetail, type PodPresentChangeDetail, type PodStateChangedDetail, type PodUnhealthyDetail } from './events.js';
 import { STATE_SEVERITY, type Finding, type PodReport, type State, type SweepReport, type WorkloadRef } from '../model/types.js';
 
 export interface LedgerEntry {
@@ -133,11 +133,20 @@ export function computeChanges(input: ChangeInput): ChangeSet {
     expiresAt,
   });
 
+  const byAgent = unhealthyPodsByAgent(report.pods);
   for (const pod of report.pods) {
     if (seen.has(pod.uid)) continue; // defensive: one verdict per pod uid
     seen.add(pod.uid);
     const prev = ledger.get(pod.uid);
-    if (needsAttention(pod)) unhealthy.push({ ...pod, ...context, sweepSummary: report.summary });
+    if (needsAttention(pod)) {
+      const served = pod.agent ? byAgent.get(agentKeyOf(pod)) : undefined;
+      unhealthy.push({
+        ...pod,
+        ...context,
+        sweepSummary: report.summary,
+        ...(served ? { agentPods: served.slice(0, AGENT_PODS_LIMIT), agentPodsTotal: served.length } : {}),
+      });
+    }
 
     const kind = classifyChange(prev, pod);
     switch (kind) {
@@ -190,4 +199,22 @@ export function computeChanges(input: ChangeInput): ChangeSet {
   }
 
   return { unhealthy, changes, writes };
+}
+
+const agentKeyOf = (pod: PodReport): string => `${pod.node}\u0000${pod.agent?.pod ?? ''}`;
+
+/**
+ * The pods not healthy per serving tbot agent (node + agent pod), in report order: what one
+ * restart of that agent would fix. One pass, so a sweep stays linear in pods.
+ */
+function unhealthyPodsByAgent(pods: readonly PodReport[]): Map<string, AgentPodRef[]> {
+  const byAgent = new Map<string, AgentPodRef[]>();
+  for (const pod of pods) {
+    if (!pod.agent || pod.state === 'healthy') continue;
+    const key = agentKeyOf(pod);
+    const list = byAgent.get(key) ?? [];
+    list.push({ namespace: pod.namespace, name: pod.name, state: pod.state, findings: [...pod.findings] });
+    byAgent.set(key, list);
+  }
+  return byAgent;
 }

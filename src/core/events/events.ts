@@ -15,6 +15,7 @@
 import type * as z from 'zod';
 import type { DeepReadonly, Summary, SweepReport } from '../model/types.js';
 import type {
+  AgentPodRefSchema,
   AgentRestartDetailSchema,
   PodEventDetailSchema,
   PodGoneDetailSchema,
@@ -28,6 +29,9 @@ import type {
 import { cleanText } from '../model/scrub.js';
 
 export const EVENT_SOURCE = 'mesh-cert-watch';
+
+/** At most this many pods in `Pod Certificate Unhealthy.agentPods` (a node runs about 110 pods; the event stays small). */
+export const AGENT_PODS_LIMIT = 100;
 
 export const POD_CERTIFICATE_UNHEALTHY = 'Pod Certificate Unhealthy';
 export const POD_CERTIFICATE_STATE_CHANGED = 'Pod Certificate State Changed';
@@ -71,6 +75,9 @@ export type PodEventDetail = DeepReadonly<z.output<typeof PodEventDetailSchema>>
  * something restarts fix) and refuses to act on an event without it.
  */
 export type PodUnhealthyDetail = DeepReadonly<z.output<typeof PodUnhealthyDetailSchema>>;
+
+/** One pod served by a tbot agent, as `Pod Certificate Unhealthy.agentPods` and `Agent Restart.pods` list it. */
+export type AgentPodRef = DeepReadonly<z.output<typeof AgentPodRefSchema>>;
 
 /** A pod that is still sampled: the full per-pod object. */
 export type PodPresentChangeDetail = DeepReadonly<z.output<typeof PodPresentChangeDetailSchema>>;
@@ -282,7 +289,7 @@ function halveUntilFits(d: JsonObject, key: string, maxBytes: number): void {
 /**
  * Returns `detail` unchanged when its JSON fits in `maxBytes`, otherwise a trimmed copy with
  * `truncated: true`: secrets beyond the first few (`default`/`ROOTCA` kept longest), long error
- * texts, then list tails (`errors`, `pods`), then any long string. Identity fields (cluster,
+ * texts, then list tails (`errors`, `agentPods`, `pods`), then any long string. Identity fields (cluster,
  * namespace, name, uid, state, findings, change...) are never removed. The result can still
  * exceed `maxBytes` if those alone do; callers must check (`detailBytes`) and report it.
  */
@@ -296,6 +303,8 @@ export function fitDetail<T extends object>(detail: T, maxBytes: number): T {
     if (fits()) return work as T;
   }
   halveUntilFits(work, 'errors', maxBytes);
+  if (fits()) return work as T;
+  halveUntilFits(work, 'agentPods', maxBytes);
   if (fits()) return work as T;
   halveUntilFits(work, 'pods', maxBytes);
   if (fits()) return work as T;

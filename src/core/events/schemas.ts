@@ -12,6 +12,7 @@
  */
 import * as z from 'zod';
 import {
+  AGENT_PODS_LIMIT,
   AGENT_RESTART,
   PRESENT_CHANGES,
   POD_CERTIFICATE_STATE_CHANGED,
@@ -57,12 +58,23 @@ const PodEventHead = {
 /** The per-pod object of the sweep report, plus where and when it was observed. */
 export const PodEventDetailSchema = z.object({ ...PodEventHead, ...PodReportSchema.shape, truncated: TruncatedSchema });
 
+/** One pod served by a tbot agent, as `Pod Certificate Unhealthy.agentPods` lists it. */
+export const AgentPodRefSchema = z.object({ namespace: NameSchema, name: NameSchema, state: StateSchema, findings: FindingsSchema });
+
 export const PodUnhealthyDetailSchema = z
   .object({
     ...PodEventDetailSchema.shape,
     sweepSummary: SummarySchema.describe(
       "The summary of the sweep that observed the pod (as in Sweep Completed): the remediator's breaker compares unhealthy to sampled pods.",
     ),
+    agentPods: z
+      .array(AgentPodRefSchema)
+      .max(AGENT_PODS_LIMIT)
+      .optional()
+      .describe(
+        'Present when a tbot agent serves the pod: every pod of this sweep that is not healthy and is served by the same agent (same node and agent pod), this one included, at most 100. What a restart of that agent would fix; the remediator lists them in Agent Restart.pods.',
+      ),
+    agentPodsTotal: z.number().int().min(0).optional().describe('How many pods agentPods would list without its limit.'),
   })
   .meta({
     title: POD_CERTIFICATE_UNHEALTHY,
@@ -236,7 +248,10 @@ export const AgentRestartDetailSchema = z
     ),
     pods: z
       .array(z.object({ namespace: NameSchema, name: NameSchema, state: StateSchema, findings: FindingsSchema.optional() }))
-      .describe('Pods whose events triggered it.'),
+      .describe(
+        "The pods affected: every pod the triggering sweep found not healthy that this agent serves (the event's agentPods), the triggering pod first; only the triggering pod for an event without agentPods.",
+      ),
+    podsTotal: z.number().int().min(0).optional().describe('How many pods were affected, when pods lists only the first 100.'),
     triggeredBy: NameSchema.describe('sweepId of the triggering sweep.'),
     at: DateTimeSchema,
     ...OutcomeExtras,

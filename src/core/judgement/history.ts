@@ -253,6 +253,17 @@ export type SourceRotations = SourceRotationsReport;
 /** `rotations` of the report and of `Sweep Completed`. */
 export type RotationSummary = RotationsReport;
 
+/**
+ * The observed rotation interval of a pod that rotated since its previous observation: seconds
+ * between the previous leaf's notBefore and the current one's (rounded); null when it did not
+ * rotate, or the dates do not say (a later leaf issued earlier).
+ */
+export function rotationIntervalSeconds(pod: Pick<PodReport, 'certificate' | 'previous' | 'rotatedSinceLastSweep'>): number | null {
+  if (!pod.rotatedSinceLastSweep || !pod.certificate || !pod.previous) return null;
+  const interval = (Date.parse(pod.certificate.notBefore) - Date.parse(pod.previous.notBefore)) / 1000;
+  return Number.isFinite(interval) && interval > 0 ? Math.round(interval) : null;
+}
+
 /** Counts rotations (new leaf since the previous observation) and their intervals, per source. */
 export function summarizeRotations(pods: readonly PodReport[]): RotationSummary {
   const sources = new Map<Source, { observed: number; compared: number; overdue: number; intervals: number[] }>();
@@ -267,8 +278,8 @@ export function summarizeRotations(pods: readonly PodReport[]): RotationSummary 
     entry.compared++;
     if (pod.rotatedSinceLastSweep) {
       entry.observed++;
-      const interval = (Date.parse(pod.certificate.notBefore) - Date.parse(pod.previous.notBefore)) / 1000;
-      if (Number.isFinite(interval) && interval > 0) entry.intervals.push(Math.round(interval));
+      const interval = rotationIntervalSeconds(pod);
+      if (interval !== null) entry.intervals.push(interval);
     }
   }
   const bySource: Partial<Record<Source, SourceRotations>> = {};

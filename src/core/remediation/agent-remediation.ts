@@ -28,7 +28,7 @@
  * then, in the engine: agent lease (`cooldown`), cluster lease (`agent-busy`), budget, dry-run.
  */
 import { judgeTbotVersion, tbotUpgradeAdvice, type AgentPod } from '../judgement/agents.js';
-import type { AgentRestartEventDetail, RestartOutcome } from '../events/events.js';
+import type { AgentPodRef, AgentRestartEventDetail, RestartOutcome } from '../events/events.js';
 export { provenStale, rotationOf, type RotationFacts } from './remediation.js';
 import {
   breakerReading,
@@ -223,8 +223,12 @@ export interface AgentRestartDetail extends AgentRestartEventDetail {
   /** `upgrade tbot on node X (18.5.0 → 18.6.4)` when the agent's version has a rotation bug. */
   readonly upgradeAdvice: string | null;
   readonly upgradeTo: string | null;
-  /** The pods whose event triggered it. */
-  readonly pods: readonly { readonly namespace: string; readonly name: string; readonly state: State; readonly findings: readonly Finding[] }[];
+  /**
+   * The pods affected: every pod the triggering sweep found not healthy that this agent serves
+   * (the event's `agentPods`), the triggering pod first; only the triggering pod when the event
+   * does not carry the list (an event from an older sampler).
+   */
+  readonly pods: readonly AgentPodRef[];
   readonly reason: AgentRestartReason;
   readonly message: string;
   readonly dryRun: boolean;
@@ -254,7 +258,7 @@ export function agentRestartDetail(
     version,
     upgradeAdvice: tbotUpgradeAdvice(trigger.node, version),
     upgradeTo: judgeTbotVersion(version).upgradeTo,
-    pods: [{ namespace: trigger.namespace, name: trigger.name, state: trigger.state, findings: [...trigger.findings] }],
+    ...affectedPods(trigger),
     outcome: parts.outcome,
     reason: parts.reason,
     message: parts.message,
@@ -263,4 +267,16 @@ export function agentRestartDetail(
     dryRun: parts.dryRun,
     ...extra,
   };
+}
+
+/** `pods` (and `podsTotal` when the event's list was cut) of an Agent Restart detail. */
+function affectedPods(trigger: RemediationTrigger): { readonly pods: AgentPodRef[]; readonly podsTotal?: number } {
+  const self: AgentPodRef = { namespace: trigger.namespace, name: trigger.name, state: trigger.state, findings: [...trigger.findings] };
+  const listed = trigger.agentPods ?? [];
+  const others = listed.filter((p) => !(p.namespace === trigger.namespace && p.name === trigger.name));
+  const pods = [self, ...others.map((p) => ({ namespace: p.namespace, name: p.name, state: p.state, findings: [...p.findings] }))];
+  // The sampler counts every pod not healthy, the trigger included when it is one of them.
+  const counted = trigger.agentPods !== undefined && trigger.state !== 'healthy';
+  const total = Math.max((trigger.agentPodsTotal ?? listed.length) + (counted ? 0 : 1), pods.length);
+  return total > pods.length ? { pods, podsTotal: total } : { pods };
 }

@@ -15,6 +15,17 @@ function cell(text: string): string {
 type Outcome = { readonly detailType: 'Workload Restart'; readonly detail: RemediationDetail } | { readonly detailType: 'Agent Restart'; readonly detail: AgentRestartDetail };
 
 /**
+ * An agent restart's row names the pod whose event triggered it, then how many more pods of the
+ * node it fixes (`pods` lists them all, the trigger first): `orders-1 (+3 on the node)`.
+ */
+function agentPodCells(d: AgentRestartDetail): string[] {
+  const [first] = d.pods;
+  if (first === undefined) return ['<none>', '<none>', '<none>'];
+  const more = Math.max(d.podsTotal ?? d.pods.length, d.pods.length) - 1;
+  return [cell(first.namespace), cell(`${first.name}${more > 0 ? ` (+${more} on the node)` : ''}`), cell(first.state)];
+}
+
+/**
  * One row per remediator outcome: a workload restart, or a node's tbot agent restart (WORKLOAD
  * shows `tbot-agent/<pod> (node X)`), then one `advice` line per node whose agent needs an upgrade.
  */
@@ -23,9 +34,7 @@ export function renderRemediationTable(outcomes: readonly (RemediationDetail | O
   if (outcomes.length === 0) return `${title}: no pod needs attention.\n`;
   const details = outcomes.map((o): Outcome => ('detailType' in o ? o : { detailType: 'Workload Restart', detail: o }));
   const rows = details.map(({ detailType, detail: d }) => [
-    cell(detailType === 'Agent Restart' ? (d as AgentRestartDetail).pods.map((p) => p.namespace).join(',') : d.namespace),
-    cell(d.pods.map((p) => p.name).join(',')),
-    cell(d.pods.map((p) => p.state).join(',')),
+    ...(detailType === 'Agent Restart' ? agentPodCells(d as AgentRestartDetail) : [cell(d.namespace), cell(d.pods.map((p) => p.name).join(',')), cell(d.pods.map((p) => p.state).join(','))]),
     cell(
       detailType === 'Agent Restart'
         ? `tbot-agent/${(d as AgentRestartDetail).agentPod ?? '?'} (node ${(d as AgentRestartDetail).node})`

@@ -5,6 +5,7 @@
  * summary with the CronJob comparison. Pure string functions over the engine's results.
  */
 import { AGENT_RESTART, POD_CERTIFICATE_STATE_CHANGED, POD_CERTIFICATE_UNHEALTHY, SWEEP_COMPLETED, WORKLOAD_RESTART } from '../../core/events/events.js';
+import { renderRotationsLine } from '../../core/render/render-history.js';
 import { renderRemediationTable } from '../../core/render/render-remediation.js';
 import { formatDuration, renderColumns, renderSummaryLine, renderSweepTable } from '../../core/render/render.js';
 import { STATES, type Summary } from '../../core/model/types.js';
@@ -40,7 +41,8 @@ export function renderIntro(intro: DemoIntro): string {
     `Stand-ins: the Kubernetes API emulator (HTTPS + WebSocket exec) for EKS, dynalite for DynamoDB, a local`,
     `event bus with the stack's rule patterns for EventBridge, a local HTTP server for Slack. No AWS, no cluster.`,
     `Clock: ${intro.sweeps} sweeps, one every ${intro.intervalMinutes} min from ${intro.start.toISOString().slice(0, 16).replace('T', ' ')} UTC (${formatDuration(minutes * 60)} of simulated time).`,
-    `Remediation (deployment defaults, dry-run off): restart on ${policy.restartStates.join(', ')}; cooldown ${policy.cooldownMinutes} min; budget ${policy.budgetPerHour}/h; breaker above ${policy.breakerUnhealthyShare * 100}% unhealthy.`,
+    `Remediation (deployment defaults, dry-run off): restart on ${policy.restartStates.join(', ')}${policy.actOnProvenStale ? '; at stale too when the diagnosis is definite\n  (a missed renewal proven across sweeps, or certificate files that are never pushed)' : ''}; cooldown ${policy.cooldownMinutes} min; budget ${policy.budgetPerHour}/h; breaker above ${policy.breakerUnhealthyShare * 100}% unhealthy.`,
+    `Rotation history: each sweep compares every pod with the previous sweep (S3 when deployed, memory here).`,
     '',
     'Scripted problems:',
     renderColumns([...problems, ['  every other pod', 'tbot 18.6.4 on its node renews the 1 h certificate every 20 minutes']]),
@@ -82,6 +84,11 @@ function eventRows(routed: readonly RoutedEvent[]): string[][] {
   });
 }
 
+/** The sweep's rotation history line (the sampler keeps a history, as deployed), or nothing. */
+function rotationsLine(sweep: DemoSweep): string {
+  return sweep.report.rotations ? `${renderRotationsLine(sweep.report.rotations)}\n` : '';
+}
+
 function hasNews(sweep: DemoSweep): boolean {
   return (
     sweep.operator.length > 0 ||
@@ -103,12 +110,12 @@ export function renderSweep(sweep: DemoSweep, options: SweepRenderOptions): stri
   const news = hasNews(sweep);
   if (!news) {
     if (options.quiet) return '';
-    return `${rule(`${title} · no change`)}\n${renderSummaryLine(sweep.report.summary)}; ${sweep.events.length} events, none routed to a person\n\n`;
+    return `${rule(`${title} · no change`)}\n${renderSummaryLine(sweep.report.summary)}; ${sweep.events.length} events, none routed to a person\n${rotationsLine(sweep)}\n`;
   }
   const parts: string[] = [rule(title)];
   for (const action of sweep.operator) parts.push(`operator: ${action}`);
   if (!options.quiet) {
-    parts.push(renderSweepTable(sweep.report).trimEnd());
+    parts.push(`${renderSweepTable(sweep.report).trimEnd()}\n${rotationsLine(sweep)}`.trimEnd());
     parts.push(`events published by the sampler (${sweep.events.length}):\n${renderColumns(eventRows(sweep.events))}`);
   }
   if (sweep.remediation.length > 0 || sweep.agentRestarts.length > 0) {

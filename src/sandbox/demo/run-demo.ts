@@ -40,6 +40,7 @@ import { FakeClock } from '../emulator/fake-clock.js';
 import { startFakeSlack } from '../emulator/fake-slack.js';
 import { startKubeApiEmulator } from '../emulator/kube-api.js';
 import { LocalEventBus, sqsRecord, type RoutedEvent } from '../emulator/local-event-bus.js';
+import { MemoryHistoryStore } from '../emulator/memory-history.js';
 import { MemorySecrets } from '../emulator/memory-secrets.js';
 import { createMeshPki } from '../emulator/sidecar-secrets.js';
 import { KubeClient } from '../../kube/kube-client.js';
@@ -116,8 +117,10 @@ export interface DemoSweep {
   readonly slack: readonly SlackPost[];
   /** Warnings and errors the handlers logged. */
   readonly logProblems: readonly string[];
-  /** The EMF metric values the handlers emitted in this sweep, by metric name. */
+  /** The EMF metric values the handlers emitted in this sweep, by metric name (the last one). */
   readonly metricValues: Readonly<Record<string, number>>;
+  /** Every EMF data point of this sweep by metric identity, `Name{Dim=value,...}` (value arrays flattened). */
+  readonly metricDataPoints: Readonly<Record<string, readonly number[]>>;
   /** The handlers' structured log lines of this sweep (what CloudWatch Logs Insights would query). */
   readonly logRecords: readonly DemoLogRecord[];
   /** Real time the handlers took (the simulated clock stands still meanwhile). */
@@ -142,6 +145,7 @@ interface SweepLogs {
   readonly metrics: Set<string>;
   readonly problems: string[];
   readonly values: Record<string, number>;
+  readonly dataPoints: Record<string, number[]>;
   readonly records: DemoLogRecord[];
 }
 
@@ -196,7 +200,10 @@ function readLogs(lines: readonly string[], logs: SweepLogs, fn: DemoLogRecord['
         const dimensions = (directive.Dimensions[0] ?? []).map((d) => `${d}=${String(record[d])}`).join(',');
         for (const metric of directive.Metrics) {
           metrics.add(`${directive.Namespace}/${metric.Name}{${dimensions}}`);
-          if (typeof record[metric.Name] === 'number') logs.values[metric.Name] = record[metric.Name] as number;
+          const raw = record[metric.Name];
+          const points = (Array.isArray(raw) ? raw : [raw]).filter((v): v is number => typeof v === 'number');
+          if (points.length > 0) logs.values[metric.Name] = points.at(-1)!;
+          (logs.dataPoints[`${metric.Name}{${dimensions}}`] ??= []).push(...points);
         }
       }
       continue;
@@ -280,11 +287,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     let sweepNumber = 0;
     const sweepOutcomes: SweepOutcome[] = [];
     const samplerShell = shell('sampler');
+    // Rotation history, as the deployed sampler keeps it in S3: each sweep compares every pod with
+    // the previous one, so a renewal tbot re-sends with the old leaf is proven at the next sweep.
+    const history = new MemoryHistoryStore();
     const sampler = createSamplerHandler(
       () => ({
         config: samplerConfig,
         kubeClientFor,
         ledger: new DynamoLedger({ client: dynamo.client(), tableName: tables.ledgerTableName }),
+        history,
         events: new EventBridgeSink(bus, samplerConfig.eventBusName),
         logger: samplerShell.logger,
         metrics: samplerShell.metrics,
@@ -361,7 +372,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const at = start.getTime() + (sweepNumber - 1) * intervalMinutes * 60_000;
       moveTo(at);
       const logProblems: string[] = [];
-      const logs: SweepLogs = { metrics, problems: logProblems, values: {}, records: [] };
+      const logs: SweepLogs = { metrics, problems: logProblems, values: {}, dataPoints: {}, records: [] };
 
       const operator: string[] = [];
       const operatorAgents: AgentReplacement[] = [];
@@ -441,6 +452,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         slack: slackPosts,
         logProblems,
         metricValues: logs.values,
+        metricDataPoints: logs.dataPoints,
         logRecords: logs.records,
         wallMs: { sampler: sampled.wallMs, remediator: remediatorMs, notifier: notifierMs },
       };

@@ -34,8 +34,12 @@ const MINUTE = 60_000;
 export const FIXED_TBOT = '18.6.4';
 /** The affected node's tbot: renewed SVIDs are not sent to Envoy (fixed in 18.6.4). */
 export const AFFECTED_TBOT = '18.5.0';
-/** The affected node's agent (re)started this long before the demo: its pods' SVIDs are this old. */
-const AFFECTED_AGENT_AGE_MINUTES = 25;
+/**
+ * The affected node's agent (re)started this long before the demo: its pods' SVIDs are this old
+ * at the first sweep. Its renewal (20 min after) re-sends the old SVID at 09:13, between two
+ * sweeps, so the watcher sees three healthy sweeps, then the missed renewal at the 09:15 sweep.
+ */
+const AFFECTED_AGENT_AGE_MINUTES = 7;
 
 export type CertificateBehaviour = 'tbot' | 'agent-files' | 'admin-unreachable';
 
@@ -165,7 +169,7 @@ export class SockShopCluster {
     return [
       {
         where: `node ${this.affectedNode}`,
-        description: `its tbot agent runs ${AFFECTED_TBOT}: renewed SVIDs are not sent to Envoy, so its ${onNode.length} tbot pods stop rotating one lifetime after their SDS stream opened`,
+        description: `its tbot agent runs ${AFFECTED_TBOT}: renewed SVIDs are not sent to Envoy, so its ${onNode.length} tbot pods stop rotating at their first renewal (20 min after their SDS stream opened) and expire one lifetime after it opened`,
       },
       ...[...this.workloads.values()]
         .filter((w) => w.spec.behaviour !== 'tbot')

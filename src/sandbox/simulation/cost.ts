@@ -7,13 +7,14 @@
  * The sampler's duration is the benchmark's model: N·L/C (pods × exec latency / concurrency)
  * times the overhead `npm run bench` measured over that floor. It dominates the Lambda bill and
  * grows with the mesh. CloudWatch custom metrics and alarms are a fixed amount per cluster, which
- * is why there are so few of them (SAMPLER_METRICS: seven); the pods by name are log lines.
+ * is why there are so few of them (SAMPLER_METRICS: seven); the pods by name are log lines. The
+ * rotation metrics have no Cluster dimension: a fixed amount per deployment (ROTATION_METRICS).
  *
  * Three kinds of line: per cluster and month whatever its size (metrics, alarms, the schedule,
  * the per-sweep log and ledger read), per deployment whatever its clusters (dashboard, Slack
  * secret, dead-letter alarms, the notifier queue's idle polling), and per pod (everything else).
  */
-import { CUSTOM_METRICS } from '../../config/metric-names.js';
+import { CUSTOM_METRICS, DEPLOYMENT_CUSTOM_METRICS } from '../../config/metric-names.js';
 import type { SimulationResult } from './model.js';
 
 /** us-east-1 list prices, USD, no free tier. */
@@ -55,8 +56,18 @@ export const SAMPLER_BENCHMARK = { execLatencyMs: 100, concurrency: 32, overhead
 
 /** Assumed, not measured here: the API and Slack round trips of the other two functions. */
 export const ASSUMED_DURATIONS_MS = { remediator: 400, notifier: 800 } as const;
-/** Per sampler invocation: the summary log line, the EMF document and Lambda's START/END/REPORT. */
-export const LOG_BYTES_PER_SWEEP = 3_000;
+/**
+ * Per sampler invocation: the summary log line, the [Cluster] EMF document, Lambda's
+ * START/END/REPORT, and the two [Source] rotation EMF documents (about 300 bytes each without
+ * their interval values).
+ */
+export const LOG_BYTES_PER_SWEEP = 3_600;
+/**
+ * Rotation interval data points in the [Source] EMF documents: one per observed rotation, about 6
+ * bytes each (`21.5,`); a tbot pod rotates every 20 minutes (3 an hour), an Istio agent pod less.
+ */
+export const LOG_BYTES_PER_ROTATION = 6;
+export const ROTATIONS_PER_POD_HOUR = 3;
 /**
  * One `pod certificate unhealthy` / `state changed` line with Powertools' Lambda context keys and
  * CloudWatch's 26-byte event overhead (the demo test measures them below this).
@@ -68,8 +79,13 @@ export const LOG_BYTES_PER_INVOCATION = 1_500;
 export const IDLE_SQS_REQUESTS_PER_MONTH = 5 * 3 * 60 * 730;
 export const HOURS_PER_MONTH = 730;
 
-/** Custom metrics per cluster: the sampler's, dimension set [Cluster]. Nothing else emits one. */
+/** Custom metrics per cluster: the sampler's, dimension set [Cluster]. */
 export const CUSTOM_METRICS_PER_CLUSTER = CUSTOM_METRICS.length;
+/**
+ * Custom metrics per deployment: the rotation metrics, dimension set [Source] without Cluster
+ * (two names × tbot, istio-agent; a mesh with one source pays for two).
+ */
+export const CUSTOM_METRICS_PER_DEPLOYMENT = DEPLOYMENT_CUSTOM_METRICS.length;
 /**
  * Metrics the alarms of one cluster read: expired pods (1), sampling errors (unreachable /
  * sampled: 2), sweeps missing (1), breaker (sampled, healthy: 2). The CDK test counts them.
@@ -153,7 +169,9 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
   // EventBridge → SQS: one SendMessage per notified event; per batch a DeleteMessageBatch.
   const sqsRequests = notified + notifierInvocations;
   // One line per unhealthy pod per sweep and per change: the "unhealthy now" and "changes" tables.
-  const podLogGb = ((unhealthy + stateChanged) * LOG_BYTES_PER_POD_LINE + (remediatorInvocations + notifierInvocations) * LOG_BYTES_PER_INVOCATION) / 1e9;
+  const rotationValues = pods * ROTATIONS_PER_POD_HOUR * HOURS_PER_MONTH;
+  const podLogGb =
+    ((unhealthy + stateChanged) * LOG_BYTES_PER_POD_LINE + (remediatorInvocations + notifierInvocations) * LOG_BYTES_PER_INVOCATION + rotationValues * LOG_BYTES_PER_ROTATION) / 1e9;
   const sweepLogGb = (sweepsPerMonth * LOG_BYTES_PER_SWEEP) / 1e9;
   const retentionDays = inputs.historyRetentionDays ?? HISTORY_RETENTION_DAYS;
   const historyGb = (((retentionDays * 24 * 60) / settings.scheduleMinutes) * pods * HISTORY_GZIP_BYTES_PER_POD) / 1e9;
@@ -185,7 +203,12 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
       usd: otherGbSeconds * PRICES.lambdaGbSecond + (remediatorInvocations + notifierInvocations) * PRICES.lambdaRequest,
     },
     { scope: 'pods', item: 'EventBridge PutEvents', quantity: `${fmt(podEvents)} pod events (Unhealthy, State Changed, Workload Restart)`, usd: podEvents * PRICES.eventBridgeEvent },
-    { scope: 'pods', item: 'CloudWatch Logs ingestion', quantity: `${(podLogGb * 1000).toFixed(1)} MB: a line per unhealthy pod per sweep and per change`, usd: podLogGb * PRICES.logsIngestionGb },
+    {
+      scope: 'pods',
+      item: 'CloudWatch Logs ingestion',
+      quantity: `${(podLogGb * 1000).toFixed(1)} MB: a line per unhealthy pod per sweep and per change, a rotation interval data point per rotation`,
+      usd: podLogGb * PRICES.logsIngestionGb,
+    },
     {
       scope: 'pods',
       item: 'DynamoDB on-demand',
@@ -206,6 +229,12 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
       usd: historyGb * PRICES.s3StorageGbMonth,
     },
     { scope: 'pods', item: 'Secrets Manager API', quantity: `${fmt(notifierInvocations)} GetSecretValue at most (5 min cache)`, usd: notifierInvocations * PRICES.secretsManagerCall },
+    {
+      scope: 'deployment',
+      item: 'CloudWatch custom metrics (rotation)',
+      quantity: `${CUSTOM_METRICS_PER_DEPLOYMENT} metrics (RotationsObserved, RotationIntervalMinutes × Source), whatever the clusters`,
+      usd: CUSTOM_METRICS_PER_DEPLOYMENT * PRICES.customMetricMonth,
+    },
     { scope: 'deployment', item: 'CloudWatch dashboard', quantity: 'one (free if the account has fewer than 3)', usd: PRICES.dashboardMonth },
     { scope: 'deployment', item: 'Slack webhook secret', quantity: 'one secret', usd: PRICES.secretMonth },
     { scope: 'deployment', item: 'Dead-letter alarms', quantity: `${DEAD_LETTER_ALARMS} alarms`, usd: DEAD_LETTER_ALARMS * PRICES.alarmMetricMonth },
