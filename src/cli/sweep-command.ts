@@ -21,6 +21,7 @@ import { EXIT, type CliIo } from './io.js';
 import { ProgressLine, colorWanted, progressWanted, type ProgressCounts } from './progress.js';
 import { COMMON_OPTIONS, THRESHOLD_HELP, commonSettings, durationMs, positiveInteger, stateSetting } from './settings.js';
 import { sweepWriter, type SweepOutputFormat } from './sweep-output.js';
+import { startHeapGovernor } from './heap-governor.js';
 
 export const SWEEP_HELP = `Usage: mesh-cert-watch sweep [options]
 
@@ -179,6 +180,8 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   let worst = -1;
   const startedAt = new Date();
   const sweepId = randomUUID();
+  // Memory flat in the number of pods: the garbage each pod leaves is collected as it accrues.
+  const governor = startHeapGovernor();
   try {
     writer.begin({
       cluster,
@@ -236,6 +239,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       await writer.end(tail);
     }
   } finally {
+    governor.stop();
     progress?.stop();
     writer.dispose();
   }
