@@ -2,13 +2,14 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/core/model/errors.js';
 import { RUNTIME_CONFIG_ENV } from '../../src/config/runtime.js';
+import { nodejsFunctionBundling } from '../bundling/esbuild-options.js';
 import { acknowledgeWildcardResource } from '../nag.js';
 
 /** Subnets and security groups of an existing VPC. */
@@ -123,23 +124,8 @@ export class WatcherFunction extends Construct {
         [RUNTIME_CONFIG_ENV]: configJson,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        // The esbuild in node_modules bundles locally; CDK would fall back to Docker only if it
-        // were missing (test/cdk/cdk-synth.test.ts checks that it never does).
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: `node${nodeMajor}`,
-        platform: 'node',
-        // client-node and middy are ESM-only; `module` first picks their ESM builds.
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into an ES module still call require().
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        // Bundle the AWS SDK too: the versions in package-lock.json are the ones tested.
-        externalModules: [],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-      },
+      // The one bundling source, shared with the bench (lib/bundling/esbuild-options.ts).
+      bundling: nodejsFunctionBundling(nodeMajor),
       ...(props.asyncInvoke
         ? {
             retryAttempts: props.asyncInvoke.retryAttempts,

@@ -16,11 +16,12 @@ import { remediateEvent, type RemediationOutcome } from '../remediator/remediate
 import { indexSnapshot, nextSnapshot } from '../core/judgement/history.js';
 import { loadHistoryFile, saveHistoryFile } from './history-file.js';
 import { parseCommandArgs } from './input.js';
-import { hasRotationFlags, renewalPolicyFrom, ROTATION_HELP, ROTATION_OPTIONS } from './rotation-options.js';
+import { hasRotationFlags, renewalPolicyFrom, ROTATION_HELP, ROTATION_OPTIONS, seconds } from './rotation-options.js';
 import { EXIT, type CliIo } from './io.js';
 import { ProgressLine, colorWanted, progressWanted, type ProgressCounts } from './progress.js';
 import { COMMON_OPTIONS, THRESHOLD_HELP, commonSettings, durationMs, positiveInteger, stateSetting } from './settings.js';
 import { sweepWriter, type SweepOutputFormat } from './sweep-output.js';
+import { startHeapGovernor } from './heap-governor.js';
 
 export const SWEEP_HELP = `Usage: mesh-cert-watch sweep [options]
 
@@ -47,6 +48,11 @@ ${THRESHOLD_HELP}
                            flag a leaf unchanged past its expected renewal point, count
                            rotations; FILE is then replaced (atomically) by this sweep's
                            snapshot. A missing FILE starts a new history
+  --max-observation-age D  with --history: sample only the pods that are due (new, not
+                           healthy last time, at or past their expected renewal point or
+                           a threshold, or observed D ago or longer) and judge the others
+                           from their last observation ("sampled": false). Off by default
+                           here (the sampler Lambda defaults to 20m)
 ${ROTATION_HELP}
   --concurrency N          pods sampled at once                    [default 32]
   --timeout D              limit for each Kubernetes request: list, get, exec, patch
@@ -91,6 +97,7 @@ const SWEEP_OPTIONS = {
   'tbot-namespace': { type: 'string' },
   'tbot-selector': { type: 'string' },
   history: { type: 'string' },
+  'max-observation-age': { type: 'string' },
   ...ROTATION_OPTIONS,
 } as const satisfies ParseArgsConfig['options'];
 
@@ -143,6 +150,11 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
     throw new UsageError('--renewal-interval', 'the renewal flags need --history FILE (the expected renewal point is judged with rotation history)');
   }
   const renewal = renewalPolicyFrom(values);
+  if (values.history === undefined && values['max-observation-age'] !== undefined) {
+    throw new UsageError('--max-observation-age', 'needs --history FILE (a pod is judged from its observation in FILE when it is not due)');
+  }
+  const maxObservationAgeSeconds =
+    values['max-observation-age'] === undefined ? undefined : seconds('--max-observation-age', values['max-observation-age'], 0, 1);
   const cluster = values.cluster ?? kubeConfig.getCurrentCluster()?.name ?? kubeConfig.getCurrentContext();
   const historyFile = values.history;
   const previousSnapshot = historyFile === undefined ? null : await loadHistoryFile(historyFile, cluster);
@@ -168,6 +180,8 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   let worst = -1;
   const startedAt = new Date();
   const sweepId = randomUUID();
+  // Memory flat in the number of pods: the garbage each pod leaves is collected as it accrues.
+  const governor = startHeapGovernor();
   try {
     writer.begin({
       cluster,
@@ -188,7 +202,9 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       // Stop starting pods a little before the end (an exec pair, at most a quarter of the run);
       // whatever is still in flight at the end is cut by the request deadline.
       ...(runDeadline ? { deadline: new Date(runDeadline.getTime() - Math.min(2 * timeoutMs, maxTimeMs! / 4)) } : {}),
-      ...(historyFile !== undefined ? { history: { previous, renewal } } : {}),
+      ...(historyFile !== undefined
+        ? { history: { previous, renewal, ...(maxObservationAgeSeconds !== undefined ? { due: { maxObservationAgeSeconds } } : {}) } }
+        : {}),
       // Keep only what is still needed after the sweep: every pod for the history snapshot,
       // the pods the remediator would hear about for --remediate; nothing otherwise.
       retainPod: historyFile !== undefined ? () => true : values.remediate ? (pod) => needsAttention(pod) : () => false,
@@ -223,6 +239,7 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       await writer.end(tail);
     }
   } finally {
+    governor.stop();
     progress?.stop();
     writer.dispose();
   }

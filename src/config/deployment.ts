@@ -11,6 +11,7 @@ import { STATES, type State } from '../core/model/types.js';
 import { CHANNEL_NAMES, type ChannelName } from '../ports/notification.js';
 import { configErrorFromIssues } from './issues.js';
 import { DEFAULT_TBOT_AGENTS } from '../core/judgement/agents.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND } from '../core/judgement/sampling-defaults.js';
 import { clockSkewText, labelSelectorText, regionName, RESTARTABLE_STATES, secretId, thresholdText } from './runtime.js';
 
 /** CloudWatch Logs retention values, in days. */
@@ -39,6 +40,19 @@ const destinationSchema = z.strictObject({
   /** PagerDuty only: open incidents at `expiring` too, not only at `expired`. @default false */
   triggerOnExpiring: z.boolean().optional(),
 });
+
+/** The longest `sampling.maxObservationAge` accepted. */
+const MAX_OBSERVATION_AGE_SECONDS = 24 * 3600;
+
+/** Seconds of a duration setting, or null when it is not one (its own issue names it). */
+function durationSecondsOrNull(text: string): number | null {
+  try {
+    const threshold = parseThreshold(text);
+    return threshold.kind === 'duration' ? threshold.seconds : null;
+  } catch {
+    return null;
+  }
+}
 
 /** A whole number of seconds written as a duration (`1h`, `90m`): thresholds accept only these or `%`. */
 const durationText = z.string().refine((text) => {
@@ -97,10 +111,37 @@ const clusterSchema = z.strictObject({
       slack: z.string().default('3m').pipe(durationText),
     })
     .prefault({}),
+  /**
+   * Due-based sampling with the rotation history (docs/contract.md §8.1): a sweep execs into a pod
+   * only when it is due (new, not healthy last time, at or past the point where its leaf's verdict
+   * may change, or observed `maxObservationAge` ago); the others are judged from their last
+   * observation. Never detects a leaf that stops rotating or expires later than sampling every pod.
+   */
+  sampling: z
+    .strictObject({
+      /** Sample only the pods that are due; false: every pod every sweep. @default true */
+      dueBased: z.boolean().default(true),
+      /**
+       * A pod not otherwise due is sampled once its last observation is this old: the bound on how
+       * late a change its leaf cannot predict (sidecar lost its secret, trust bundle replaced) is
+       * seen. At least `schedule.rateMinutes`. @default '20m' (tbot's renewal interval: every tbot
+       * leaf is seen once; four sweeps at the default schedule)
+       */
+      maxObservationAge: z.string().default('20m').pipe(durationText),
+    })
+    .prefault({}),
   /** Workload certificate TTL, drawn on the dashboard next to leaf age and thresholds. @default '1h' */
   certificateTtl: z.string().default('1h').pipe(durationText),
   /** Pods sampled at once (16 keeps 1,000 pods at 100 ms exec latency to ≈ 8 s). @default 16 */
   concurrency: z.int().min(1).max(64).default(16),
+  /**
+   * Exec streams the sampler starts per second at most in this cluster, evenly spaced (the API
+   * server's budget: an EKS IAM identity's requests land in APF's `global-default` level, about
+   * 49 seats of a default server). With a FlowSchema giving the sampler's group its own priority
+   * level you may raise it. Per sweep at most this × the sampling window execs: the
+   * single-invocation ceiling ("Scale and sizing" in README.md). @default 50
+   */
+  maxExecStartsPerSecond: z.int().min(1).max(1000).default(DEFAULT_MAX_EXEC_STARTS_PER_SECOND),
   /** Time allowed for one pod's exec + config_dump. @default 15 */
   sampleTimeoutSeconds: z.int().min(1).max(120).default(15),
   /**
@@ -307,6 +348,22 @@ export const deploymentConfigSchema = z
       }
 
       const intervalSeconds = cluster.schedule.rateMinutes * 60;
+      const maxObservationAgeSeconds = durationSecondsOrNull(cluster.sampling.maxObservationAge);
+      if (maxObservationAgeSeconds === null) {
+        // Already reported by the field's own check.
+      } else if (cluster.sampling.dueBased && maxObservationAgeSeconds < intervalSeconds) {
+        context.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'sampling', 'maxObservationAge'],
+          message: `${cluster.sampling.maxObservationAge} is shorter than the sweep interval (schedule.rateMinutes ${cluster.schedule.rateMinutes}): every pod would be due every sweep; set it to at least ${cluster.schedule.rateMinutes}m, or set sampling.dueBased to false`,
+        });
+      } else if (maxObservationAgeSeconds > MAX_OBSERVATION_AGE_SECONDS) {
+        context.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'sampling', 'maxObservationAge'],
+          message: `${cluster.sampling.maxObservationAge} is longer than 24h: a sidecar that lost its secret would go unseen that long`,
+        });
+      }
       const sampler = config.functions.sampler;
       if (intervalSeconds > 0 && sampler.timeoutSeconds >= intervalSeconds) {
         context.addIssue({

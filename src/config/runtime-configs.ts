@@ -32,6 +32,7 @@ export function samplerRuntimeInput(
       },
       concurrency: cluster.concurrency,
       sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+      maxExecStartsPerSecond: cluster.maxExecStartsPerSecond,
       tbot: { namespace: cluster.tbot.namespace, labelSelector: cluster.tbot.labelSelector },
       rotation: {
         tbotRenewalIntervalSeconds: durationTextSeconds(cluster.rotation.renewalInterval),
@@ -39,6 +40,7 @@ export function samplerRuntimeInput(
         istioAgentGraceJitter: cluster.rotation.istioAgentGraceJitter,
         slackSeconds: durationTextSeconds(cluster.rotation.slack),
       },
+      sampling: { maxObservationAgeSeconds: cluster.sampling.dueBased ? durationTextSeconds(cluster.sampling.maxObservationAge) : 0 },
     })),
     sweepDeadlineMarginSeconds: config.functions.sampler.sweepDeadlineMarginSeconds,
     dashboardUrl: dashboardUrl(config.region, config.name),

@@ -9,6 +9,7 @@ import { ConfigError, describeError } from '../core/model/errors.js';
 import { DEFAULT_CLOCK_SKEW_ALLOWANCE_SECONDS, parseClockSkewAllowance, parseThreshold } from '../core/model/threshold.js';
 import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN } from '../core/judgement/agents.js';
 import { DEFAULT_RENEWAL_POLICY } from '../core/judgement/history.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, DEFAULT_MAX_OBSERVATION_AGE_SECONDS } from '../core/judgement/sampling-defaults.js';
 import { STATES, type Threshold } from '../core/model/types.js';
 import { configErrorFromIssues } from './issues.js';
 import { CHANNEL_NAMES } from '../ports/notification.js';
@@ -116,8 +117,18 @@ export const samplerRuntimeConfig = z.object({
         concurrency: z.int().min(1),
         /** Budget for one pod's exec + dump. */
         sampleTimeoutSeconds: z.int().min(1),
+        /** Exec streams started per second at most (evenly spaced); 0 = unlimited. @default 50 */
+        maxExecStartsPerSecond: z.int().min(0).default(DEFAULT_MAX_EXEC_STARTS_PER_SECOND),
         /** Expected renewal point per source (used with the rotation history). */
         rotation: renewalPolicyConfig.prefault({}),
+        /**
+         * Due-based sampling with the rotation history (docs/contract.md §8.1): a pod not otherwise
+         * due is sampled once its last observation is this old; 0 = every pod every sweep.
+         * @default 1200 (20 min)
+         */
+        sampling: z
+          .object({ maxObservationAgeSeconds: z.int().min(0).default(DEFAULT_MAX_OBSERVATION_AGE_SECONDS) })
+          .prefault({}),
       }),
     )
     .min(1),

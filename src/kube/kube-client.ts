@@ -15,11 +15,7 @@ import { homedir } from 'node:os';
 import { delimiter as pathDelimiter, join as joinPath } from 'node:path';
 import {
   ApiException,
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
   createConfiguration,
-  CustomObjectsApi,
   Exec,
   KubeConfig,
   ServerConfiguration,
@@ -31,6 +27,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 // Not re-exported by the package index; imported for its socket-factory hook (see execSocketFactory).
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import WebSocket from 'ws';
+import { appsApi, batchApi, coreApi, customObjectApi, type AppsApi, type BatchApi, type CoreApi, type CustomObjectApi } from './kube-api.js';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/model/errors.js';
 import { parseRetryAfter, withRetry, type RetryDecision, type RetryOptions } from '../core/model/retry.js';
 
@@ -72,10 +69,10 @@ const signalMiddleware = {
   post: async (context: ResponseContext): Promise<ResponseContext> => context,
 };
 
-function makeApi<T>(kubeConfig: KubeConfig, type: new (configuration: ReturnType<typeof createConfiguration>) => T): T {
+function makeApi<T>(kubeConfig: KubeConfig, api: (configuration: ReturnType<typeof createConfiguration>) => T): T {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new UsageError('--kubeconfig', 'the kubeconfig has no current context/cluster; pass --context');
-  return new type(
+  return api(
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kubeConfig },
@@ -93,10 +90,11 @@ interface StatusBody {
 }
 
 export class KubeClient {
-  readonly core: CoreV1Api;
-  readonly apps: AppsV1Api;
-  readonly batch: BatchV1Api;
-  readonly customObjects: CustomObjectsApi;
+  // The operations the watcher uses, on client-node's request pipeline (see kube-api.ts).
+  readonly core: CoreApi;
+  readonly apps: AppsApi;
+  readonly batch: BatchApi;
+  readonly customObjects: CustomObjectApi;
   readonly exec: Exec;
   readonly retryPolicy: RetryPolicy;
   readonly requestTimeoutMs: number;
@@ -108,10 +106,10 @@ export class KubeClient {
     readonly kubeConfig: KubeConfig,
     private readonly options: KubeClientOptions = {},
   ) {
-    this.core = makeApi(kubeConfig, CoreV1Api);
-    this.apps = makeApi(kubeConfig, AppsV1Api);
-    this.batch = makeApi(kubeConfig, BatchV1Api);
-    this.customObjects = makeApi(kubeConfig, CustomObjectsApi);
+    this.core = makeApi(kubeConfig, coreApi);
+    this.apps = makeApi(kubeConfig, appsApi);
+    this.batch = makeApi(kubeConfig, batchApi);
+    this.customObjects = makeApi(kubeConfig, customObjectApi);
     this.exec = new Exec(kubeConfig, new WebSocketHandler(kubeConfig, execSocketFactory()));
     this.retryPolicy = options.retry ?? DEFAULT_RETRY_POLICY;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

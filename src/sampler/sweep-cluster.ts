@@ -105,7 +105,8 @@ export interface SweepClusterDependencies {
   readonly onWarning?: (message: string) => void;
   /**
    * Exec streams started per second at most (evenly spaced), so a large cluster is never flooded.
-   * Default DEFAULT_MAX_EXEC_STARTS_PER_SECOND (50, see there); 0 = unlimited.
+   * Overrides the cluster's `maxExecStartsPerSecond` (default DEFAULT_MAX_EXEC_STARTS_PER_SECOND,
+   * 50, see there); 0 = unlimited.
    */
   readonly maxExecStartsPerSecond?: number;
   /**
@@ -209,10 +210,19 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
       thresholds: cluster.thresholds,
       concurrency: cluster.concurrency,
       clock,
-      maxStartsPerSecond: deps.maxExecStartsPerSecond ?? DEFAULT_MAX_EXEC_STARTS_PER_SECOND,
+      maxStartsPerSecond: deps.maxExecStartsPerSecond ?? cluster.maxExecStartsPerSecond ?? DEFAULT_MAX_EXEC_STARTS_PER_SECOND,
       ...(request.deadline ? { deadline: request.deadline } : {}),
       ...(deps.onWarning ? { onWarning: deps.onWarning } : {}),
-      ...(deps.history ? { history: { previous: previousObservations, renewal: cluster.rotation } } : {}),
+      // Due-based sampling needs a history that was read: without one every pod is sampled.
+      ...(deps.history
+        ? {
+            history: {
+              previous: previousObservations,
+              renewal: cluster.rotation,
+              ...(historyLoaded && cluster.sampling.maxObservationAgeSeconds > 0 ? { due: { maxObservationAgeSeconds: cluster.sampling.maxObservationAgeSeconds } } : {}),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     const completed = buildSweepFailedDetail({

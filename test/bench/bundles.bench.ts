@@ -1,18 +1,19 @@
 /**
- * Bench section `bundles`: each Lambda handler bundled exactly as the stack bundles it (esbuild,
- * ESM, minified, node22, `module` first), its size against the goal, the largest packages in it
- * (esbuild metafile), and the cold-start import time of the bundle (median of 5 fresh processes).
- * Goals: sampler and remediator ≤ 2.0 MB, notifier ≤ 600 KB.
+ * Bench section `bundles`: each Lambda handler bundled exactly as the stack bundles it (the
+ * options of lib/bundling/esbuild-options.ts), its size against the goal, the largest packages
+ * in it (esbuild metafile), and the cold-start import time of the bundle (median of 5 fresh
+ * processes). Goals: sampler and remediator ≤ 2.0 MB, notifier ≤ 600 KB.
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_SIZE_GOALS, esbuildBuildOptions } from '../../lib/bundling/esbuild-options.js';
 import { printTable, verdict } from './report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const GOALS: Record<string, number> = { sampler: 2_000_000, remediator: 2_000_000, notifier: 600_000 };
+const GOALS: Record<string, number> = BUNDLE_SIZE_GOALS;
 
 function packageOf(file: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
@@ -40,20 +41,9 @@ export async function benchBundles(): Promise<void> {
   const verdicts: string[] = [];
   for (const fn of Object.keys(GOALS)) {
     const outfile = join(outDir, `${fn}.mjs`);
-    const result = await build({
-      entryPoints: [join(root, 'functions', fn, 'handler.ts')],
-      outfile,
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      mainFields: ['module', 'main'],
-      metafile: true,
-      logLevel: 'error',
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    });
-    const output = Object.values(result.metafile.outputs)[0]!;
+    const result = await build({ ...esbuildBuildOptions(join(root, 'functions', fn, 'handler.ts'), outfile), metafile: true });
+    // The bundle itself, not its source map.
+    const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))![1];
     const byPackage = new Map<string, number>();
     for (const [file, info] of Object.entries(output.inputs)) byPackage.set(packageOf(file), (byPackage.get(packageOf(file)) ?? 0) + info.bytesInOutput);
     const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)}K`);

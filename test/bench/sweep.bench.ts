@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { esbuildBuildOptions } from '../../lib/bundling/esbuild-options.js';
 
 const latencyMs = 100;
 const concurrency = 32;
@@ -30,20 +31,9 @@ export async function benchSamplerSweep(sizes: readonly number[] = (process.env.
   await measure(sizes);
 }
 
-/** Builds a bench entry the way the Lambdas ship: one minified ESM bundle for Node 22. */
+/** Builds a bench entry the way the Lambdas ship (the stack's esbuild options): one minified ESM bundle for Node 22. */
 export async function bundleForBench(entry: string, outfile: string): Promise<void> {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    logLevel: 'warning',
-    // Some dependencies still call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
+  await build(esbuildBuildOptions(entry, outfile));
 }
 
 export async function firstLine(child: ChildProcess): Promise<string> {

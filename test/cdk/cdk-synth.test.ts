@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { BUNDLE_SIZE_GOALS } from '../../lib/bundling/esbuild-options.js';
 import { minimalConfigInput, REPO_ROOT, synthesize } from './support/synth.js';
 
 const BIN = join(REPO_ROOT, 'node_modules', '.bin');
@@ -74,6 +75,21 @@ describe('npx cdk synth on the example configuration', () => {
       expect(probe.stdout.trim()).toBe('function');
     }
     expect(synth.stderr).not.toMatch(/docker/i);
+  });
+
+  it('keeps each bundle within its size goal and synthesizes without size warnings', () => {
+    const template = JSON.parse(readFileSync(join(out(), 'mesh-cert-watch.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { FunctionName?: string }; Metadata?: Record<string, string> }>;
+    };
+    const sizes: Record<string, number> = {};
+    for (const resource of Object.values(template.Resources)) {
+      if (resource.Type !== 'AWS::Lambda::Function' || !resource.Metadata?.['aws:asset:path']) continue;
+      const name = String(resource.Properties.FunctionName).replace(/^mesh-cert-watch-/, '');
+      sizes[name] = statSync(join(out(), resource.Metadata['aws:asset:path'], 'index.mjs')).size;
+    }
+    expect(Object.keys(sizes).sort()).toEqual(Object.keys(BUNDLE_SIZE_GOALS).sort());
+    for (const [name, goal] of Object.entries(BUNDLE_SIZE_GOALS)) expect({ name, size: sizes[name]! <= goal ? 'within goal' : sizes[name] }).toEqual({ name, size: 'within goal' });
+    expect(synth.stderr).not.toMatch(/⚠|warning/i);
   });
 
   it('passes cfn-lint', () => {

@@ -8,6 +8,8 @@ import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { parseRuntimeConfig, RUNTIME_CONFIG_ENV, samplerRuntimeConfig, type SamplerRuntimeConfigInput } from '../../src/config/runtime.js';
 import { ConfigError } from '../../src/core/model/errors.js';
 import { DEFAULT_RENEWAL_POLICY } from '../../src/core/judgement/history.js';
+import { DEFAULT_MAX_OBSERVATION_AGE_SECONDS } from '../../src/core/judgement/due.js';
+import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 
 const minimal = { region: 'eu-west-1', clusters: [{ name: 'prod' }], notifications: { slackWebhookSecret: 'slack/webhook' } };
 
@@ -51,6 +53,46 @@ describe('rotation settings', () => {
     const bad = { ...input, clusters: [{ ...input.clusters[0]!, rotation: { slackSeconds: -1 } }] };
     expect(thrown(() => parseRuntimeConfig(samplerRuntimeConfig, { [RUNTIME_CONFIG_ENV]: JSON.stringify(bad) }))).toMatch(
       /^MESH_CERT_WATCH_CONFIG\.clusters\[0\]\.rotation\.slackSeconds: /,
+    );
+  });
+
+  it('due-based sampling: on by default with a 20m maximum observation age, carried to the runtime configuration (0 when off)', () => {
+    const config = parseDeploymentConfig(minimal);
+    expect(config.clusters[0]!.sampling).toEqual({ dueBased: true, maxObservationAge: '20m' });
+    const runtime = (c: ReturnType<typeof parseDeploymentConfig>) =>
+      parseRuntimeConfig(samplerRuntimeConfig, { [RUNTIME_CONFIG_ENV]: JSON.stringify(samplerRuntimeInput(c, { ledgerTableName: 'ledger' })) }).clusters[0]!.sampling;
+    expect(runtime(config)).toEqual({ maxObservationAgeSeconds: DEFAULT_MAX_OBSERVATION_AGE_SECONDS });
+    expect(DEFAULT_MAX_OBSERVATION_AGE_SECONDS).toBe(1200);
+    expect(runtime(parseDeploymentConfig({ ...minimal, clusters: [{ name: 'prod', sampling: { maxObservationAge: '45m' } }] }))).toEqual({ maxObservationAgeSeconds: 2700 });
+    expect(runtime(parseDeploymentConfig({ ...minimal, clusters: [{ name: 'prod', sampling: { dueBased: false } }] }))).toEqual({ maxObservationAgeSeconds: 0 });
+  });
+
+  it('the exec budget per cluster: 50 starts a second by default, carried to the runtime configuration, a bad value named', () => {
+    const budget = (clusters: unknown) =>
+      parseRuntimeConfig(samplerRuntimeConfig, {
+        [RUNTIME_CONFIG_ENV]: JSON.stringify(samplerRuntimeInput(parseDeploymentConfig({ ...minimal, clusters }), { ledgerTableName: 'ledger' })),
+      }).clusters[0]!.maxExecStartsPerSecond;
+    expect(budget([{ name: 'prod' }])).toBe(50);
+    expect(budget([{ name: 'prod', maxExecStartsPerSecond: 90 }])).toBe(90);
+    expect(thrown(() => parseDeploymentConfig({ ...minimal, clusters: [{ name: 'prod', maxExecStartsPerSecond: 0 }] }))).toMatch(/^clusters\[0\]\.maxExecStartsPerSecond: /);
+  });
+
+  it('name a bad sampling setting: not a duration, shorter than the sweep interval, longer than a day', () => {
+    const withSampling = (sampling: unknown, schedule: unknown = {}) => () => parseDeploymentConfig({ ...minimal, clusters: [{ name: 'prod', schedule, sampling }] });
+    expect(thrown(withSampling({ maxObservationAge: 'often' }))).toMatch(/^clusters\[0\]\.sampling\.maxObservationAge: must be a duration/);
+    expect(thrown(withSampling({ maxObservationAge: '8m' }, { rateMinutes: 10 }))).toMatch(
+      /^clusters\[0\]\.sampling\.maxObservationAge: 8m is shorter than the sweep interval \(schedule\.rateMinutes 10\)/,
+    );
+    expect(thrown(withSampling({ maxObservationAge: '48h' }))).toMatch(/^clusters\[0\]\.sampling\.maxObservationAge: 48h is longer than 24h/);
+    expect(thrown(withSampling({ dueBased: 'yes' }))).toMatch(/^clusters\[0\]\.sampling\.dueBased: /);
+    const badRuntime = {
+      eventBusName: 'bus',
+      ledgerTableName: 'ledger',
+      clusters: [{ name: 'prod', region: 'eu-west-1', namespaces: { include: [], exclude: [] }, thresholds: { staleAfter: '60%', expiringWithin: '20%' }, concurrency: 8, sampleTimeoutSeconds: 15, sampling: { maxObservationAgeSeconds: -5 } }],
+      sweepDeadlineMarginSeconds: 20,
+    };
+    expect(thrown(() => parseRuntimeConfig(samplerRuntimeConfig, { [RUNTIME_CONFIG_ENV]: JSON.stringify(badRuntime) }))).toMatch(
+      /^MESH_CERT_WATCH_CONFIG\.clusters\[0\]\.sampling\.maxObservationAgeSeconds: /,
     );
   });
 });

@@ -146,4 +146,27 @@ describe('sweep --history', () => {
     expect(badSlack.stderr).toMatch(/--renewal-slack: invalid threshold "soon"/);
     expect(existsSync(bad)).toBe(true);
   });
+
+  it('--max-observation-age: execs only into the pods that are due, judges the others from FILE (sampled: false)', async () => {
+    // FILE is from the 12:22 sweep: carts (leaf 12:20) and payment (12:20:30) healthy, orders stale.
+    const execsBefore = emulator.execs.length;
+    const run = await sweep(at(25), '--max-observation-age', '20m');
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as SweepReport;
+    expect(emulator.execs.slice(execsBefore).map((e) => e.pod)).toEqual([pods.orders]);
+    expect(report.summary).toMatchObject({ sampled: 3, fromHistory: 2, healthy: 2, stale: 1 });
+    const carts = byPrefix(report, 'carts-');
+    expect(carts).toMatchObject({ state: 'healthy', sampled: false, sampledAt: at(22).toISOString() });
+    expect(carts.certificate!.ageSeconds).toBe(5 * 60);
+    expect(byPrefix(report, 'orders-').sampled).toBeUndefined();
+    // The observation a pod was judged from stays in FILE with its own time.
+    const snapshot = parseHistorySnapshot(JSON.parse(readFileSync(historyFile, 'utf8')));
+    expect(snapshot.pods.find((p) => p.name.startsWith('carts-'))!.observedAt).toBe(at(22).toISOString());
+    expect(snapshot.pods.find((p) => p.name.startsWith('orders-'))!.observedAt).toBe(at(25).toISOString());
+    const table = await runCli(['sweep', '--kubeconfig', kubeconfig, '--now', at(26).toISOString(), '--history', historyFile, '--max-observation-age', '20m']);
+    expect(table.stdout).toMatch(/^sampled 3 \(2 not due: judged from their last observation\), skipped 0: /m);
+    const refused = await runCli(['sweep', '--kubeconfig', kubeconfig, '--max-observation-age', '20m']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--max-observation-age: needs --history FILE/);
+  });
 });

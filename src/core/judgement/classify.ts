@@ -87,13 +87,7 @@ export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext
 
   const ageSeconds = Math.max(0, (nowMs - leaf.notBeforeMs) / 1000);
   const remainingSeconds = (leaf.notAfterMs - nowMs) / 1000;
-  const staleAfter = thresholdSeconds(context.thresholds.staleAfter, leaf.lifetimeSeconds);
-  const expiringWithin = thresholdSeconds(context.thresholds.expiringWithin, leaf.lifetimeSeconds);
-  const isStale = ageSeconds >= staleAfter;
-
   const clockSkewAllowanceMs = clockSkewAllowanceSeconds(context.thresholds) * 1000;
-  // Peers reject a leaf before its notBefore just as after its notAfter (docs/contract.md §2).
-  const notYetValid = nowMs < leaf.notBeforeMs - clockSkewAllowanceMs;
   const judgement = context.history
     ? judgeRotation({
         nowMs,
@@ -103,21 +97,21 @@ export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext
         history: context.history,
       })
     : null;
-  const overdue = judgement?.overdue === true;
-
-  let state: State = 'healthy';
-  if (nowMs >= leaf.notAfterMs || notYetValid) state = 'expired';
-  else if (remainingSeconds < expiringWithin) state = 'expiring';
-  else if (isStale || overdue) state = 'stale';
+  const { state, isStale, notYetValid, staleAfterSeconds } = leafTimeState({
+    nowMs,
+    notBeforeMs: leaf.notBeforeMs,
+    notAfterMs: leaf.notAfterMs,
+    lifetimeSeconds: leaf.lifetimeSeconds,
+    thresholds: context.thresholds,
+    overdue: judgement?.overdue === true,
+  });
   if (notYetValid) findings.add('not-yet-valid');
 
   if (judgement?.finding) {
     // History judges first: it knows the renewal point (and maybe a push seen across sweeps).
     findings.add(judgement.finding);
   } else if (isStale) {
-    const pushAge = workload?.lastUpdated ? pushAgeSeconds(workload.lastUpdated, nowMs) : null;
-    // A recent push that still carries an old leaf means the issuer re-sends its cached SVID.
-    findings.add(pushAge !== null && pushAge < staleAfter ? 'sds-push-without-rotation' : 'sds-pushes-stopped');
+    findings.add(staleFinding(workload?.lastUpdated ? pushAgeSeconds(workload.lastUpdated, nowMs) : null, staleAfterSeconds));
   }
   // No SPIFFE ID is a mismatch with or without a pod to compare with: peers cannot authorise it.
   if (leaf.spiffeId === null || (context.pod && !identityMatches(leaf.spiffeId, context.pod))) findings.add('identity-mismatch');
@@ -143,6 +137,51 @@ export function classifySecrets(secrets: ParsedSecrets, context: ClassifyContext
     ...(history?.previous ? { previous: history.previous, rotatedSinceLastSweep: judgement!.rotatedSinceLastSweep === true } : {}),
     ...(judgement ? { rotation: judgement.rotation } : {}),
   };
+}
+
+/** The part of a leaf's verdict that depends only on its validity window, the thresholds and the clock. */
+export interface LeafTimeState {
+  readonly state: Extract<State, 'healthy' | 'stale' | 'expiring' | 'expired'>;
+  /** Older than `staleAfter`. */
+  readonly isStale: boolean;
+  /** notBefore further in the future than the clock-skew allowance (then the state is `expired`). */
+  readonly notYetValid: boolean;
+  readonly staleAfterSeconds: number;
+  readonly expiringWithinSeconds: number;
+}
+
+/**
+ * The time-based state of a leaf at `nowMs` (docs/contract.md §2): expired (past notAfter, or
+ * not yet valid), expiring, stale (older than `staleAfter`, or `overdue` by the rotation
+ * history), else healthy. classifySecrets and the judgement of a pod from its last observation
+ * (due.ts) share it, so a pod not sampled is judged on exactly the same rules.
+ */
+export function leafTimeState(input: {
+  readonly nowMs: number;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+  readonly lifetimeSeconds: number;
+  readonly thresholds: Thresholds;
+  readonly overdue: boolean;
+}): LeafTimeState {
+  const { nowMs, thresholds } = input;
+  const ageSeconds = Math.max(0, (nowMs - input.notBeforeMs) / 1000);
+  const remainingSeconds = (input.notAfterMs - nowMs) / 1000;
+  const staleAfterSeconds = thresholdSeconds(thresholds.staleAfter, input.lifetimeSeconds);
+  const expiringWithinSeconds = thresholdSeconds(thresholds.expiringWithin, input.lifetimeSeconds);
+  const isStale = ageSeconds >= staleAfterSeconds;
+  // Peers reject a leaf before its notBefore just as after its notAfter (docs/contract.md §2).
+  const notYetValid = nowMs < input.notBeforeMs - clockSkewAllowanceSeconds(thresholds) * 1000;
+  let state: LeafTimeState['state'] = 'healthy';
+  if (nowMs >= input.notAfterMs || notYetValid) state = 'expired';
+  else if (remainingSeconds < expiringWithinSeconds) state = 'expiring';
+  else if (isStale || input.overdue) state = 'stale';
+  return { state, isStale, notYetValid, staleAfterSeconds, expiringWithinSeconds };
+}
+
+/** Why a leaf older than `staleAfter` did not rotate: a recent push that still carries it means the issuer re-sends its cached SVID. */
+export function staleFinding(pushAgeSeconds: number | null, staleAfterSeconds: number): 'sds-push-without-rotation' | 'sds-pushes-stopped' {
+  return pushAgeSeconds !== null && pushAgeSeconds < staleAfterSeconds ? 'sds-push-without-rotation' : 'sds-pushes-stopped';
 }
 
 /** The verdict for a pod whose dump could not be obtained or read. */

@@ -17,15 +17,19 @@
  * backdated notBefore, clock skew); the sweep after that instant flags it, so detection comes
  * within one sweep interval of expected point + slack.
  */
-import type {
-  CertificateReport,
-  PodReport,
-  PreviousObservationReport,
-  RotationReport,
-  RotationsReport,
-  SecretReport,
-  Source,
-  SourceRotationsReport,
+import {
+  FINDINGS,
+  STATES,
+  type CertificateReport,
+  type Finding,
+  type State,
+  type PodReport,
+  type PreviousObservationReport,
+  type RotationReport,
+  type RotationsReport,
+  type SecretReport,
+  type Source,
+  type SourceRotationsReport,
 } from '../model/types.js';
 
 export const HISTORY_FORMAT = 'mesh-cert-watch/rotation-history';
@@ -40,6 +44,14 @@ export interface PodObservation extends PreviousObservationReport {
   readonly namespace: string;
   readonly name: string;
   readonly source: Source;
+  /**
+   * The leaf's SPIFFE ID, the pod's state and findings at that sweep: what due-based sampling
+   * (due.ts) needs to judge the pod without sampling it. Absent in snapshots written before them:
+   * such a pod is due (sampled) at the next sweep.
+   */
+  readonly spiffeId?: string | null;
+  readonly state?: State;
+  readonly findings?: readonly Finding[];
 }
 
 /** One document per cluster per sweep (S3 object, `--history` file). */
@@ -207,6 +219,9 @@ export function observationOf(pod: PodReport, observedAt: string): PodObservatio
     versionInfo: secret?.versionInfo ?? null,
     lastUpdated: secret?.lastUpdated ?? null,
     observedAt,
+    spiffeId: pod.certificate.spiffeId,
+    state: pod.state,
+    findings: pod.findings,
   };
 }
 
@@ -234,6 +249,12 @@ export function nextSnapshot(input: {
   const listed = new Set<string>();
   for (const pod of input.pods) {
     listed.add(pod.uid);
+    if (pod.sampled === false) {
+      // Judged from its last observation (due-based sampling): that observation stays, with its own time.
+      const earlier = input.previous.get(pod.uid);
+      if (earlier) byUid.set(pod.uid, earlier);
+      continue;
+    }
     const observation = observationOf(pod, input.now);
     if (observation) byUid.set(pod.uid, observation);
   }
@@ -372,6 +393,20 @@ export function parsePodObservation(pod: unknown, path: string): PodObservation 
     if (source !== 'tbot' && source !== 'istio-agent' && source !== 'unknown') throw new HistoryFormatError(`${path}.source is not tbot, istio-agent or unknown`);
     const lastUpdated = nullable('lastUpdated');
     if (lastUpdated !== null && !Number.isFinite(Date.parse(lastUpdated))) throw new HistoryFormatError(`${path}.lastUpdated is not a date-time`);
+    // Optional (added for due-based sampling): absent in older snapshots, never of the wrong type.
+    const judged: { spiffeId?: string | null; state?: State; findings?: readonly Finding[] } = {};
+    if (pod.spiffeId !== undefined) judged.spiffeId = nullable('spiffeId');
+    if (pod.state !== undefined) {
+      if (!(STATES as readonly unknown[]).includes(pod.state)) throw new HistoryFormatError(`${path}.state is not one of ${STATES.join(', ')}`);
+      judged.state = pod.state as State;
+    }
+    if (pod.findings !== undefined) {
+      const findings = pod.findings;
+      if (!Array.isArray(findings) || !findings.every((f) => (FINDINGS as readonly unknown[]).includes(f))) {
+        throw new HistoryFormatError(`${path}.findings is not a list of findings`);
+      }
+      judged.findings = findings as Finding[];
+    }
     return {
       uid: text('uid'),
       namespace: text('namespace'),
@@ -384,6 +419,7 @@ export function parsePodObservation(pod: unknown, path: string): PodObservation 
       versionInfo: nullable('versionInfo'),
       lastUpdated,
       observedAt: instant('observedAt'),
+      ...judged,
     };
 }
 

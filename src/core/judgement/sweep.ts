@@ -8,6 +8,7 @@ import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
 import { PodGoneError, TimeoutError, describeError } from '../model/errors.js';
 import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
+import { dueReason, judgeFromObservation, type DuePolicy } from './due.js';
 import type { PodListing, PodTarget } from '../model/pods.js';
 import { forEachConcurrent } from '../model/retry.js';
 import { compareByWorst } from './summary.js';
@@ -65,13 +66,7 @@ export interface SweepOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/**
- * A sensible cap on exec starts per second for a shared cluster: about the seats a default
- * kube-apiserver gives the API Priority and Fairness level `global-default`, where an EKS IAM
- * identity mapped to a group lands (600 seats × 20 of 245 nominal shares ≈ 49). Exec streams are
- * long-running requests that APF stops counting once upgraded, so only their starts can be paced.
- */
-export const DEFAULT_MAX_EXEC_STARTS_PER_SECOND = 50;
+export { DEFAULT_MAX_EXEC_STARTS_PER_SECOND } from './sampling-defaults.js';
 
 /** Evenly spaced start slots, `perSecond` a second; each caller waits for its own slot. */
 export function startPacer(perSecond: number, clock: () => Date, sleep: (ms: number) => Promise<void>): () => Promise<void> {
@@ -89,6 +84,12 @@ export interface SweepHistory {
   /** Previous observations by pod uid (`indexSnapshot` of the last snapshot; empty on the first sweep). */
   readonly previous: ReadonlyMap<string, PodObservation>;
   readonly renewal: RenewalPolicy;
+  /**
+   * Due-based sampling (due.ts, docs/contract.md §8.1): sample only the pods that are due and
+   * judge the others from their last observation (`sampled: false` in the report). Absent: every
+   * pod is sampled.
+   */
+  readonly due?: DuePolicy;
 }
 
 export async function runSweep(source: SweepSource, options: SweepOptions): Promise<SweepReport> {
@@ -101,6 +102,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
   // Counted as pods are judged, like the summary: the agents section needs no retained pods.
   const servedByAgent: AgentServedCounts = new Map();
   let sampled = 0;
+  let fromHistory = 0;
   let skipped = 0;
   let stoppedByDeadline = false;
   // Listed while the first pod page loads; every pod waits for it before it is judged.
@@ -143,16 +145,18 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
         skipped++;
         return;
       }
-      if (paceStart) {
+      const observation = notDue(listing.target.uid, options.history, now, options.thresholds);
+      if (paceStart && !observation) {
         await paceStart();
         if (pastDeadline()) return;
       }
-      const report = await judgePod(source, listing.target, options, now, nodeAgents ? await nodeAgents : undefined);
+      const report = await judgePod(source, listing.target, options, now, nodeAgents ? await nodeAgents : undefined, observation);
       if (report === 'gone') {
         skipped++;
         return;
       }
       sampled++;
+      if (observation) fromHistory++;
       counts[report.state]++;
       countServedPod(servedByAgent, report);
       if (!options.retainPod || options.retainPod(report)) pods.push(report);
@@ -171,7 +175,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     finishedAt: clock().toISOString(),
     now: now.toISOString(),
     thresholds: formatThresholds(options.thresholds),
-    summary: { sampled, skipped, ...counts },
+    summary: { sampled, skipped, ...(options.history?.due ? { fromHistory } : {}), ...counts },
     partial: stoppedByDeadline,
     ...(listError !== undefined ? { listError } : {}),
     ...(options.history ? { rotations: summarizeRotations(rotationPods ?? pods) } : {}),
@@ -187,12 +191,15 @@ async function judgePod(
   options: SweepOptions,
   now: Date,
   nodeAgents: ReadonlyMap<string, AgentPod> | undefined,
+  observation: PodObservation | undefined,
 ): Promise<PodReport | 'gone'> {
   const [sampled, workload] = await Promise.all([
-    source.sample(target).then(
-      (secrets) => ({ secrets }),
-      (error: unknown) => ({ error }),
-    ),
+    observation
+      ? { observation }
+      : source.sample(target).then(
+          (secrets) => ({ secrets }),
+          (error: unknown) => ({ error }),
+        ),
     source.resolveWorkload(target).catch((error: unknown) => {
       // The direct controller is still a true owner; the remediator re-reads the chain anyway.
       options.onWarning?.(`owner of ${target.namespace}/${target.name}: ${describeError(error)}`);
@@ -202,7 +209,14 @@ async function judgePod(
   ]);
   if ('error' in sampled && sampled.error instanceof PodGoneError) return 'gone';
   const verdict =
-    'secrets' in sampled
+    'observation' in sampled
+      ? judgeFromObservation(sampled.observation, {
+          nowMs: now.getTime(),
+          thresholds: options.thresholds,
+          renewal: options.history!.renewal,
+          workloadCertsBesideSocket: target.workloadCertsBesideSocket,
+        })
+      : 'secrets' in sampled
       ? classifySecrets(sampled.secrets, {
           now,
           thresholds: options.thresholds,
@@ -228,7 +242,16 @@ async function judgePod(
     ...verdict,
     findings,
     ...(agent ? { agent: podAgentRef(agent) } : {}),
+    ...(observation ? { sampled: false as const, sampledAt: observation.observedAt } : {}),
   };
+}
+
+/** The pod's last observation when due-based sampling lets it stand for this sweep, else undefined (sample it). */
+function notDue(uid: string, history: SweepHistory | undefined, now: Date, thresholds: Thresholds): PodObservation | undefined {
+  if (!history?.due) return undefined;
+  const observation = history.previous.get(uid);
+  const reason = dueReason(observation, { nowMs: now.getTime(), thresholds, renewal: history.renewal, policy: history.due });
+  return reason === null ? observation : undefined;
 }
 
 function historyFor(uid: string, history: SweepHistory) {

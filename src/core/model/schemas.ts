@@ -138,12 +138,20 @@ export const PodReportSchema = z.object({
   workload: NullableWorkloadRefSchema,
   ...CertificateVerdictSchema.shape,
   agent: PodAgentRefSchema.optional(),
+  sampled: z
+    .literal(false)
+    .optional()
+    .describe('false when due-based sampling judged the pod from its last observation instead of sampling it (docs/contract.md 8.1); absent when sampled in this sweep.'),
+  sampledAt: DateTimeSchema.optional().describe('With sampled false: when the pod was last sampled (the now of the sweep whose observation it was judged from).'),
 });
 
 export const SummarySchema = z
   .object({
     sampled: CountSchema,
     skipped: CountSchema,
+    fromHistory: CountSchema.optional().describe(
+      'Of sampled, the pods due-based sampling judged from their last observation without an exec (docs/contract.md 8.1); absent when due-based sampling is off.',
+    ),
     healthy: CountSchema,
     stale: CountSchema,
     expiring: CountSchema,

@@ -47,7 +47,9 @@ export function renderColumns(rows: readonly (readonly string[])[]): string {
 /** `sampled 12, skipped 1: healthy 8, stale 1, expiring 0, expired 1, missing 0, unreachable 2`. */
 export function renderSummaryLine(summary: Summary, partial = false): string {
   const counts = STATES.map((state) => `${state} ${summary[state]}`).join(', ');
-  const line = `sampled ${summary.sampled}, skipped ${summary.skipped}: ${counts}`;
+  // Due-based sampling: say how many were judged from their last observation, not sampled now.
+  const fromHistory = summary.fromHistory === undefined ? '' : ` (${summary.fromHistory} not due: judged from their last observation)`;
+  const line = `sampled ${summary.sampled}${fromHistory}, skipped ${summary.skipped}: ${counts}`;
   return partial ? `${line} (partial: the deadline stopped the sweep before every pod was sampled)` : line;
 }
 
