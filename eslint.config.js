@@ -31,7 +31,6 @@ export default tseslint.config(
   {
     // Adapters implement ports; they never reach into an engine, the CLI or the sandbox.
     files: ['src/aws/**/*.ts', 'src/kube/**/*.ts', 'src/slack/**/*.ts', 'src/pagerduty/**/*.ts'],
-    ignores: ['src/aws/notification-store.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -41,7 +40,7 @@ export default tseslint.config(
   },
   {
     // Engines depend on ports; the AWS, Slack and PagerDuty adapters are wired in by functions/ (or the CLI, tests, the demo).
-    files: ['src/sampler/**/*.ts', 'src/remediator/**/*.ts'],
+    files: ['src/sampler/**/*.ts', 'src/remediator/**/*.ts', 'src/notifier/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -52,7 +51,7 @@ export default tseslint.config(
   {
     // Nothing the Lambdas or the CLI run imports the CDK app.
     files: ['src/**/*.ts', 'functions/**/*.ts'],
-    ignores: ['src/core/**', 'src/aws/**', 'src/kube/**', 'src/slack/**', 'src/pagerduty/**', 'src/sampler/**', 'src/remediator/**'],
+    ignores: ['src/core/**', 'src/aws/**', 'src/kube/**', 'src/slack/**', 'src/pagerduty/**', 'src/sampler/**', 'src/remediator/**', 'src/notifier/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['../lib/*', '../../lib/*', '../../../lib/*'], message: 'src/ never imports lib/ (the CDK app); shared settings live in src/config.' }] }],
     },
