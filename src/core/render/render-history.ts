@@ -1,6 +1,7 @@
 /** Human output for rotation history: the sweep's rotations line and `watch`'s event lines. */
 import { colonSerial } from '../judgement/history.js';
 import { formatDuration } from './render.js';
+import { cleanText } from '../model/scrub.js';
 import type { PodReport, RotationsReport, Source } from '../model/types.js';
 
 const SOURCES: readonly Source[] = ['tbot', 'istio-agent', 'unknown'];
@@ -53,7 +54,7 @@ export function renderProblemEvent(pod: PodReport, at: string): string | null {
     parts.push(`renewal expected ${pod.rotation.expectedRenewalAt}, overdue ${formatDuration(pod.rotation.overdueSeconds)}`);
   }
   if (pod.rotation?.provenAcrossSweeps) parts.push('proven across sweeps: a push carried the old leaf');
-  // eslint-disable-next-line no-control-regex -- dump-provided text must not drive the terminal
-  if (pod.error !== undefined) parts.push(`error: ${pod.error.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')}`);
+  // Dump-provided text must not drive the terminal.
+  if (pod.error !== undefined) parts.push(`error: ${cleanText(pod.error)}`);
   return parts.join(' ');
 }
