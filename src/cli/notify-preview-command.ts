@@ -7,14 +7,13 @@
  * routine restart skips); a resolve is shown when the file's pods leave the incident states, as
  * if no other pod held the incident open (the notifier counts them across batches).
  */
-import { MeshCertWatchError, UsageError, describeError } from '../core/model/errors.js';
+import { UsageError } from '../core/model/errors.js';
 import { buildDigest } from '../core/notification/digest.js';
-import { parseNotificationEvent, silenceReason, type NotificationItem } from '../core/notification/notifications.js';
-import { STATES, type State } from '../core/model/types.js';
 import { renderPagerDutyEvents } from '../pagerduty/pagerduty-events.js';
 import { CHANNEL_NAMES } from '../ports/notification.js';
 import { renderSlackDigest } from '../slack/slack-message.js';
-import { parseCommandArgs, readInputFile } from './input.js';
+import { parseCommandArgs } from './input.js';
+import { readPreviewEvents } from './preview-events.js';
 import type { PreviewIo } from './slack-preview-command.js';
 
 export const NOTIFY_PREVIEW_HELP = `Usage: mesh-cert-watch notify-preview FILE|- --channel slack|pagerduty [options]
@@ -51,32 +50,14 @@ export async function notifyPreviewCommand(args: readonly string[], io: PreviewI
   if (!(CHANNEL_NAMES as readonly string[]).includes(channel)) throw new UsageError('--channel', `unknown channel "${channel}" (one of ${CHANNEL_NAMES.join(', ')})`);
   if (positionals.length !== 1) throw new UsageError('FILE', 'notify-preview takes exactly one FILE (or - for standard input)');
   if (values['trigger-on-expiring'] && channel !== 'pagerduty') throw new UsageError('--trigger-on-expiring', 'only PagerDuty opens incidents');
-  const minimumSeverity = values['minimum-severity'] ?? 'healthy';
-  if (!(STATES as readonly string[]).includes(minimumSeverity)) throw new UsageError('--minimum-severity', `unknown state "${minimumSeverity}" (one of ${STATES.join(', ')})`);
   const dashboardUrl = values['dashboard-url'];
   if (dashboardUrl !== undefined && !URL.canParse(dashboardUrl)) throw new UsageError('--dashboard-url', `not a URL: "${dashboardUrl}"`);
 
-  const file = positionals[0]!;
-  const text = await readInputFile(file, io.readStdin);
-  let events: unknown;
-  try {
-    events = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError('FILE', `${file} is not JSON: ${describeError(error)}`, { cause: error });
-  }
-  if (!Array.isArray(events)) throw new UsageError('FILE', `${file} must hold a JSON array of events`);
-  const items: NotificationItem[] = [];
-  events.forEach((event: unknown, index) => {
-    let item: NotificationItem;
-    try {
-      item = parseNotificationEvent(event);
-    } catch (error) {
-      if (error instanceof MeshCertWatchError) throw new UsageError(`FILE[${index}]`, error.message, { cause: error });
-      throw error;
-    }
-    const silence = silenceReason(item, { minimumSeverity: minimumSeverity as State });
-    if (silence === null) items.push(item);
-    else io.stderr(`event ${index} (${item.kind}) is not sent: ${silence}\n`);
+  const items = await readPreviewEvents({
+    file: positionals[0]!,
+    minimumSeverity: values['minimum-severity'],
+    readStdin: io.readStdin,
+    onSilenced: (index, item, reason) => io.stderr(`event ${index} (${item.kind}) is not sent: ${reason}\n`),
   });
 
   const digest = buildDigest(items);

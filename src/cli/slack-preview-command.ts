@@ -6,11 +6,10 @@
  * (`--minimum-severity`, `policy: ignore`, routine restart skips); per-namespace routing does
  * not (one message for everything shown).
  */
-import { MeshCertWatchError, UsageError, describeError } from '../core/model/errors.js';
-import { parseNotificationEvent, silenceReason, type NotificationItem } from '../core/notification/notifications.js';
+import { UsageError } from '../core/model/errors.js';
 import { renderPlainText, renderSlackMessage } from '../slack/slack-message.js';
-import { STATES, type State } from '../core/model/types.js';
-import { parseCommandArgs, readInputFile } from './input.js';
+import { parseCommandArgs } from './input.js';
+import { readPreviewEvents } from './preview-events.js';
 
 export interface PreviewIo {
   readonly stdout: (text: string) => void;
@@ -51,35 +50,14 @@ export async function slackPreviewCommand(args: readonly string[], io: PreviewIo
   if (output !== 'both' && output !== 'json' && output !== 'text' && output !== 'link') {
     throw new UsageError('--output', `must be "both", "json", "text" or "link", got "${output}"`);
   }
-  const minimumSeverity = values['minimum-severity'] ?? 'healthy';
-  if (!(STATES as readonly string[]).includes(minimumSeverity)) {
-    throw new UsageError('--minimum-severity', `unknown state "${minimumSeverity}" (one of ${STATES.join(', ')})`);
-  }
   const dashboardUrl = values['dashboard-url'];
   if (dashboardUrl !== undefined && !URL.canParse(dashboardUrl)) throw new UsageError('--dashboard-url', `not a URL: "${dashboardUrl}"`);
 
-  const file = positionals[0]!;
-  const text = await readInputFile(file, io.readStdin);
-  let events: unknown;
-  try {
-    events = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError('FILE', `${file} is not JSON: ${describeError(error)}`, { cause: error });
-  }
-  if (!Array.isArray(events)) throw new UsageError('FILE', `${file} must hold a JSON array of events`);
-
-  const items: NotificationItem[] = [];
-  events.forEach((event: unknown, index) => {
-    let item: NotificationItem;
-    try {
-      item = parseNotificationEvent(event);
-    } catch (error) {
-      if (error instanceof MeshCertWatchError) throw new UsageError(`FILE[${index}]`, error.message, { cause: error });
-      throw error;
-    }
-    const silence = silenceReason(item, { minimumSeverity: minimumSeverity as State });
-    if (silence === null) items.push(item);
-    else io.stderr(`event ${index} (${item.kind}) is not posted: ${silence}\n`);
+  const items = await readPreviewEvents({
+    file: positionals[0]!,
+    minimumSeverity: values['minimum-severity'],
+    readStdin: io.readStdin,
+    onSilenced: (index, item, reason) => io.stderr(`event ${index} (${item.kind}) is not posted: ${reason}\n`),
   });
 
   const message = renderSlackMessage(items, dashboardUrl !== undefined ? { dashboardUrl } : {});
