@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readRequestBody } from './request-body.js';
 
 export interface PagerDutyAnswer {
   readonly status: number;
@@ -82,16 +83,7 @@ export async function startFakePagerDuty(): Promise<FakePagerDuty> {
   const alerts: FakePagerDuty['alerts'] = new Map();
   let answers: PagerDutyAnswer[] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // keep the raw text
-      }
+    void readRequestBody(request).then(({ text, body }) => {
       const reply = (status: number, payload: string, headers: Record<string, string> = {}, errors: string[] = []) => {
         requests.push({ body, status, errors });
         response.writeHead(status, { 'content-type': 'application/json', ...headers });

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readRequestBody } from './request-body.js';
 
 /** One scripted answer of the fake Slack. */
 export interface SlackAnswer {
@@ -27,16 +28,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const requests: FakeSlack['requests'][number][] = [];
   let answers: SlackAnswer[] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // keep the raw text
-      }
+    void readRequestBody(request).then(({ body }) => {
       requests.push({ path: request.url ?? '', body, headers: request.headers });
       const answer = answers.shift() ?? { status: 200, body: 'ok' };
       response.writeHead(answer.status, { 'content-type': 'text/plain', ...(answer.retryAfter !== undefined ? { 'retry-after': answer.retryAfter } : {}) });
