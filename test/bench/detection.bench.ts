@@ -13,7 +13,6 @@ import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
-import type { LedgerEntry, LedgerWrite } from '../../src/core/events/changes.js';
 import { FakeClock } from '../../src/sandbox/emulator/fake-clock.js';
 import { startKubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
 import { MemoryHistoryStore } from '../../src/sandbox/emulator/memory-history.js';
@@ -25,23 +24,10 @@ import { sweepCluster } from '../../src/sampler/sweep-cluster.js';
 import { defaultDetectionSettings, renderDetection, simulateDetection } from '../../src/sandbox/simulation/detection.js';
 import { deploymentDefaults, runSimulation } from '../../src/sandbox/simulation/report.js';
 import { EventBridgeSink } from '../../src/aws/event-publisher.js';
+import { MemoryLedger } from '../../src/sandbox/emulator/memory-ledger.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-27T12:00:00.000Z');
-
-class MemoryLedger {
-  private entries: LedgerEntry[] = [];
-  async load(): Promise<readonly LedgerEntry[]> {
-    return this.entries;
-  }
-  async apply(_cluster: string, writes: readonly LedgerWrite[]): Promise<void> {
-    for (const write of writes) {
-      const uid = write.kind === 'put' ? write.entry.uid : write.uid;
-      this.entries = this.entries.filter((entry) => entry.uid !== uid);
-      if (write.kind === 'put') this.entries.push(write.entry);
-    }
-  }
-}
 
 const acceptAll = {
   send: async (command: { input: { Entries?: readonly unknown[] } }): Promise<PutEventsCommandOutput> => ({

@@ -9,26 +9,15 @@
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
-import type { LedgerEntry, LedgerWrite } from '../../src/core/events/changes.js';
 import { KubeClient, loadKubeConfig } from '../../src/kube/kube-client.js';
 import { MemoryHistoryStore } from '../../src/sandbox/emulator/memory-history.js';
 import { sweepCluster } from '../../src/sampler/sweep-cluster.js';
 import type { EventSink } from '../../src/ports/events.js';
+import { MemoryLedger } from '../../src/sandbox/emulator/memory-ledger.js';
 
 const [kubeconfig, concurrencyText, rateText] = process.argv.slice(2);
 const concurrency = Number(concurrencyText ?? 64);
 const maxExecStartsPerSecond = Number(rateText ?? 0);
-
-class MemoryLedger {
-  private entries: LedgerEntry[] = [];
-  async load(): Promise<readonly LedgerEntry[]> {
-    return this.entries;
-  }
-  async apply(_cluster: string, writes: readonly LedgerWrite[]): Promise<void> {
-    const drop = new Set(writes.map((write) => (write.kind === 'put' ? write.entry.uid : write.uid)));
-    this.entries = [...this.entries.filter((entry) => !drop.has(entry.uid)), ...writes.flatMap((write) => (write.kind === 'put' ? [write.entry] : []))];
-  }
-}
 
 const deployment = parseDeploymentConfig({ region: 'us-east-1', clusters: [{ name: 'bench', concurrency }], notifications: { slackWebhookSecret: 'unused' } });
 const runtime = parseRuntimeConfig(samplerRuntimeConfig, {

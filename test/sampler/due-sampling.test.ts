@@ -13,7 +13,6 @@ import { EventBridgeSink } from '../../src/aws/event-publisher.js';
 import { parseDeploymentConfig } from '../../src/config/deployment.js';
 import { samplerRuntimeInput } from '../../src/config/runtime-configs.js';
 import { parseRuntimeConfig, samplerRuntimeConfig } from '../../src/config/runtime.js';
-import type { LedgerEntry, LedgerWrite } from '../../src/core/events/changes.js';
 import type { HistorySnapshot } from '../../src/core/judgement/history.js';
 import { spreadSlotMs, uidPhase } from '../../src/core/judgement/due.js';
 import type { PodReport } from '../../src/core/model/types.js';
@@ -27,6 +26,7 @@ import { KubeClient } from '../../src/kube/kube-client.js';
 import { sweepMetrics } from '../../src/sampler/metrics.js';
 import { sweepCluster, type SweepOutcome } from '../../src/sampler/sweep-cluster.js';
 import { recordingEventBridge, schemaErrors } from './kit.js';
+import { MemoryLedger } from '../../src/sandbox/emulator/memory-ledger.js';
 
 const T0 = Date.parse('2026-12-01T12:00:00.000Z');
 const MINUTE = 60_000;
@@ -47,20 +47,6 @@ interface PodState {
   issuedAt: number;
   pushedAt: number;
   leaf: IssuedLeaf | null;
-}
-
-class MemoryLedger {
-  private entries: LedgerEntry[] = [];
-  async load(): Promise<readonly LedgerEntry[]> {
-    return this.entries;
-  }
-  async apply(_cluster: string, writes: readonly LedgerWrite[]): Promise<void> {
-    for (const write of writes) {
-      const uid = write.kind === 'put' ? write.entry.uid : write.uid;
-      this.entries = this.entries.filter((entry) => entry.uid !== uid);
-      if (write.kind === 'put') this.entries.push(write.entry);
-    }
-  }
 }
 
 let emulator: KubeApiEmulator;
