@@ -22,6 +22,8 @@ interface CommandModule {
 
 const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   sweep: async () => {
+    const { holdYoungGeneration } = await import('./heap-governor.js');
+    holdYoungGeneration();
     const m = await import('./sweep-command.js');
     return { help: m.SWEEP_HELP, run: m.sweepCommand };
   },

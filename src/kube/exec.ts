@@ -135,7 +135,10 @@ function execOnce(client: KubeClient, target: ExecTarget, command: readonly stri
           (socket.terminate ?? socket.close).call(socket);
           return;
         }
-        const onClose = (): void => finish(new SamplingError(`exec stream of ${where} closed before the command reported its status`));
+        // Every socket closes, most after the status settled the exec: build the error only when it is one.
+        const onClose = (): void => {
+          if (!settled) finish(new SamplingError(`exec stream of ${where} closed before the command reported its status`));
+        };
         if (socket.on) socket.on('close', onClose);
         else socket.addEventListener?.('close', onClose);
         if (socket.readyState === SOCKET_CLOSED) onClose();
