@@ -60,8 +60,8 @@ ${ROTATION_HELP}
   --max-time D             limit for the whole run: sampling stops in time for every
                            request to end by D; the run ends within D + 2s  [default none]
   --max-exec-rate N        start at most N exec streams a second, evenly spaced [default:
-                           unlimited; the sampler Lambda uses ${DEFAULT_MAX_EXEC_STARTS_PER_SECOND}, about the APF
-                           seats of the API server's global-default priority level]
+                           unlimited; the sampler Lambda uses ${DEFAULT_MAX_EXEC_STARTS_PER_SECOND}: exec streams
+                           bypass API Priority and Fairness, so nothing else paces them]
   --fail-on STATE          exit 1 when a pod is in STATE or a worse one
                            (order: ${[...STATES].sort((a, b) => STATE_SEVERITY[a] - STATE_SEVERITY[b]).join(' < ')})
   --tbot-namespace NS      namespace of the tbot agent DaemonSet   [default ${DEFAULT_TBOT_AGENTS.namespace}]

@@ -135,11 +135,11 @@ const clusterSchema = z.strictObject({
   /** Pods sampled at once (16 keeps 1,000 pods at 100 ms exec latency to ≈ 8 s). @default 16 */
   concurrency: z.int().min(1).max(64).default(16),
   /**
-   * Exec streams the sampler starts per second at most in this cluster, evenly spaced (the API
-   * server's budget: an EKS IAM identity's requests land in APF's `global-default` level, about
-   * 49 seats of a default server). With a FlowSchema giving the sampler's group its own priority
-   * level you may raise it. Per sweep at most this × the sampling window execs: the
-   * single-invocation ceiling ("Scale and sizing" in README.md). @default 50
+   * Exec streams the sampler starts per second at most in this cluster, evenly spaced: the
+   * cluster's exec budget. Exec streams bypass API Priority and Fairness, so the API server never
+   * slows them down; raise it where the control plane and nodes have headroom. Per sweep at most
+   * this × the sampling window execs: the cluster's ceiling ("Scale and sizing" in README.md).
+   * @default 50
    */
   maxExecStartsPerSecond: z.int().min(1).max(1000).default(DEFAULT_MAX_EXEC_STARTS_PER_SECOND),
   /** Time allowed for one pod's exec + config_dump. @default 15 */

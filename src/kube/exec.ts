@@ -39,7 +39,7 @@ export class ExecRejectedError extends KubeApiError {
     message: string,
     statusCode: number | undefined,
     reason: string | undefined,
-    /** The server's Retry-After on a refused upgrade (429 from API Priority and Fairness). */
+    /** The server's Retry-After on a refused upgrade (429 or 503 from an overloaded API server or a proxy before it). */
     readonly retryAfterMs: number | undefined,
     options?: { cause?: unknown },
   ) {

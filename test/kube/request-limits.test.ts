@@ -61,7 +61,7 @@ describe('Retry-After', () => {
     expect(waits).toEqual([3_000]);
   });
 
-  it('on the exec upgrade (429 from API Priority and Fairness) is read from the refused handshake and honoured', async () => {
+  it('on the exec upgrade (429 from an overloaded server or a proxy before it) is read from the refused handshake and honoured', async () => {
     emulator.injectFault({ path: /\/pods\/[^/]+\/exec/, status: 429, retryAfterSeconds: 9, times: 2 });
     const { kube, waits } = client({ deadlineInMs: 60_000 });
     const output = await exec(kube);
