@@ -19,6 +19,7 @@ import { StateTables } from './constructs/state-tables.js';
 import { SweepSchedules } from './constructs/sweep-schedules.js';
 import { WatcherFunction, type AsyncInvokeOptions } from './constructs/watcher-function.js';
 import { notifierRuntimeInput, remediatorRuntimeInput, samplerRuntimeInput } from '../src/config/runtime-configs.js';
+import { execsPerSweepCeiling } from '../src/core/judgement/sampling-defaults.js';
 
 /** The repository root: holds package-lock.json and functions/. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -183,6 +184,12 @@ export class MeshCertWatchStack extends Stack {
         expiringWithin: cluster.thresholds.expiringWithin,
         certificateTtlSeconds: durationSeconds(cluster.certificateTtl),
         tbotRenewalIntervalSeconds: durationSeconds(cluster.rotation.renewalInterval),
+        execsPerSweepCeiling: execsPerSweepCeiling({
+          maxExecStartsPerSecond: cluster.maxExecStartsPerSecond,
+          timeoutSeconds: sizing.sampler.timeoutSeconds,
+          marginSeconds: sizing.sampler.sweepDeadlineMarginSeconds,
+          sampleTimeoutSeconds: cluster.sampleTimeoutSeconds,
+        }),
       })),
       sweepDeadlineMargin: Duration.seconds(sizing.sampler.sweepDeadlineMarginSeconds),
       samplingErrorShare: config.alarms.samplingErrorShare,

@@ -42,6 +42,12 @@ export interface MonitoredCluster {
    * @default 1200 (20 min, tbot's default)
    */
   readonly tbotRenewalIntervalSeconds?: number;
+  /**
+   * Exec starts one sweep can make at most (the cluster's exec budget over the sampling window),
+   * named on the execs-per-sweep graph so its distance to the ceiling shows.
+   * @default none: the graph names no ceiling
+   */
+  readonly execsPerSweepCeiling?: number;
 }
 
 /** Where alarm notifications go. */
@@ -137,6 +143,19 @@ export const DASHBOARD_QUERIES = {
   ],
 } as const;
 
+/**
+ * Execs per sweep for one cluster, from the sweep summary: pods sampled through an exec
+ * (`summary.sampled` counts every judged pod, `summary.fromHistory` the ones judged from their
+ * last observation by due-based sampling), and the sweeps cut by their deadline.
+ */
+export function samplingQuery(cluster: string): readonly string[] {
+  return [
+    `filter message in ["${LOG_MESSAGES.sweepCompleted}", "${LOG_MESSAGES.sweepPartial}"] and cluster = "${cluster}"`,
+    `fields summary.sampled - coalesce(summary.fromHistory, 0) as execs, coalesce(summary.fromHistory, 0) as judgedFromHistory, strcontains(message, "${LOG_MESSAGES.sweepPartial}") as partialSweep`,
+    'stats max(execs) as largest_sweep_execs, avg(execs) as mean_sweep_execs, avg(judgedFromHistory) as judged_from_history, sum(partialSweep) as partial_sweeps by bin(15m)',
+  ];
+}
+
 /** The rotation widgets' queries for one cluster (the sweep summary's `rotations` fields). */
 export function rotationQueries(cluster: string): { readonly perSweep: readonly string[]; readonly intervals: readonly string[] } {
   const sweeps = `filter message in ["${LOG_MESSAGES.sweepCompleted}", "${LOG_MESSAGES.sweepPartial}"] and cluster = "${cluster}" and ispresent(rotations.observed)`;
@@ -229,6 +248,7 @@ export class Monitoring extends Construct {
     for (const cluster of props.clusters) {
       this.clusterRow(cluster);
       this.rotationRow(cluster);
+      this.samplingRow(cluster);
     }
     this.rotationMetricsRow();
     this.podRows();
@@ -480,6 +500,26 @@ export class Monitoring extends Construct {
         queryLines: [...rotationQueries(cluster.name).intervals],
         view: cloudwatch.LogQueryVisualizationType.LINE,
         width: 12,
+        height: 6,
+      }),
+    );
+  }
+
+  /**
+   * How close a cluster's sweeps come to its exec ceiling: the execs of the largest and the mean
+   * sweep, the pods due-based sampling judged from history instead, and partial sweeps (cut by
+   * their deadline: size for the largest sweep, "Scale and sizing" in README.md). From the sweep
+   * log line (Logs Insights), so it costs no metric per cluster.
+   */
+  private samplingRow(cluster: MonitoredCluster): void {
+    const ceiling = cluster.execsPerSweepCeiling === undefined ? '' : ` (ceiling ${cluster.execsPerSweepCeiling.toLocaleString('en-US')} a sweep)`;
+    this.dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: `Execs per sweep${ceiling}, pods judged from history, partial sweeps: ${cluster.name}`,
+        logGroupNames: [this.props.functions.sampler.logGroup.logGroupName],
+        queryLines: [...samplingQuery(cluster.name)],
+        view: cloudwatch.LogQueryVisualizationType.LINE,
+        width: 24,
         height: 6,
       }),
     );

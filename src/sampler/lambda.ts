@@ -30,6 +30,7 @@ import type { FindingsLedger } from '../ports/findings-ledger.js';
 import type { RotationHistoryStore } from '../ports/rotation-history.js';
 import { changeLogFields, podLogFields, rotationLogFields, rotationMetrics, sweepMetrics, type SamplerMetricUnit } from './metrics.js';
 import { namespaceSelection, sweepCluster, type SamplerClusterConfig, type SweepOutcome } from './sweep-cluster.js';
+import { PUBLISH_ALLOWANCE_SECONDS, sweepDeadlineMarginSeconds } from '../core/judgement/sampling-defaults.js';
 
 /** What the schedule sends. */
 export interface SamplerEvent {
@@ -64,21 +65,16 @@ export interface SamplerDependencies {
 
 /**
  * When to stop starting new samples: the Lambda's remaining time minus a margin for the samples
- * still in flight and for publishing. The margin is the configured one, and never less than one
- * pod's sample timeout (an exec started just before the deadline may take that long).
+ * still in flight and for publishing (sweepDeadlineMarginSeconds: the configured margin, and
+ * never less than two execs of one pod plus the publish allowance).
  */
-/** Time kept for the ledger write and the PutEvents calls after sampling stops. */
-export const PUBLISH_ALLOWANCE_SECONDS = 10;
-
 export function sweepDeadline(input: {
   readonly now: Date;
   readonly remainingMs: number;
   readonly marginSeconds: number;
   readonly sampleTimeoutSeconds: number;
 }): Date {
-  // A pod started just before the deadline may run two execs (active, then warming secrets),
-  // and the events still have to be published after the last sample.
-  const marginMs = Math.max(input.marginSeconds, 2 * input.sampleTimeoutSeconds + PUBLISH_ALLOWANCE_SECONDS) * 1000;
+  const marginMs = sweepDeadlineMarginSeconds(input) * 1000;
   return new Date(input.now.getTime() + input.remainingMs - marginMs);
 }
 

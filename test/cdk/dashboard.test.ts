@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { DASHBOARD_QUERIES } from '../../lib/constructs/monitoring.js';
+import { DASHBOARD_QUERIES, samplingQuery } from '../../lib/constructs/monitoring.js';
 import { LOG_MESSAGES } from '../../src/config/metric-names.js';
 import { exampleConfigInput, renderWithPlaceholders, resourceByPrefix, synthesize } from './support/synth.js';
 
@@ -49,6 +49,16 @@ const expressions = (widget: Widget): string[] =>
   (widget.properties.metrics ?? []).flatMap((row) => row.filter((cell): cell is { expression: string } => typeof cell === 'object' && cell !== null && 'expression' in cell).map((cell) => cell.expression));
 
 describe('dashboard: per cluster', () => {
+  it('graphs execs per sweep against the cluster\'s exec ceiling, the pods judged from history and partial sweeps, from the sweep log line', () => {
+    // 50 exec starts a second (the default budget) over 240 s less the margin of two 15 s execs and 10 s of publishing.
+    const sampling = byTitle('Execs per sweep (ceiling 10,000 a sweep), pods judged from history, partial sweeps: prod-eu-1');
+    expect(sampling.type).toBe('log');
+    expect(sampling.width).toBe(24);
+    expect(sampling.properties.query).toContain(samplingQuery('prod-eu-1').join('\n| '));
+    for (const field of ['summary.sampled', 'summary.fromHistory', LOG_MESSAGES.sweepPartial, 'cluster = "prod-eu-1"']) expect(sampling.properties.query).toContain(field);
+    expect(byTitle('Execs per sweep (ceiling 10,000 a sweep), pods judged from history, partial sweeps: staging-eu-1').properties.query).toContain('cluster = "staging-eu-1"');
+  });
+
   it('has "now" tiles: expired, expiring, stale and minimum remaining validity in minutes, with sparklines', () => {
     for (const cluster of ['prod-eu-1', 'staging-eu-1']) {
       const tiles = byTitle(`Now: ${cluster} (latest sweep)`);

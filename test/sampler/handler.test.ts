@@ -17,6 +17,7 @@ import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/em
 import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { ACTIVE_SECRETS_PATH, createMeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { createSamplerHandler, sweepDeadline } from '../../src/sampler/lambda.js';
+import { execsPerSweepCeiling } from '../../src/core/judgement/sampling-defaults.js';
 import { sweepMetrics } from '../../src/sampler/metrics.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { closedPort, clusterInput, eksTokenValidator, lambdaContext, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors, scriptPod } from './kit.js';
@@ -247,6 +248,12 @@ describe('sweepDeadline', () => {
   it('is the remaining time minus the margin, the margin covering two sample timeouts and the publishing', () => {
     expect(sweepDeadline({ now: NOW, remainingMs: 240_000, marginSeconds: 20, sampleTimeoutSeconds: 15 }).toISOString()).toBe('2026-11-27T12:03:20.000Z');
     expect(sweepDeadline({ now: NOW, remainingMs: 240_000, marginSeconds: 5, sampleTimeoutSeconds: 30 }).toISOString()).toBe('2026-11-27T12:02:50.000Z');
+  });
+
+  it('leaves the window the exec ceiling is counted over: the budget a second times the timeout less that margin', () => {
+    expect(execsPerSweepCeiling({ maxExecStartsPerSecond: 50, timeoutSeconds: 280, marginSeconds: 20, sampleTimeoutSeconds: 15 })).toBe(12_000);
+    expect(execsPerSweepCeiling({ maxExecStartsPerSecond: 90, timeoutSeconds: 280, marginSeconds: 60, sampleTimeoutSeconds: 15 })).toBe(19_800);
+    expect(execsPerSweepCeiling({ maxExecStartsPerSecond: 50, timeoutSeconds: 30, marginSeconds: 20, sampleTimeoutSeconds: 15 })).toBe(0);
   });
 });
 

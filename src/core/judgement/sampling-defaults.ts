@@ -21,3 +21,28 @@ export const DEFAULT_MAX_EXEC_STARTS_PER_SECOND = 50;
  * Istio-agent pods (leaves of hours) are sampled once per this age, each at its own slot.
  */
 export const DEFAULT_MAX_OBSERVATION_AGE_SECONDS = 20 * 60;
+
+/** Time the sampler keeps for the ledger write and the PutEvents calls after sampling stops. */
+export const PUBLISH_ALLOWANCE_SECONDS = 10;
+
+/**
+ * How long before the invocation ends the sampler stops starting samples: the configured margin,
+ * and never less than two execs of one pod (active secrets, then warming) plus the publish
+ * allowance, since a pod started just before the deadline may take that long.
+ */
+export function sweepDeadlineMarginSeconds(input: { readonly marginSeconds: number; readonly sampleTimeoutSeconds: number }): number {
+  return Math.max(input.marginSeconds, 2 * input.sampleTimeoutSeconds + PUBLISH_ALLOWANCE_SECONDS);
+}
+
+/**
+ * Exec starts one sweep can make at most: the cluster's budget a second over the sampling window
+ * (the sampler's timeout less the deadline margin). The cluster's ceiling ("Scale and sizing").
+ */
+export function execsPerSweepCeiling(input: {
+  readonly maxExecStartsPerSecond: number;
+  readonly timeoutSeconds: number;
+  readonly marginSeconds: number;
+  readonly sampleTimeoutSeconds: number;
+}): number {
+  return Math.max(0, Math.floor(input.maxExecStartsPerSecond * (input.timeoutSeconds - sweepDeadlineMarginSeconds(input))));
+}
