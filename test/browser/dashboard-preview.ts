@@ -246,6 +246,22 @@ function logRows(widget: Widget, result: DemoResult): { head: string[]; rows: st
         }),
     };
   }
+  if (query.includes('largest_sweep_execs')) {
+    // The sampling widget: execs and pods judged from history per sweep, from the sweep line's summary.
+    const cluster = /cluster = "([^"]+)"/.exec(query)?.[1];
+    const bars = records
+      .filter((r) => (r.message === LOG_MESSAGES.sweepCompleted || r.message === LOG_MESSAGES.sweepPartial) && r.cluster === cluster)
+      .flatMap((r) => {
+        const summary = r.summary as { sampled: number; fromHistory?: number };
+        const fromHistory = summary.fromHistory ?? 0;
+        return [
+          { at: r.at, series: 'largest_sweep_execs', value: summary.sampled - fromHistory },
+          { at: r.at, series: 'judged_from_history', value: fromHistory },
+          { at: r.at, series: 'partial_sweeps', value: r.message === LOG_MESSAGES.sweepPartial ? 1 : 0 },
+        ];
+      });
+    return bars.length > 0 ? { bars } : { head: ['no sweep of this cluster in this run'], rows: [] };
+  }
   if (query.includes('rotations.')) {
     // The rotation widgets: the sweep line's `rotations` fields, when the run kept a history.
     const bars = records
