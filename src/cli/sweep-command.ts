@@ -7,7 +7,7 @@ import { DEFAULT_TBOT_AGENTS, LABEL_SELECTOR_PATTERN, NAMESPACE_PATTERN, type Tb
 import { DEFAULT_REMEDIATION_POLICY } from '../core/remediation/remediation.js';
 import { renderRemediationTable } from '../core/render/render-remediation.js';
 import { InMemoryRestartGuard } from './memory-restart-guard.js';
-import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/judgement/sweep.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, clockStartingAt, runSweep } from '../core/judgement/sweep.js';
 import { STATES, STATE_SEVERITY, type PodReport, type SweepReport } from '../core/model/types.js';
 import { KubeClient, loadKubeConfig } from '../kube/kube-client.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
@@ -196,7 +196,8 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
       sweepId,
       thresholds: common.thresholds,
       concurrency,
-      clock: firstThen(startedAt),
+      // The sweep's start, already printed, then the time.
+      clock: clockStartingAt(startedAt),
       ...(maxExecRate !== undefined ? { maxStartsPerSecond: maxExecRate } : {}),
       ...(common.now ? { now: common.now } : {}),
       // Stop starting pods a little before the end (an exec pair, at most a quarter of the run);
@@ -245,16 +246,6 @@ export async function sweepCommand(args: readonly string[], io: CliIo): Promise<
   }
   if (failOn && worst >= STATE_SEVERITY[failOn]) return EXIT.failOn;
   return EXIT.ok;
-}
-
-/** A clock that answers `first` once (the sweep's start, already printed), then the time. */
-function firstThen(first: Date): () => Date {
-  let used = false;
-  return () => {
-    if (used) return new Date();
-    used = true;
-    return first;
-  };
 }
 
 /** Progress counts; the expected total is estimated from the pages listed so far. */

@@ -58,6 +58,12 @@ export interface SamplerDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock?: () => Date;
+  /**
+   * Keep every judged pod's report in the outcome `onSweepCompleted` gets (the demo draws them
+   * all); the Lambda keeps only the pods it has events for (sweepCluster's `keepEveryPod`).
+   * @default false
+   */
+  readonly keepEveryPod?: boolean;
   readonly newSweepId?: () => string;
   /** Called with each sweep's outcome after its metrics and log line (the demo prints its table). */
   readonly onSweepCompleted?: (outcome: SweepOutcome) => void;
@@ -219,6 +225,7 @@ export function createSamplerHandler(dependencies: () => SamplerDependencies, sh
         ...(resolved.history ? { history: resolved.history } : {}),
         events: resolved.events,
         clock,
+        keepEveryPod: resolved.keepEveryPod ?? false,
         onWarning: (message) => logger.warn(message),
         onSweepCompleted: (o) => {
           report(o, logger, metrics, deploymentMetrics);

@@ -13,7 +13,7 @@
 import { ROTATION_METRIC_SOURCES, SAMPLER_METRICS, STATE_METRICS } from '../config/metric-names.js';
 import type { PodStateChangedDetail } from '../core/events/events.js';
 import { rotationIntervalSeconds } from '../core/judgement/history.js';
-import { STATES, type PodReport, type RotationsReport } from '../core/model/types.js';
+import { STATES, type PodReport, type RotationsReport, type Source } from '../core/model/types.js';
 import type { SweepOutcome } from './sweep-cluster.js';
 
 export type SamplerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
@@ -24,7 +24,44 @@ export interface SamplerMetric {
   readonly value: number;
 }
 
-export function sweepMetrics(outcome: Pick<SweepOutcome, 'report'>): SamplerMetric[] {
+/**
+ * What the sweep's metrics need from every judged pod, tallied as the pods are judged: the sampler
+ * keeps only the reports it has events for, so the metrics cannot be read off `report.pods`.
+ */
+export interface PodFigures {
+  /** The least remaining validity of any leaf seen, or null when no pod had one. */
+  readonly minRemainingSeconds: number | null;
+  /** One interval (minutes, 0.1 precision) per observed rotation, by source. */
+  readonly rotationIntervalsMinutes: ReadonlyMap<Source, readonly number[]>;
+}
+
+/** Builds `PodFigures` pod by pod. */
+export class PodFiguresTally {
+  private minRemaining: number | null = null;
+  private readonly intervals = new Map<Source, number[]>();
+
+  add(pod: PodReport): void {
+    if (pod.certificate) this.minRemaining = Math.min(this.minRemaining ?? Infinity, pod.certificate.remainingSeconds);
+    const seconds = rotationIntervalSeconds(pod);
+    if (seconds === null) return;
+    const list = this.intervals.get(pod.source) ?? [];
+    list.push(Math.round(seconds / 6) / 10);
+    this.intervals.set(pod.source, list);
+  }
+
+  figures(): PodFigures {
+    return { minRemainingSeconds: this.minRemaining, rotationIntervalsMinutes: this.intervals };
+  }
+}
+
+/** `PodFigures` of pods already judged (a report that kept every pod). */
+export function podFiguresOf(pods: readonly PodReport[]): PodFigures {
+  const tally = new PodFiguresTally();
+  for (const pod of pods) tally.add(pod);
+  return tally.figures();
+}
+
+export function sweepMetrics(outcome: Pick<SweepOutcome, 'report' | 'figures'>): SamplerMetric[] {
   const metrics: SamplerMetric[] = [];
   const report = outcome.report;
   if (!report) return metrics;
@@ -33,8 +70,8 @@ export function sweepMetrics(outcome: Pick<SweepOutcome, 'report'>): SamplerMetr
     const name = STATE_METRICS[state];
     if (name) metrics.push({ name, unit: 'Count', value: report.summary[state] });
   }
-  const remaining = report.pods.flatMap((pod) => (pod.certificate ? [pod.certificate.remainingSeconds] : []));
-  if (remaining.length > 0) metrics.push({ name: SAMPLER_METRICS.minRemainingSeconds, unit: 'Seconds', value: Math.min(...remaining) });
+  const remaining = outcome.figures?.minRemainingSeconds ?? null;
+  if (remaining !== null) metrics.push({ name: SAMPLER_METRICS.minRemainingSeconds, unit: 'Seconds', value: remaining });
   return metrics;
 }
 
@@ -52,17 +89,13 @@ export interface SourceRotationMetrics {
  * with the rotation history (a sweep without history, or the first one, emits nothing: no
  * comparison, no figure). `RotationsObserved` 0 is emitted: pods compared, none rotated.
  */
-export function rotationMetrics(outcome: Pick<SweepOutcome, 'report'>): SourceRotationMetrics[] {
+export function rotationMetrics(outcome: Pick<SweepOutcome, 'report' | 'figures'>): SourceRotationMetrics[] {
   const report = outcome.report;
   if (!report?.rotations) return [];
   return ROTATION_METRIC_SOURCES.flatMap((source) => {
     const entry = report.rotations!.bySource[source];
     if (!entry || entry.compared === 0) return [];
-    const intervalsMinutes = report.pods.flatMap((pod) => {
-      const seconds = pod.source === source ? rotationIntervalSeconds(pod) : null;
-      return seconds === null ? [] : [Math.round(seconds / 6) / 10];
-    });
-    return [{ source, observed: entry.observed, intervalsMinutes }];
+    return [{ source, observed: entry.observed, intervalsMinutes: outcome.figures?.rotationIntervalsMinutes.get(source) ?? [] }];
   });
 }
 

@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SamplerRuntimeConfig } from '../config/runtime.js';
-import { computeChanges, type LedgerEntry, type LedgerWrite, type SweepScope } from '../core/events/changes.js';
+import { computeChanges, needsAttention, type LedgerEntry, type LedgerWrite, type SweepScope } from '../core/events/changes.js';
 import { ConfigError, MeshCertWatchError, describeError } from '../core/model/errors.js';
 import {
   buildSweepCompletedDetail,
@@ -35,8 +35,8 @@ import {
   type SweepCompletedDetail,
   type SweepErrorItem,
 } from '../core/events/events.js';
-import { indexSnapshot, nextSnapshot, type PodObservation } from '../core/judgement/history.js';
-import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, runSweep } from '../core/judgement/sweep.js';
+import { indexSnapshot, SnapshotCollector, type PodObservation } from '../core/judgement/history.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, clockStartingAt, runSweep } from '../core/judgement/sweep.js';
 import type { SweepReport } from '../core/model/types.js';
 import { DEFAULT_SAMPLER_OPTIONS } from '../kube/envoy-sampler.js';
 import { kubeSweepSource } from '../kube/kube-sweep.js';
@@ -45,6 +45,7 @@ import type { KubeClientFactory } from '../ports/clusters.js';
 import type { EventSink, PublishFailure } from '../ports/events.js';
 import type { FindingsLedger } from '../ports/findings-ledger.js';
 import type { RotationHistoryStore } from '../ports/rotation-history.js';
+import { PodFiguresTally, type PodFigures } from './metrics.js';
 
 /** One entry of `samplerRuntimeConfig.clusters` (thresholds already parsed). */
 export type SamplerClusterConfig = SamplerRuntimeConfig['clusters'][number];
@@ -110,6 +111,14 @@ export interface SweepClusterDependencies {
    */
   readonly maxExecStartsPerSecond?: number;
   /**
+   * Keep every judged pod's report in `outcome.report.pods` (the demo draws them all). Otherwise
+   * only the pods that need attention or have a ledger item are kept, the only ones an event or a
+   * ledger write can come from: the metrics, the rotation summary and the next snapshot are
+   * tallied as pods are judged, so memory does not hold a report per pod of the cluster.
+   * @default true (the sampler Lambda sets false)
+   */
+  readonly keepEveryPod?: boolean;
+  /**
    * Called exactly once per sweep, after `Sweep Completed` was published (or refused), also for
    * failed sweeps and before their error is rethrown: metrics and the summary log line hang here.
    */
@@ -126,8 +135,13 @@ export interface EventsOutcome {
 export interface SweepOutcome {
   readonly cluster: string;
   readonly sweepId: string;
-  /** The sampling result; null when the sweep failed before it had one. */
+  /**
+   * The sampling result; null when the sweep failed before it had one. `pods` holds every judged
+   * pod with `keepEveryPod`, else the ones that need attention or had a ledger item.
+   */
   readonly report: SweepReport | null;
+  /** What the metrics need from every judged pod; absent when there is no report. */
+  readonly figures?: PodFigures;
   /** The `Sweep Completed` detail (before any trimming by the publisher). */
   readonly completed: SweepCompletedDetail;
   readonly completedPublished: boolean;
@@ -192,6 +206,16 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
     }
   }
 
+  // Without `keepEveryPod` only the reports an event or a ledger write can come from are kept:
+  // which pods have a ledger item must then be known before they are judged.
+  const keepEveryPod = deps.keepEveryPod ?? true;
+  const ledgerUids = keepEveryPod ? null : await previousLoad.then((entries) => new Set(entries.map((entry) => entry.uid)), () => new Set<string>());
+  const judgedUids = new Set<string>();
+  const figures = new PodFiguresTally();
+  // The sweep's `now`, known before it starts: the next snapshot is built as pods are judged.
+  const sweepStartedAt = clock();
+  const snapshot = deps.history ? new SnapshotCollector(previousObservations, sweepStartedAt.toISOString()) : null;
+
   let report: SweepReport;
   try {
     // `deadline` is on the injected clock, request deadlines on the wall clock (timers run on it).
@@ -209,10 +233,16 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
       sweepId,
       thresholds: cluster.thresholds,
       concurrency: cluster.concurrency,
-      clock,
+      clock: clockStartingAt(sweepStartedAt, clock),
       maxStartsPerSecond: deps.maxExecStartsPerSecond ?? cluster.maxExecStartsPerSecond ?? DEFAULT_MAX_EXEC_STARTS_PER_SECOND,
       ...(request.deadline ? { deadline: request.deadline } : {}),
       ...(deps.onWarning ? { onWarning: deps.onWarning } : {}),
+      ...(ledgerUids ? { retainPod: (pod) => needsAttention(pod) || ledgerUids.has(pod.uid) } : {}),
+      onPod: (pod) => {
+        judgedUids.add(pod.uid);
+        figures.add(pod);
+        snapshot?.add(pod);
+      },
       // Due-based sampling needs a history that was read: without one every pod is sampled.
       ...(deps.history
         ? {
@@ -246,6 +276,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
     previous: previous ?? [],
     report,
     scope: selection.scope,
+    judgedUids,
     ...(deps.ledgerTtlSeconds !== undefined ? { ledgerTtlSeconds: deps.ledgerTtlSeconds } : {}),
   });
   let changes = NO_EVENTS;
@@ -267,11 +298,9 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
   const unhealthy = await publish(deps, changeSet.unhealthy.map((detail: PodUnhealthyDetail) => ({ detailType: POD_CERTIFICATE_UNHEALTHY, detail })));
 
   let historySaved = false;
-  if (deps.history) {
+  if (deps.history && snapshot) {
     try {
-      await deps.history.save(
-        nextSnapshot({ cluster: cluster.name, sweepId, now: report.now, partial: report.partial, pods: report.pods, previous: previousObservations }),
-      );
+      await deps.history.save(snapshot.snapshot({ cluster: cluster.name, sweepId, partial: report.partial }));
       historySaved = true;
     } catch (error) {
       // The next sweep then compares with the last snapshot that was written: detection is
@@ -302,6 +331,7 @@ export async function sweepCluster(request: SweepClusterRequest, deps: SweepClus
     cluster: cluster.name,
     sweepId,
     report,
+    figures: figures.figures(),
     completed,
     changes,
     unhealthy,

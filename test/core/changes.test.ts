@@ -152,6 +152,14 @@ describe('computeChanges', () => {
     expect(everything.changes.map((c) => c.name)).toEqual(['other-ns-1', 'old-1']);
   });
 
+  it('declares gone only a ledger pod the sweep did not judge, when the report keeps only some of the judged pods', () => {
+    const previous = [entry('old-1', 'expired'), entry('judged-1', 'stale')];
+    // judged-1 was judged (and is not in report.pods: whoever kept the report dropped it); old-1 was not.
+    const result = computeChanges({ previous, report: report([]), scope: 'all', judgedUids: new Set(['uid-judged-1', 'uid-web-1']) });
+    expect(result.changes.map((c) => [c.name, c.change])).toEqual([['old-1', 'gone']]);
+    expect(computeChanges({ previous, report: report([]), scope: 'all' }).changes.map((c) => c.name)).toEqual(['judged-1', 'old-1']);
+  });
+
   it('with an "all except" scope, declares gone only ledger pods outside the excluded namespaces', () => {
     const previous = [entry('old-1', 'expired'), entry('excluded-1', 'stale', [], { namespace: 'kube-system', uid: 'uid-excluded' })];
     const result = computeChanges({ previous, report: report([]), scope: { allExcept: ['kube-system'] } });

@@ -23,7 +23,8 @@ import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import type { IssuedLeaf } from '../../src/sandbox/emulator/pki.js';
 import { createMeshPki, sidecarSecrets, type MeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
-import { sweepMetrics } from '../../src/sampler/metrics.js';
+import { rotationMetrics, sweepMetrics } from '../../src/sampler/metrics.js';
+import { needsAttention } from '../../src/core/events/changes.js';
 import { sweepCluster, type SweepOutcome } from '../../src/sampler/sweep-cluster.js';
 import { recordingEventBridge, schemaErrors } from './kit.js';
 import { MemoryLedger } from '../../src/sandbox/emulator/memory-ledger.js';
@@ -143,7 +144,7 @@ interface Timeline {
   readonly bus: ReturnType<typeof recordingEventBridge>;
 }
 
-async function runTimeline(sampling: { dueBased: boolean }): Promise<Timeline> {
+async function runTimeline(sampling: { dueBased: boolean }, options: { keepEveryPod?: boolean } = {}): Promise<Timeline> {
   const deployment = parseDeploymentConfig({ region: 'eu-west-1', clusters: [{ name: 'prod-mesh', sampling }], notifications: { slackWebhookSecret: 'unused' } });
   const runtime = parseRuntimeConfig(samplerRuntimeConfig, {
     MESH_CERT_WATCH_CONFIG: JSON.stringify(samplerRuntimeInput(deployment, { ledgerTableName: 'ledger', historyBucketName: 'history' })),
@@ -170,6 +171,7 @@ async function runTimeline(sampling: { dueBased: boolean }): Promise<Timeline> {
           events: new EventBridgeSink(bus.sender, 'mesh-cert-watch', { maxAttempts: 1, sleep: async () => undefined }),
           clock: clock.date,
           maxExecStartsPerSecond: 0,
+          ...options,
         },
       ),
     );
@@ -275,3 +277,50 @@ describe('due-based sampling over 95 minutes of sweeps every 5 minutes', () => {
     expect(every.outcomes[2]!.report!.pods.every((p) => p.sampled === undefined)).toBe(true);
   });
 });
+
+describe('the sampler keeping only the pods it has events for (keepEveryPod false, as the Lambda runs)', () => {
+  let kept: Timeline;
+  let lean: Timeline;
+  // The snapshot entries that do not depend on the leaves' random serials.
+  const snapshotShape = (t: Timeline) =>
+    t.history.saved.map(({ text }) => (JSON.parse(text) as HistorySnapshot).pods.map((p) => `${p.name} ${p.notBefore} ${p.observedAt} ${p.state}`));
+  const events = (t: Timeline, detailType: string) =>
+    t.bus
+      .accepted()
+      .filter((e) => e.detailType === detailType)
+      .map((e) => `${String(e.detail.sweepId)} ${String(e.detail.name)} ${String(e.detail.state)} ${String(e.detail.change ?? '')}`);
+
+  beforeAll(async () => {
+    kept = await runTimeline({ dueBased: true });
+    lean = await runTimeline({ dueBased: true }, { keepEveryPod: false });
+  }, 240_000);
+
+  it('keeps the reports of the pods that need attention or had a ledger item, not the healthy rest', () => {
+    let ledger = new Set<string>();
+    for (const [index, outcome] of lean.outcomes.entries()) {
+      const pods = outcome.report!.pods;
+      expect(pods.length).toBeLessThan(kept.outcomes[index]!.report!.pods.length);
+      for (const pod of pods) expect(needsAttention(pod) || ledger.has(pod.uid)).toBe(true);
+      const attention = kept.outcomes[index]!.report!.pods.filter((pod) => needsAttention(pod)).map((pod) => pod.name);
+      expect(pods.filter((pod) => needsAttention(pod)).map((pod) => pod.name).sort()).toEqual(attention.sort());
+      ledger = new Set(pods.filter((pod) => needsAttention(pod)).map((pod) => pod.uid));
+    }
+    expect(lean.outcomes.some((o) => o.report!.pods.length > 0)).toBe(true);
+  });
+
+  it('changes nothing else: the same execs, summaries, rotations, events, metrics and snapshots as keeping every pod', () => {
+    expect(lean.execs).toEqual(kept.execs);
+    expect(lean.outcomes.map((o) => o.completed.summary)).toEqual(kept.outcomes.map((o) => o.completed.summary));
+    expect(lean.outcomes.map((o) => o.completed.rotations)).toEqual(kept.outcomes.map((o) => o.completed.rotations));
+    for (const detailType of ['Pod Certificate State Changed', 'Pod Certificate Unhealthy']) {
+      expect(events(lean, detailType)).toEqual(events(kept, detailType));
+      expect(events(kept, detailType).length).toBeGreaterThan(0);
+    }
+    expect(lean.outcomes.map((o) => sweepMetrics(o))).toEqual(kept.outcomes.map((o) => sweepMetrics(o)));
+    expect(lean.outcomes.map((o) => rotationMetrics(o))).toEqual(kept.outcomes.map((o) => rotationMetrics(o)));
+    expect(lean.outcomes.some((o) => rotationMetrics(o).some((m) => m.intervalsMinutes.length > 0))).toBe(true);
+    expect(snapshotShape(lean)).toEqual(snapshotShape(kept));
+    expect(snapshotShape(lean).at(-1)).toHaveLength(pods.length);
+  });
+});
+

@@ -18,7 +18,7 @@ import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { ACTIVE_SECRETS_PATH, createMeshPki } from '../../src/sandbox/emulator/sidecar-secrets.js';
 import { createSamplerHandler, sweepDeadline } from '../../src/sampler/lambda.js';
 import { execsPerSweepCeiling } from '../../src/core/judgement/sampling-defaults.js';
-import { sweepMetrics } from '../../src/sampler/metrics.js';
+import { PodFiguresTally, podFiguresOf, sweepMetrics } from '../../src/sampler/metrics.js';
 import { startDynalite, type LocalDynamo } from '../remediator/kit.js';
 import { closedPort, clusterInput, eksTokenValidator, lambdaContext, minutesBefore, recordingEventBridge, samplerConfig, schemaErrors, scriptPod } from './kit.js';
 import { EventBridgeSink } from '../../src/aws/event-publisher.js';
@@ -263,18 +263,22 @@ describe('sweepMetrics', () => {
       summary: { sampled: 1, skipped: 2, healthy: 0, stale: 0, expiring: 0, expired: 0, missing: 0, unreachable: 1 },
       pods: [{ certificate: null, secrets: [], error: 'exec timed out' }],
     } as unknown as Parameters<typeof sweepMetrics>[0]['report'];
-    const names = sweepMetrics({ report }).map((m) => `${m.name}=${m.value}`);
+    const names = sweepMetrics({ report, figures: podFiguresOf(report!.pods) }).map((m) => `${m.name}=${m.value}`);
     expect(names).toEqual(['PodsSampled=1', 'PodsHealthy=0', 'PodsStale=0', 'PodsExpiring=0', 'PodsExpired=0', 'PodsUnreachable=1']);
     expect(sweepMetrics({ report: null })).toEqual([]);
   });
 
-  it('takes the minimum remaining validity over all pods', () => {
+  it('takes the minimum remaining validity over all pods, tallied as they are judged', () => {
     const cert = (age: number, remaining: number) => ({ ageSeconds: age, remainingSeconds: remaining });
     const report = {
       summary: { sampled: 2, skipped: 0, healthy: 1, stale: 1, expiring: 0, expired: 0, missing: 0, unreachable: 0 },
       pods: [{ certificate: cert(100, 3500) }, { certificate: cert(2800, 800) }],
     } as unknown as Parameters<typeof sweepMetrics>[0]['report'];
-    const values = Object.fromEntries(sweepMetrics({ report }).map((m) => [m.name, m.value]));
+    const values = Object.fromEntries(sweepMetrics({ report, figures: podFiguresOf(report!.pods) }).map((m) => [m.name, m.value]));
     expect(values.MinRemainingSeconds).toBe(800);
+    // The report may keep only some pods (the sampler keeps those it has events for): the figures count them all.
+    const tally = new PodFiguresTally();
+    for (const pod of report!.pods) tally.add(pod);
+    expect(sweepMetrics({ report: { ...report!, pods: [] }, figures: tally.figures() }).find((m) => m.name === 'MinRemainingSeconds')?.value).toBe(800);
   });
 });

@@ -49,6 +49,12 @@ export interface ChangeInput {
   readonly previous: readonly LedgerEntry[];
   readonly report: SweepReport;
   readonly scope: SweepScope;
+  /**
+   * Every pod uid the sweep judged, when `report.pods` keeps only some of them: the sampler keeps
+   * the pods that need attention or have a ledger item, the only ones that can make an event or
+   * a write. A ledger item whose pod is in neither is gone. Default: the uids of `report.pods`.
+   */
+  readonly judgedUids?: ReadonlySet<string>;
   /** Ledger item lifetime without refresh (default 7 days). */
   readonly ledgerTtlSeconds?: number;
 }
@@ -176,8 +182,9 @@ export function computeChanges(input: ChangeInput): ChangeSet {
   }
 
   if (!report.partial) {
+    const judged = input.judgedUids ?? seen;
     const gone = input.previous
-      .filter((e) => !seen.has(e.uid) && inScope(scope, e.namespace))
+      .filter((e) => !seen.has(e.uid) && !judged.has(e.uid) && inScope(scope, e.namespace))
       .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.uid.localeCompare(b.uid));
     for (const entry of gone) {
       const detail: PodGoneDetail = {

@@ -244,28 +244,49 @@ export function nextSnapshot(input: {
   readonly pods: readonly PodReport[];
   readonly previous: ReadonlyMap<string, PodObservation>;
 }): HistorySnapshot {
-  const nowMs = Date.parse(input.now);
-  const byUid = new Map<string, PodObservation>();
-  const listed = new Set<string>();
-  for (const pod of input.pods) {
-    listed.add(pod.uid);
+  const collector = new SnapshotCollector(input.previous, input.now);
+  for (const pod of input.pods) collector.add(pod);
+  return collector.snapshot(input);
+}
+
+/**
+ * `nextSnapshot`, pod by pod as a sweep judges them, so that the sweep need not keep every pod's
+ * report until it ends (the sampler keeps only the pods it has events for): what stays per pod is
+ * its observation, the snapshot's own entry.
+ */
+export class SnapshotCollector {
+  private readonly byUid = new Map<string, PodObservation>();
+  private readonly listed = new Set<string>();
+
+  constructor(
+    private readonly previous: ReadonlyMap<string, PodObservation>,
+    private readonly now: string,
+  ) {}
+
+  add(pod: PodReport): void {
+    this.listed.add(pod.uid);
     if (pod.sampled === false) {
       // Judged from its last observation (due-based sampling): that observation stays, with its own time.
-      const earlier = input.previous.get(pod.uid);
-      if (earlier) byUid.set(pod.uid, earlier);
-      continue;
+      const earlier = this.previous.get(pod.uid);
+      if (earlier) this.byUid.set(pod.uid, earlier);
+      return;
     }
-    const observation = observationOf(pod, input.now);
-    if (observation) byUid.set(pod.uid, observation);
+    const observation = observationOf(pod, this.now);
+    if (observation) this.byUid.set(pod.uid, observation);
   }
-  for (const [uid, earlier] of input.previous) {
-    if (byUid.has(uid)) continue;
-    if (!input.partial && !listed.has(uid)) continue;
-    if (Date.parse(earlier.notAfter) <= nowMs) continue;
-    byUid.set(uid, earlier);
+
+  snapshot(sweep: { readonly cluster: string; readonly sweepId: string; readonly partial: boolean }): HistorySnapshot {
+    const nowMs = Date.parse(this.now);
+    const byUid = new Map(this.byUid);
+    for (const [uid, earlier] of this.previous) {
+      if (byUid.has(uid)) continue;
+      if (!sweep.partial && !this.listed.has(uid)) continue;
+      if (Date.parse(earlier.notAfter) <= nowMs) continue;
+      byUid.set(uid, earlier);
+    }
+    const pods = [...byUid.values()].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
+    return { format: HISTORY_FORMAT, version: HISTORY_FORMAT_VERSION, cluster: sweep.cluster, sweepId: sweep.sweepId, observedAt: this.now, pods };
   }
-  const pods = [...byUid.values()].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
-  return { format: HISTORY_FORMAT, version: HISTORY_FORMAT_VERSION, cluster: input.cluster, sweepId: input.sweepId, observedAt: input.now, pods };
 }
 
 /** Rotation statistics of one source in one sweep. */
@@ -287,15 +308,23 @@ export function rotationIntervalSeconds(pod: Pick<PodReport, 'certificate' | 'pr
 
 /** Counts rotations (new leaf since the previous observation) and their intervals, per source. */
 export function summarizeRotations(pods: readonly PodReport[]): RotationSummary {
-  const sources = new Map<Source, { observed: number; compared: number; overdue: number; intervals: number[] }>();
-  let proven = 0;
-  for (const pod of pods) {
-    if (!pod.certificate) continue;
-    const entry = sources.get(pod.source) ?? { observed: 0, compared: 0, overdue: 0, intervals: [] };
-    sources.set(pod.source, entry);
+  const tally = new RotationTally();
+  for (const pod of pods) tally.add(pod);
+  return tally.summary();
+}
+
+/** `summarizeRotations`, pod by pod as a sweep judges them: what stays per pod is at most its rotation interval. */
+export class RotationTally {
+  private readonly sources = new Map<Source, { observed: number; compared: number; overdue: number; intervals: number[] }>();
+  private proven = 0;
+
+  add(pod: PodReport): void {
+    if (!pod.certificate) return;
+    const entry = this.sources.get(pod.source) ?? { observed: 0, compared: 0, overdue: 0, intervals: [] };
+    this.sources.set(pod.source, entry);
     if (pod.rotation && pod.rotation.overdueSeconds > 0) entry.overdue++;
-    if (pod.rotation?.provenAcrossSweeps) proven++;
-    if (!pod.previous) continue;
+    if (pod.rotation?.provenAcrossSweeps) this.proven++;
+    if (!pod.previous) return;
     entry.compared++;
     if (pod.rotatedSinceLastSweep) {
       entry.observed++;
@@ -303,24 +332,27 @@ export function summarizeRotations(pods: readonly PodReport[]): RotationSummary 
       if (interval !== null) entry.intervals.push(interval);
     }
   }
-  const bySource: Partial<Record<Source, SourceRotations>> = {};
-  let observed = 0;
-  let compared = 0;
-  let overdue = 0;
-  for (const [source, entry] of sources) {
-    entry.intervals.sort((a, b) => a - b);
-    bySource[source] = {
-      observed: entry.observed,
-      compared: entry.compared,
-      overdue: entry.overdue,
-      intervalSecondsP50: median(entry.intervals),
-      intervalSecondsMax: entry.intervals.length > 0 ? entry.intervals[entry.intervals.length - 1]! : null,
-    };
-    observed += entry.observed;
-    compared += entry.compared;
-    overdue += entry.overdue;
+
+  summary(): RotationSummary {
+    const bySource: Partial<Record<Source, SourceRotations>> = {};
+    let observed = 0;
+    let compared = 0;
+    let overdue = 0;
+    for (const [source, entry] of this.sources) {
+      const intervals = [...entry.intervals].sort((a, b) => a - b);
+      bySource[source] = {
+        observed: entry.observed,
+        compared: entry.compared,
+        overdue: entry.overdue,
+        intervalSecondsP50: median(intervals),
+        intervalSecondsMax: intervals.length > 0 ? intervals[intervals.length - 1]! : null,
+      };
+      observed += entry.observed;
+      compared += entry.compared;
+      overdue += entry.overdue;
+    }
+    return { observed, compared, overdue, provenAcrossSweeps: this.proven, bySource };
   }
-  return { observed, compared, overdue, provenAcrossSweeps: proven, bySource };
 }
 
 function median(sorted: readonly number[]): number | null {

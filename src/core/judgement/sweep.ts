@@ -7,7 +7,7 @@ import { agentsByNode, agentsSection, countServedPod, judgeTbotVersion, podAgent
 import { classifySecrets, unreachableVerdict } from './classify.js';
 import type { ParsedSecrets } from './envoy-secrets.js';
 import { PodGoneError, TimeoutError, describeError } from '../model/errors.js';
-import { previousOf, summarizeRotations, type PodObservation, type RenewalPolicy } from './history.js';
+import { previousOf, RotationTally, type PodObservation, type RenewalPolicy } from './history.js';
 import { dueReason, judgeFromObservation, type DuePolicy } from './due.js';
 import type { PodListing, PodTarget } from '../model/pods.js';
 import { forEachConcurrent } from '../model/retry.js';
@@ -52,8 +52,7 @@ export interface SweepOptions {
   /**
    * Which judged pods `report.pods` keeps (default: every pod). A caller that consumes pods as
    * they come (`onPod`: the CLI streams its report) keeps only what it still needs, so memory
-   * does not grow with the cluster. `summary` and `rotations` always count every pod (with
-   * `history`, rotations are summarised over every pod, so those are kept for that).
+   * does not grow with the cluster. `summary` and `rotations` always count every pod.
    */
   readonly retainPod?: (pod: PodReport) => boolean;
   /**
@@ -80,6 +79,20 @@ export function startPacer(perSecond: number, clock: () => Date, sleep: (ms: num
   };
 }
 
+/**
+ * A clock that answers `first` once, then `clock`'s time: a caller that must know the sweep's
+ * start (and so its `now`) before `runSweep` takes it, e.g. to print it or to build the next
+ * snapshot as pods are judged, hands it over this way.
+ */
+export function clockStartingAt(first: Date, clock: () => Date = () => new Date()): () => Date {
+  let used = false;
+  return () => {
+    if (used) return clock();
+    used = true;
+    return first;
+  };
+}
+
 export interface SweepHistory {
   /** Previous observations by pod uid (`indexSnapshot` of the last snapshot; empty on the first sweep). */
   readonly previous: ReadonlyMap<string, PodObservation>;
@@ -97,7 +110,8 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
   const startedAt = clock();
   const now = options.now ?? startedAt;
   const pods: PodReport[] = [];
-  const rotationPods: PodReport[] | null = options.history && options.retainPod ? [] : null;
+  // Tallied as pods are judged: the summary covers every pod whatever `retainPod` keeps.
+  const rotations = options.history ? new RotationTally() : null;
   const counts: Record<State, number> = { healthy: 0, stale: 0, expiring: 0, expired: 0, missing: 0, unreachable: 0 };
   // Counted as pods are judged, like the summary: the agents section needs no retained pods.
   const servedByAgent: AgentServedCounts = new Map();
@@ -160,7 +174,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
       counts[report.state]++;
       countServedPod(servedByAgent, report);
       if (!options.retainPod || options.retainPod(report)) pods.push(report);
-      rotationPods?.push(report);
+      rotations?.add(report);
       options.onPod?.(report);
     },
     pastDeadline,
@@ -178,7 +192,7 @@ export async function runSweep(source: SweepSource, options: SweepOptions): Prom
     summary: { sampled, skipped, ...(options.history?.due ? { fromHistory } : {}), ...counts },
     partial: stoppedByDeadline,
     ...(listError !== undefined ? { listError } : {}),
-    ...(options.history ? { rotations: summarizeRotations(rotationPods ?? pods) } : {}),
+    ...(rotations ? { rotations: rotations.summary() } : {}),
     pods,
     ...(agents ? { agents: agentsSection(agents.agents, servedByAgent) } : {}),
     ...(agents?.error !== undefined ? { agentsError: agents.error } : {}),

@@ -301,6 +301,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         logger: samplerShell.logger,
         metrics: samplerShell.metrics,
         clock: clock.date,
+        // The demo's tables show every pod of every sweep.
+        keepEveryPod: true,
         newSweepId: () => `sweep-${String(sweepNumber).padStart(2, '0')}`,
         onSweepCompleted: (outcome) => {
           sweepOutcomes.push(outcome);
