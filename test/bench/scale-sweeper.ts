@@ -33,11 +33,13 @@ let offsetMs = 0;
 const clock = (): Date => new Date(Date.now() + offsetMs);
 
 let firstStartedMs = 0;
-for (const sweep of [1, 2]) {
+for (const sweep of [1, 2, 3]) {
   // Sweep 2 runs 5 minutes after sweep 1 started on the sweeps' clock, however long sweep 1 took
-  // on a loaded machine (the emulator's leaves age on the wall clock).
+  // on a loaded machine (the emulator's leaves age on the wall clock). Sweep 3 runs 30 minutes
+  // after it: no leaf was renewed (an issuer outage), every pod is past its renewal point and its
+  // slack, so every pod is sampled and stale: the largest sweep there is, the one to size for.
   if (sweep === 1) firstStartedMs = Date.now();
-  else offsetMs = firstStartedMs + 5 * 60_000 - Date.now();
+  else offsetMs = firstStartedMs + (sweep === 2 ? 5 : 30) * 60_000 - Date.now();
   // The store keeps only the latest snapshot's text, as S3 would: the Lambda holds a snapshot's text
   // only while it reads or writes it.
   history.saved.splice(0, history.saved.length - 1);

@@ -5,8 +5,10 @@
  * and a long tail (σ 0.6: mean 359 ms, p99 ≈ 1.2 s), concurrency 64, exec pacing off so the
  * figures show what one process can do. Two sweeps per size: the first (every pod new) and one
  * 5 minutes later with the history the first wrote (due-based sampling: about a quarter of the
- * pods are past their renewal point). Prints time, ratio to the floor N·L̄/C, execs, CPU per exec,
- * peak heap and RSS; the README's "Scale and sizing" turns them into the single-invocation ceiling.
+ * pods are past their renewal point), and one 30 minutes after the first without any renewal (an
+ * issuer outage: every pod sampled, every pod stale, an Unhealthy event each). Prints time, ratio
+ * to the floor N·L̄/C, execs, CPU per exec, peak heap and RSS; the README's "Scale and sizing"
+ * turns them into the single-invocation ceiling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -42,7 +44,7 @@ export async function benchScale(sizes: readonly number[] = (process.env.BENCH_S
   await bundleForBench(here('./scale-sweeper.ts'), sweeperBundle);
   console.log(
     `\n## Scale: sweepCluster (esbuild bundle) over ${sizes.map((n) => n.toLocaleString('en-US')).join(' and ')} tbot pods, exec latency log-normal ` +
-      `(median ${MEDIAN_MS} ms, mean ${MEAN_MS.toFixed(0)} ms), C=${CONCURRENCY}, no exec pacing; sweep 2 is 5 min later with history (due-based)`,
+      `(median ${MEDIAN_MS} ms, mean ${MEAN_MS.toFixed(0)} ms), C=${CONCURRENCY}, no exec pacing; sweep 2 is 5 min later with history (due-based), sweep 3 30 min later without renewals (every pod sampled and stale)`,
   );
   const rows: string[][] = [['PODS', 'SWEEP', 'EXECS', 'WALL', 'FLOOR N·L̄/C', 'RATIO', 'CPU', 'CPU/EXEC', 'CPU/POD', 'PEAK HEAP', 'PEAK RSS', 'SNAPSHOT', 'HEALTHY']];
   const all: ScaleFigures[] = [];
@@ -63,7 +65,7 @@ export async function benchScale(sizes: readonly number[] = (process.env.BENCH_S
         console.log(`  ${pods} pods, sweep ${figures.sweep}: ${JSON.stringify(figures)}`);
         rows.push([
           pods.toLocaleString('en-US'),
-          figures.sweep === 1 ? '1 (all new)' : '2 (history)',
+          figures.sweep === 1 ? '1 (all new)' : figures.sweep === 2 ? '2 (history)' : '3 (all stale)',
           figures.execs.toLocaleString('en-US'),
           `${(figures.wallMs / 1000).toFixed(1)} s`,
           `${(floorMs / 1000).toFixed(1)} s`,

@@ -3,15 +3,16 @@
  * → Lambda memory and timeout → cost per month, from measured figures only:
  * - execs per sweep: `npm run bench -- due` (the largest sweep of a simulated hour, per pod);
  * - CPU per exec and per pod, peak RSS: `npm run bench -- scale` (20,000 and 50,000 pods);
- * - the exec budget: DEFAULT_MAX_EXEC_STARTS_PER_SECOND (the API server's, per cluster);
+ * - the exec budget: DEFAULT_MAX_EXEC_STARTS_PER_SECOND (the cluster's: exec streams bypass API
+ *   Priority and Fairness, so the sampler paces itself);
  * - prices and the sweep schedule: cost.ts and the deployment defaults.
  *
  * A sweep must end before the next one starts (the sampler's timeout is below the interval), so
  * the execs one sweep can start are `rate × (timeout − deadline margin)`: the ceiling of one
  * invocation, and of the cluster, since the rate is the cluster's budget (splitting the cluster
- * over several invocations would multiply the API server's load, not the budget).
+ * over several invocations would have to share it, not multiply it).
  */
-import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND } from '../../core/judgement/sampling-defaults.js';
+import { DEFAULT_MAX_EXEC_STARTS_PER_SECOND, execsPerSweepCeiling, sweepDeadlineMarginSeconds } from '../../core/judgement/sampling-defaults.js';
 import { HOURS_PER_MONTH, PRICES } from './cost.js';
 
 /**
@@ -28,24 +29,27 @@ export const SIZING_BENCHMARK = {
   execLatencyMeanMs: 359,
   /**
    * CPU per exec of the sampler (TLS handshake, exec protocol, parse, judge), ms on one core: the
-   * largest measured, a 50,000-pod sweep (2.32 ms in a first sweep, 2.75 ms in one with history).
+   * largest measured in a sweep that samples every pod (2.6-3.0 ms at 20,000 and 50,000 pods).
    */
-  cpuMsPerExec: 2.75,
+  cpuMsPerExec: 3.0,
   /** CPU per pod listed and judged from its observation, with its share of the snapshot, ms (estimate: see README). */
   cpuMsPerPodFromHistory: 0.3,
   /**
-   * Peak RSS of the sampler process, fixed part and per 1,000 pods: line through the sweeps with
-   * history at 20,000 (454 MB) and 50,000 pods (687 MB). The bench's in-memory history store keeps
-   * the snapshots' text in that process too, so this is an upper bound for the Lambda.
+   * Peak RSS of the sampler process, fixed part and per 1,000 pods: line through the largest
+   * sweep there is, every pod sampled and stale with history (an issuer outage: an Unhealthy event
+   * per pod), at 20,000 (296 MB) and 50,000 pods (446 MB), rounded up. Peak RSS of the process
+   * that ran two sweeps before it, so an upper bound for one invocation.
    */
-  rssBaseMb: 300,
-  rssPerThousandPodsMb: 7.8,
+  rssBaseMb: 200,
+  rssPerThousandPodsMb: 5.0,
 } as const;
 
 /** Lambda: 1,769 MB is one vCPU. */
 const MB_PER_VCPU = 1769;
-/** The deadline margin before the timeout: two sample timeouts (15 s) plus the publish allowance. */
-const DEADLINE_MARGIN_SECONDS = 40;
+/** The deployment's defaults: `functions.sampler.sweepDeadlineMarginSeconds` and `clusters[].sampleTimeoutSeconds`. */
+const DEFAULT_MARGINS = { marginSeconds: 20, sampleTimeoutSeconds: 15 } as const;
+/** The deadline margin before the timeout: two sample timeouts plus the publish allowance. */
+const DEADLINE_MARGIN_SECONDS = sweepDeadlineMarginSeconds(DEFAULT_MARGINS);
 /** Time outside the exec stream: listing, owner lookups, history read and write, events. Measured share of a sweep's CPU. */
 const FIXED_SECONDS = 5;
 
@@ -111,7 +115,7 @@ export function sizeSampler(input: SizingInput): SizingRow {
     memoryMiB,
     timeoutSeconds,
     fits: sweepSeconds + DEADLINE_MARGIN_SECONDS <= timeoutSeconds,
-    ceilingExecsPerSweep: Math.floor(rate * (longestTimeout - DEADLINE_MARGIN_SECONDS)),
+    ceilingExecsPerSweep: execsPerSweepCeiling({ maxExecStartsPerSecond: rate, timeoutSeconds: longestTimeout, ...DEFAULT_MARGINS }),
     samplerUsdPerMonth: sweepsPerMonth * (meanSweepSeconds * (memoryMiB / 1024) * PRICES.lambdaGbSecond + PRICES.lambdaRequest),
   };
 }
