@@ -103,6 +103,7 @@ const OPERATIONS = {
     name: 'listPodForAllNamespaces',
     method: HttpMethod.GET,
     path: '/api/v1/pods',
+    // LIST_QUERY's parameters in the generated method's order (the query string is built in key order).
     query: {
       allowWatchBookmarks: 'boolean',
       _continue: 'string',

@@ -13,7 +13,7 @@
  * assert what an on-call engineer would see. Loopback only.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 import { readRequestBody } from './request-body.js';
 
 export interface PagerDutyAnswer {
@@ -118,20 +118,15 @@ export async function startFakePagerDuty(): Promise<FakePagerDuty> {
       reply(202, JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: dedup }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const loopback = await listenOnLoopback(server);
   return {
-    url: `${base}/v2/enqueue`,
+    url: `${loopback.baseUrl}/v2/enqueue`,
     requests,
     accepted: () => requests.filter((r) => r.status === 202).map((r) => r.body as Record<string, unknown>),
     alerts,
     script: (...next) => {
       answers = [...next];
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((e) => (e ? reject(e) : resolve()));
-      }),
+    close: loopback.close,
   };
 }

@@ -4,7 +4,7 @@
  * and the demo point the real webhook client at it. Loopback only.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 import { readRequestBody } from './request-body.js';
 
 /** One scripted answer of the fake Slack. */
@@ -35,18 +35,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       response.end(answer.body ?? (answer.status === 200 ? 'ok' : 'error'));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const loopback = await listenOnLoopback(server);
   return {
-    url,
+    url: loopback.baseUrl,
     requests,
     script: (...next) => {
       answers = [...next];
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((e) => (e ? reject(e) : resolve()));
-      }),
+    close: loopback.close,
   };
 }
