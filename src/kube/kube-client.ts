@@ -27,7 +27,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 // Not re-exported by the package index; imported for its socket-factory hook (see execSocketFactory).
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import WebSocket from 'ws';
-import { appsApi, batchApi, coreApi, customObjectApi, type AppsApi, type BatchApi, type CoreApi, type CustomObjectApi } from './kube-api.js';
+import { appsApi, batchApi, coreApi, customObjectApi, podListApi, type AppsApi, type BatchApi, type CoreApi, type CustomObjectApi, type PodListApi } from './kube-api.js';
 import { ClusterUnreachableError, KubeApiError, MeshCertWatchError, TimeoutError, UsageError, describeError } from '../core/model/errors.js';
 import { parseRetryAfter, withRetry, type RetryDecision, type RetryOptions } from '../core/model/retry.js';
 
@@ -95,6 +95,8 @@ export class KubeClient {
   readonly apps: AppsApi;
   readonly batch: BatchApi;
   readonly customObjects: CustomObjectApi;
+  /** Pod lists as parsed JSON, for the sweep's pages (see kube-api.ts). */
+  readonly podLists: PodListApi;
   readonly exec: Exec;
   readonly retryPolicy: RetryPolicy;
   readonly requestTimeoutMs: number;
@@ -110,6 +112,7 @@ export class KubeClient {
     this.apps = makeApi(kubeConfig, appsApi);
     this.batch = makeApi(kubeConfig, batchApi);
     this.customObjects = makeApi(kubeConfig, customObjectApi);
+    this.podLists = makeApi(kubeConfig, podListApi);
     this.exec = new Exec(kubeConfig, new WebSocketHandler(kubeConfig, execSocketFactory()));
     this.retryPolicy = options.retry ?? DEFAULT_RETRY_POLICY;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

@@ -3,10 +3,11 @@
  * Running pods with an `istio-proxy` container (regular or native sidecar) become sampling
  * targets; injected pods that are not Running are counted as skipped; everything else is ignored.
  */
-import type { V1OwnerReference, V1Pod, V1PodList } from '@kubernetes/client-node';
+import type { V1OwnerReference } from '@kubernetes/client-node';
 import { podHasSpiffeSocket, podWorkloadCertsBesideSocket } from '../core/judgement/classify.js';
 import { KubeApiError } from '../core/model/errors.js';
 import type { OwnerRef, PodListing } from '../core/model/pods.js';
+import type { WirePod, WirePodList } from './kube-api.js';
 import type { KubeClient } from './kube-client.js';
 
 export type { OwnerRef, PodListing, PodTarget } from '../core/model/pods.js';
@@ -41,7 +42,7 @@ export interface ListedPage {
 
 export const DEFAULT_PAGE_SIZE = 500;
 
-export function hasSidecar(pod: V1Pod): boolean {
+export function hasSidecar(pod: WirePod): boolean {
   const spec = pod.spec;
   if (!spec) return false;
   return (
@@ -50,7 +51,7 @@ export function hasSidecar(pod: V1Pod): boolean {
   );
 }
 
-export function toListing(pod: V1Pod): PodListing | undefined {
+export function toListing(pod: WirePod): PodListing | undefined {
   if (!hasSidecar(pod)) return undefined;
   const namespace = pod.metadata?.namespace ?? '';
   const name = pod.metadata?.name ?? '';
@@ -92,9 +93,9 @@ export async function* listPods(client: KubeClient, options: ListOptions = {}): 
   for (const namespace of scopes) {
     let restarts = 0;
     const fetch = (token: string | undefined) => fetchPage(client, namespace, pageSize, token, options.labelSelector);
-    let pending: Promise<V1PodList> | undefined = fetch(undefined);
+    let pending: Promise<WirePodList> | undefined = fetch(undefined);
     while (pending) {
-      let page: V1PodList | undefined;
+      let page: WirePodList | undefined;
       try {
         page = await pending;
       } catch (error) {
@@ -105,7 +106,7 @@ export async function* listPods(client: KubeClient, options: ListOptions = {}): 
         }
         throw error;
       }
-      const token: string | undefined = page.metadata?._continue;
+      const token: string | undefined = page.metadata?.continue;
       pending = token ? fetch(token) : undefined;
       // Avoid an unhandled rejection while the consumer is still busy with this page.
       pending?.catch(() => undefined);
@@ -116,8 +117,8 @@ export async function* listPods(client: KubeClient, options: ListOptions = {}): 
         remainingItemCount: token ? (page.metadata?.remainingItemCount ?? null) : 0,
       });
       // While this page's pods are sampled only the small listings are needed, not the page
-      // (~4 MB deserialized for 500 pods) this generator would otherwise keep alive beside the
-      // next page, already on its way.
+      // (~2 MB parsed for 500 small pods, several times that for real ones) this generator would
+      // otherwise keep alive beside the next page, already on its way.
       page = undefined;
       yield* listings;
     }
@@ -125,7 +126,7 @@ export async function* listPods(client: KubeClient, options: ListOptions = {}): 
 }
 
 /** The listings of one page's pods that are not excluded or seen before (`seen` gains their uids). */
-function pageListings(page: V1PodList, excluded: ReadonlySet<string>, seen: Set<string>): PodListing[] {
+function pageListings(page: WirePodList, excluded: ReadonlySet<string>, seen: Set<string>): PodListing[] {
   const listings: PodListing[] = [];
   for (const pod of page.items) {
     if (excluded.has(pod.metadata?.namespace ?? '')) continue;
@@ -138,10 +139,10 @@ function pageListings(page: V1PodList, excluded: ReadonlySet<string>, seen: Set<
   return listings;
 }
 
-function fetchPage(client: KubeClient, namespace: string | undefined, limit: number, token: string | undefined, labelSelector: string | undefined): Promise<V1PodList> {
+function fetchPage(client: KubeClient, namespace: string | undefined, limit: number, token: string | undefined, labelSelector: string | undefined): Promise<WirePodList> {
   const scope = namespace ? `namespace ${namespace}` : 'all namespaces';
   const query = { limit, ...(token ? { _continue: token } : {}), ...(labelSelector ? { labelSelector } : {}) };
   return client.call(`list pods in ${scope}${labelSelector ? ` with labels ${labelSelector}` : ''}`, () =>
-    namespace ? client.core.listNamespacedPod({ namespace, ...query }) : client.core.listPodForAllNamespaces(query),
+    namespace ? client.podLists.listNamespacedPod({ namespace, ...query }) : client.podLists.listPodForAllNamespaces(query),
   );
 }

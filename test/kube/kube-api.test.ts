@@ -25,7 +25,7 @@ import {
   type ConfigurationOptions,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { appsApi, batchApi, coreApi, customObjectApi } from '../../src/kube/kube-api.js';
+import { appsApi, batchApi, coreApi, customObjectApi, podListApi } from '../../src/kube/kube-api.js';
 
 interface Recorded {
   readonly method: string;
@@ -187,4 +187,54 @@ describe('kube-api: the narrow operations send and read exactly what client-node
       expect(ours.outcome).toMatchObject({ required: { name: 'RequiredError' } });
     }
   });
+});
+
+describe('kube-api: the sweep’s pod lists', () => {
+  const POD_LIST = { apiVersion: 'v1', kind: 'PodList', metadata: { continue: 'next', remainingItemCount: 3 }, items: [POD] };
+  const calls: Record<string, { ours: (api: ReturnType<typeof podListApi>) => Promise<unknown>; generated: (api: CoreV1Api) => Promise<unknown> }> = {
+    'in a namespace': {
+      ours: (api) => api.listNamespacedPod({ namespace: 'shop', limit: 500, _continue: 'tok en', labelSelector: 'app in (web)' }),
+      generated: (api) => api.listNamespacedPod({ namespace: 'shop', limit: 500, _continue: 'tok en', labelSelector: 'app in (web)' }),
+    },
+    'in all namespaces': {
+      ours: (api) => api.listPodForAllNamespaces({ limit: 2, _continue: 'c', labelSelector: 'tier=web' }),
+      generated: (api) => api.listPodForAllNamespaces({ limit: 2, _continue: 'c', labelSelector: 'tier=web' }),
+    },
+  };
+
+  async function outcome(call: () => Promise<unknown>): Promise<unknown> {
+    try {
+      return { result: await call() };
+    } catch (error) {
+      if (error instanceof ApiException) return { apiException: { code: error.code, message: error.message, body: error.body, headers: error.headers } };
+      throw error;
+    }
+  }
+
+  for (const [name, { ours, generated }] of Object.entries(calls)) {
+    it(`${name}: the generated method’s request and errors, the answer as the API server’s JSON`, async () => {
+      for (const reply of [
+        { status: 200, body: POD_LIST },
+        { status: 401 },
+        { status: 410, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'continue token expired' } },
+        { status: 429, body: 'slow down', contentType: 'text/plain' },
+      ]) {
+        const ourRequests: Recorded[] = [];
+        const generatedRequests: Recorded[] = [];
+        const ourOutcome = await outcome(() => ours(podListApi(configuration(reply, ourRequests))));
+        const generatedOutcome = await outcome(() => generated(new CoreV1Api(configuration(reply, generatedRequests))));
+        expect(ourRequests).toEqual(generatedRequests);
+        expect(ourRequests).toHaveLength(1);
+        expect(ourRequests[0]!.headers.Authorization).toBe('Bearer sekret-token');
+        expect(ourRequests[0]!.signal).toBe(true);
+        if (reply.status === 200) {
+          // Parsed, not deserialized: the wire's `continue` and string timestamps, every field as sent.
+          expect(ourOutcome).toEqual({ result: POD_LIST });
+          expect((generatedOutcome as { result: { metadata: { _continue: string } } }).result.metadata._continue).toBe('next');
+        } else {
+          expect(ourOutcome).toEqual(generatedOutcome);
+        }
+      }
+    });
+  }
 });
