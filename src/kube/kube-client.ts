@@ -113,7 +113,7 @@ export class KubeClient {
     this.batch = makeApi(kubeConfig, batchApi);
     this.customObjects = makeApi(kubeConfig, customObjectApi);
     this.podLists = makeApi(kubeConfig, podListApi);
-    this.exec = new Exec(kubeConfig, new WebSocketHandler(kubeConfig, execSocketFactory()));
+    this.exec = new Exec(kubeConfig, new WebSocketHandler(kubeConfig, execSocketFactory(Boolean(kubeConfig.getCurrentCluster()?.proxyUrl))));
     this.retryPolicy = options.retry ?? DEFAULT_RETRY_POLICY;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.deadline = options.deadline;
@@ -195,14 +195,17 @@ export class KubeClient {
 type WsOptions = WebSocket.ClientOptions & { ca?: unknown; cert?: unknown; key?: unknown; servername?: string };
 
 /**
- * client-node gives every exec socket a fresh https.Agent with raw CA/cert/key options, so each
- * exec pays for a new TLS context and a full handshake. Sharing one agent with one secure context
- * per client keeps TLS sessions resumable and CPU and memory flat across thousands of execs.
+ * client-node hands every exec socket raw CA/cert/key options, so each exec pays for building a
+ * new TLS context (and an agent key made of the PEMs). Sharing one secure context and agent per
+ * client keeps TLS sessions resumable and CPU and memory flat across thousands of execs.
+ * Behind a kubeconfig `proxy-url`, client-node's own agent (a proxy agent, one per cluster and
+ * user) is kept, or the exec streams would bypass the proxy that the other requests go through.
  * Auth headers are still computed per connection by client-node (tokens may refresh).
  */
-function execSocketFactory(): (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => WebSocket {
+function execSocketFactory(proxied: boolean): (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => WebSocket {
   let shared: { agent: HttpsAgent; secureContext: SecureContext } | undefined;
   return (uri, protocols, opts) => {
+    if (proxied) return watchRefusal(new WebSocket(uri, protocols, opts));
     const { ca, cert, key, agent: _perCallAgent, ...rest } = opts as WsOptions;
     if (!shared) {
       const secureContext = createSecureContext({
@@ -212,10 +215,13 @@ function execSocketFactory(): (uri: string, protocols: string[], opts: WebSocket
       });
       shared = { secureContext, agent: new HttpsAgent({ secureContext, maxCachedSessions: 256, keepAlive: false }) };
     }
-    const socket = new WebSocket(uri, protocols, { ...rest, agent: shared.agent, secureContext: shared.secureContext } as WebSocket.ClientOptions);
-    socket.once('unexpected-response', (request, response) => refuseUpgrade(socket, request, response));
-    return socket;
+    return watchRefusal(new WebSocket(uri, protocols, { ...rest, agent: shared.agent, secureContext: shared.secureContext } as WebSocket.ClientOptions));
   };
+}
+
+function watchRefusal(socket: WebSocket): WebSocket {
+  socket.once('unexpected-response', (request, response) => refuseUpgrade(socket, request, response));
+  return socket;
 }
 
 /** A refused exec upgrade, with what the server said about retrying (429, 503 under load). */
