@@ -6,6 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { CUSTOM_METRICS_PER_CLUSTER, CUSTOM_METRICS_PER_DEPLOYMENT, estimateCost, PRICES, SAMPLER_BENCHMARK } from '../../src/sandbox/simulation/cost.js';
 import { simulate, type SimulationSettings } from '../../src/sandbox/simulation/model.js';
 import { deploymentDefaults, runSimulation } from '../../src/sandbox/simulation/report.js';
+import { SIZING_BENCHMARK } from '../../src/sandbox/simulation/sizing.js';
 import { runCli } from '../support/cli.js';
 
 const defaults = deploymentDefaults();
@@ -96,13 +97,23 @@ describe('cost model', () => {
     const cost = estimateCost(result, defaults.cost);
     expect(cost.pods).toBe(1000);
     const sweeps = (730 * 60) / 5;
-    const seconds = (SAMPLER_BENCHMARK.overheadOverFloor * 1000 * 0.1) / defaults.cost.concurrency;
+    // Due-based sampling is the deployment's default: N is the share of pods a sweep samples.
+    expect(cost.sampledShare).toBe(SIZING_BENCHMARK.dueExecShareMean);
+    const seconds = (SAMPLER_BENCHMARK.overheadOverFloor * 1000 * SIZING_BENCHMARK.dueExecShareMean * 0.1) / defaults.cost.concurrency;
     expect(cost.sweepsPerMonth).toBe(sweeps);
     expect(cost.samplerSecondsPerSweep).toBeCloseTo(seconds, 6);
     expect(sampler(cost).usd).toBeCloseTo(sweeps * seconds * 0.5 * PRICES.lambdaGbSecond, 6);
     expect(metrics(cost).usd).toBeCloseTo(CUSTOM_METRICS_PER_CLUSTER * 0.3, 6);
     expect(cost.totalUsd).toBeCloseTo(cost.lines.reduce((sum, l) => sum + l.usd, 0), 9);
     expect(cost.totalUsd).toBeCloseTo(cost.perClusterFixedUsd + cost.perDeploymentFixedUsd + cost.variablePer1000PodsUsd, 9);
+  });
+
+  it('bills every pod sampled every sweep when due-based sampling is off', () => {
+    const { sampledShare: _due, ...everyPod } = defaults.cost;
+    const cost = estimateCost(result, everyPod);
+    expect(cost.sampledShare).toBe(1);
+    expect(cost.samplerSecondsPerSweep).toBeCloseTo((SAMPLER_BENCHMARK.overheadOverFloor * 1000 * 0.1) / defaults.cost.concurrency, 6);
+    expect(sampler(cost).usd).toBeCloseTo(sampler(estimateCost(result, defaults.cost)).usd / SIZING_BENCHMARK.dueExecShareMean, 6);
   });
 
   it('meets the budget at a 5-minute schedule: at most $3 fixed per cluster and $1 per 1,000 pods a month', () => {

@@ -4,8 +4,9 @@
  * list prices without free tiers; every assumption is a named constant so the README and the
  * output can state it.
  *
- * The sampler's duration is the benchmark's model: N·L/C (pods × exec latency / concurrency)
- * times the overhead `npm run bench` measured over that floor. It dominates the Lambda bill and
+ * The sampler's duration is the benchmark's model: N·L/C (pods sampled × exec latency /
+ * concurrency) times the overhead `npm run bench` measured over that floor; with due-based
+ * sampling (the default) a sweep samples the share of pods `npm run bench -- due` measured. It dominates the Lambda bill and
  * grows with the mesh. CloudWatch custom metrics and alarms are a fixed amount per cluster, which
  * is why there are so few of them (SAMPLER_METRICS: seven); the pods by name are log lines. The
  * rotation metrics have no Cluster dimension: a fixed amount per deployment (ROTATION_METRICS).
@@ -104,6 +105,12 @@ export interface CostInputs {
   /** Sampler concurrency (pods sampled at once). */
   readonly concurrency: number;
   readonly execLatencyMs: number;
+  /**
+   * Pods sampled per sweep, as a share of the cluster, on average: 1 when every pod is sampled;
+   * with due-based sampling (the deployment's default) the others are judged from history.
+   * @default 1
+   */
+  readonly sampledShare?: number;
   /** Days the rotation-history snapshots are kept (`history.retentionDays`). @default 7 */
   readonly historyRetentionDays?: number;
   /** Notification channels in use (Slack, PagerDuty): each has the notifier's metrics. @default 1 */
@@ -125,6 +132,8 @@ export interface CostEstimate {
   /** Pods of the one cluster the figures are for. */
   readonly pods: number;
   readonly sweepsPerMonth: number;
+  /** Pods sampled per sweep on average, as a share of the cluster (see CostInputs). */
+  readonly sampledShare: number;
   readonly samplerSecondsPerSweep: number;
   readonly lines: readonly CostLine[];
   /** Everything, for one cluster of `pods` pods in one deployment. */
@@ -152,7 +161,8 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
   const perMonth = (n: number): number => n * monthScale * podScale;
 
   const sweepsPerMonth = (HOURS_PER_MONTH * 60) / settings.scheduleMinutes;
-  const samplerSecondsPerSweep = (SAMPLER_BENCHMARK.overheadOverFloor * pods * inputs.execLatencyMs) / 1000 / inputs.concurrency;
+  const sampledShare = inputs.sampledShare ?? 1;
+  const samplerSecondsPerSweep = (SAMPLER_BENCHMARK.overheadOverFloor * pods * sampledShare * inputs.execLatencyMs) / 1000 / inputs.concurrency;
   const samplerGbSeconds = sweepsPerMonth * samplerSecondsPerSweep * gb(inputs.samplerMemoryMiB);
   const remediatorInvocations = perMonth(watcher.remediatorInvocations);
   const notifierInvocations = Math.min(sweepsPerMonth, perMonth(watcher.notifierInvocations));
@@ -197,7 +207,7 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
     {
       scope: 'pods',
       item: 'Lambda sampler compute',
-      quantity: `${fmt(sweepsPerMonth)} sweeps × ${samplerSecondsPerSweep.toFixed(1)} s × ${inputs.samplerMemoryMiB} MiB = ${fmt(samplerGbSeconds)} GB-s`,
+      quantity: `${fmt(sweepsPerMonth)} sweeps × ${samplerSecondsPerSweep.toFixed(1)} s × ${inputs.samplerMemoryMiB} MiB = ${fmt(samplerGbSeconds)} GB-s${sampledShare < 1 ? ` (${Math.round(sampledShare * 100)} % of pods sampled a sweep, due-based)` : ''}`,
       usd: samplerGbSeconds * PRICES.lambdaGbSecond,
     },
     {
@@ -260,6 +270,7 @@ export function estimateCost(result: SimulationResult, inputs: CostInputs, pods 
   return {
     pods,
     sweepsPerMonth,
+    sampledShare,
     samplerSecondsPerSweep,
     lines,
     totalUsd: lines.reduce((total, line) => total + line.usd, 0),

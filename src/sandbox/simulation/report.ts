@@ -12,6 +12,7 @@ import { renderColumns } from '../../core/render/render.js';
 import type { Threshold } from '../../core/model/types.js';
 import { ASSUMED_DURATIONS_MS, estimateCost, PRICES, SAMPLER_BENCHMARK, type CostEstimate, type CostInputs } from './cost.js';
 import { simulate, type SimulationResult, type SimulationSettings } from './model.js';
+import { SIZING_BENCHMARK } from './sizing.js';
 
 export const CERTIFICATE_LIFETIME_MINUTES = 60;
 
@@ -41,6 +42,7 @@ export function deploymentDefaults(): { settings: Omit<SimulationSettings, 'pods
       notifierMemoryMiB: config.functions.notifier.memoryMiB,
       concurrency: cluster.concurrency,
       execLatencyMs: SAMPLER_BENCHMARK.execLatencyMs,
+      ...(cluster.sampling.dueBased ? { sampledShare: SIZING_BENCHMARK.dueExecShareMean } : {}),
       historyRetentionDays: config.history.retentionDays,
     },
   };
@@ -144,7 +146,7 @@ export function renderSimulation(report: SimulationReport): string {
   ].join('\n');
   const assumptions = [
     `sampler: ${SAMPLER_BENCHMARK.overheadOverFloor}× the floor N·L/C measured by \`npm run bench\` (L = ${SAMPLER_BENCHMARK.execLatencyMs} ms exec latency), at the deployment's`,
-    `concurrency; remediator ${ASSUMED_DURATIONS_MS.remediator} ms and notifier ${ASSUMED_DURATIONS_MS.notifier} ms per invocation are assumptions; event counts come from this run.`,
+    `concurrency, over the ${Math.round(report.cost.sampledShare * 100)} % of pods a sweep samples on average (${report.cost.sampledShare < 1 ? 'due-based sampling, `npm run bench -- due`' : 'every pod'}); remediator ${ASSUMED_DURATIONS_MS.remediator} ms and notifier ${ASSUMED_DURATIONS_MS.notifier} ms per invocation are assumptions; event counts come from this run.`,
     `Not included: VPC endpoints or NAT, data transfer.`,
   ].join('\n');
   return `${head}\n\n${table}\n\n${ratio}.\n\ncost of ${n(cost.pods)} pods per month: ${usd(cost.totalUsd)} (one cluster, ${n(cost.sweepsPerMonth)} sweeps every ${s.scheduleMinutes} min, us-east-1 list prices):\n${costTable}\n${shape}\n\nprices: ${prices}\nassumptions: ${assumptions}\n\n${renderDetection(report.detection)}\n\n${report.tbotNode.map(renderTbotNode).join('\n\n')}\n`;
