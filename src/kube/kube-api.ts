@@ -262,7 +262,6 @@ export type PodListApi = {
   readonly [M in (typeof POD_LISTS)[number]]: (param: Parameters<CoreV1Api[M]>[0], options?: ConfigurationOptions) => Promise<WirePodList>;
 };
 
-
 /** The `CoreV1Api` operations the watcher uses. */
 export type CoreApi = Narrow<CoreV1Api, (typeof CORE)[number]>;
 /** The `AppsV1Api` operations the watcher uses. */

@@ -205,7 +205,8 @@ type WsOptions = WebSocket.ClientOptions & { ca?: unknown; cert?: unknown; key?:
 function execSocketFactory(proxied: boolean): (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => WebSocket {
   let shared: { agent: HttpsAgent; secureContext: SecureContext } | undefined;
   return (uri, protocols, opts) => {
-    if (proxied) return watchRefusal(new WebSocket(uri, protocols, opts));
+    // A plain-HTTP server (client-node allows one with insecure-skip-tls-verify) has no TLS to share.
+    if (proxied || !uri.startsWith('wss:')) return watchRefusal(new WebSocket(uri, protocols, opts));
     const { ca, cert, key, agent: _perCallAgent, ...rest } = opts as WsOptions;
     if (!shared) {
       const secureContext = createSecureContext({
