@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
+import { listenOnLoopback, type LoopbackServer } from '../../src/sandbox/emulator/loopback-server.js';
 import { Mesh } from '../../src/sandbox/emulator/mesh.js';
 import { execCommand } from '../../src/kube/exec.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
@@ -15,15 +16,15 @@ import { ACTIVE_SECRETS_COMMAND } from '../../src/kube/envoy-sampler.js';
 import { listPods } from '../../src/kube/pod-discovery.js';
 
 let emulator: KubeApiEmulator;
-let proxy: Server;
+let proxy: LoopbackServer;
 const tunnels: string[] = [];
 
 beforeAll(async () => {
   emulator = await startKubeApiEmulator();
   new Mesh(emulator, { startTime: new Date(Date.now() - 3600_000) }).addDeployment('shop', 'carts', { replicas: 2 });
   // The smallest forward proxy: CONNECT host:port, then bytes both ways.
-  proxy = createServer((_request, response) => response.writeHead(405).end());
-  proxy.on('connect', (request, client, head) => {
+  const server = createServer((_request, response) => response.writeHead(405).end());
+  server.on('connect', (request, client, head) => {
     tunnels.push(request.url ?? '');
     const [host, port] = (request.url ?? '').split(':');
     const upstream = connect(Number(port), host!, () => {
@@ -35,13 +36,12 @@ beforeAll(async () => {
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  proxy = await listenOnLoopback(server);
 });
 
 afterAll(async () => {
-  proxy.closeAllConnections();
-  await new Promise((resolve) => proxy.close(resolve));
   await emulator.close();
+  await proxy.close();
 });
 
 function proxiedClient(): KubeClient {
@@ -50,7 +50,7 @@ function proxiedClient(): KubeClient {
   const user = direct.getCurrentUser()!;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
-    clusters: [{ ...cluster, proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }],
+    clusters: [{ ...cluster, proxyUrl: proxy.baseUrl }],
     users: [user],
     contexts: [{ name: 'proxied', cluster: cluster.name, user: user.name }],
     currentContext: 'proxied',

@@ -6,8 +6,8 @@
  *
  * The sampler's duration is the benchmark's model: N·L/C (pods sampled × exec latency /
  * concurrency) times the overhead `npm run bench` measured over that floor; with due-based
- * sampling (the default) a sweep samples the share of pods `npm run bench -- due` measured. It dominates the Lambda bill and
- * grows with the mesh. CloudWatch custom metrics and alarms are a fixed amount per cluster, which
+ * sampling (the default) a sweep samples the share of pods `npm run bench -- due` measured.
+ * It dominates the Lambda bill and grows with the mesh. CloudWatch custom metrics and alarms are a fixed amount per cluster, which
  * is why there are so few of them (SAMPLER_METRICS: seven); the pods by name are log lines. The
  * rotation metrics have no Cluster dimension: a fixed amount per deployment (ROTATION_METRICS).
  *
