@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { startKubeApiEmulator, type KubeApiEmulator } from '../../src/sandbox/emulator/kube-api.js';
 import { listenOnLoopback, type LoopbackServer } from '../../src/sandbox/emulator/loopback-server.js';
 import { Mesh } from '../../src/sandbox/emulator/mesh.js';
@@ -18,6 +19,8 @@ import { listPods } from '../../src/kube/pod-discovery.js';
 let emulator: KubeApiEmulator;
 let proxy: LoopbackServer;
 const tunnels: string[] = [];
+/** Tunnelled sockets: CONNECT takes them off the server's books, so its close cannot end them. */
+const open = new Set<Duplex>();
 
 beforeAll(async () => {
   emulator = await startKubeApiEmulator();
@@ -33,6 +36,10 @@ beforeAll(async () => {
       upstream.pipe(client);
       client.pipe(upstream);
     });
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    }
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
@@ -40,8 +47,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await emulator.close();
+  for (const socket of open) socket.destroy();
   await proxy.close();
+  await emulator.close();
 });
 
 function proxiedClient(): KubeClient {
